@@ -1,0 +1,23 @@
+{#
+    on-run-start hook: validates every var the models read before anything is
+    built, including the reporting time zone, which only the database can check.
+#}
+{% macro validate_vars() -%}
+    {%- do get_as_of_date_var() -%}
+    {%- do get_cohort_grain() -%}
+    {%- do get_churn_window_days() -%}
+    {%- do get_purchase_statuses() -%}
+    {%- do get_valid_date_window() -%}
+    {%- set tz = get_reporting_timezone() -%}
+    {%- if execute -%}
+        {%- set check_sql = timezone_exists_sql(tz) -%}
+        {%- if check_sql -%}
+            {%- set result = run_query(check_sql) -%}
+            {%- if result.rows[0][0] == 0 -%}
+                {{ _invalid_var('reporting_timezone', tz,
+                    "a time zone name the database knows, such as UTC, Europe/Berlin or America/New_York") }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1 as vars_are_valid
+{%- endmacro %}

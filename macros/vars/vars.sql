@@ -1,0 +1,116 @@
+{#
+    Readers of the project vars. Every model reads a var through one of these
+    macros, so an invalid value stops the build (at parse time) with a message
+    that names the var and the values it accepts.
+#}
+
+{% macro _invalid_var(name, value, allowed) -%}
+    {{ exceptions.raise_compiler_error(
+        "Invalid value for var '" ~ name ~ "': " ~ (value | string)
+        ~ ". Allowed values: " ~ allowed ~ "."
+    ) }}
+{%- endmacro %}
+
+
+{% macro _parse_date_var(name, value) -%}
+    {#- Returns the date as 'YYYY-MM-DD', or none when the var is unset. -#}
+    {%- if value is none or (value | string | trim) in ('', 'None', 'null') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- set parsed = none -%}
+    {%- if text | length == 10 -%}
+        {%- set parsed = modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+    {%- endif -%}
+    {%- if not parsed -%}
+        {{ _invalid_var(name, value, "a date written YYYY-MM-DD, or null") }}
+    {%- endif -%}
+    {%- set ns = namespace(ok=true) -%}
+    {%- set y, m, d = text.split('-') | map('int') -%}
+    {%- if m < 1 or m > 12 or d < 1 or d > 31 -%}
+        {%- set ns.ok = false -%}
+    {%- else -%}
+        {%- set last_day = [31, 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] -%}
+        {%- if d > last_day -%}{%- set ns.ok = false -%}{%- endif -%}
+    {%- endif -%}
+    {%- if not ns.ok -%}
+        {{ _invalid_var(name, value, "a real calendar date written YYYY-MM-DD, or null") }}
+    {%- endif -%}
+    {{ return(text) }}
+{%- endmacro %}
+
+
+{% macro _positive_int_var(name) -%}
+    {%- set value = var(name) -%}
+    {%- set text = value | string | trim -%}
+    {%- if value is boolean or not modules.re.match('^[0-9]+$', text)
+        or (text | int) < 1 -%}
+        {{ _invalid_var(name, value, "a whole number of days >= 1") }}
+    {%- endif -%}
+    {{ return(text | int) }}
+{%- endmacro %}
+
+
+{% macro get_as_of_date_var() -%}
+    {{ return(_parse_date_var('as_of_date', var('as_of_date', none))) }}
+{%- endmacro %}
+
+
+{% macro get_cohort_grain() -%}
+    {%- set grain = var('cohort_grain') | string | trim | lower -%}
+    {%- if grain not in ('week', 'month', 'quarter') -%}
+        {{ _invalid_var('cohort_grain', var('cohort_grain'), "week, month, quarter") }}
+    {%- endif -%}
+    {{ return(grain) }}
+{%- endmacro %}
+
+
+{% macro get_churn_window_days() -%}
+    {{ return(_positive_int_var('churn_window_days')) }}
+{%- endmacro %}
+
+
+{% macro get_reporting_timezone() -%}
+    {%- set tz = var('reporting_timezone') | string | trim -%}
+    {%- if tz == '' or tz == 'None'
+        or not modules.re.match('^[A-Za-z0-9_+/-]+$', tz) -%}
+        {{ _invalid_var('reporting_timezone', var('reporting_timezone'),
+            "an IANA time zone name such as UTC, Europe/Berlin or America/New_York") }}
+    {%- endif -%}
+    {{ return(tz) }}
+{%- endmacro %}
+
+
+{% macro get_purchase_statuses() -%}
+    {%- set statuses = var('purchase_statuses') -%}
+    {%- if statuses is string -%}
+        {%- set statuses = [statuses] -%}
+    {%- endif -%}
+    {%- set ns = namespace(clean=[]) -%}
+    {%- if statuses is not iterable or statuses is mapping -%}
+        {{ _invalid_var('purchase_statuses', statuses, "a non-empty list of order statuses, e.g. ['completed']") }}
+    {%- endif -%}
+    {%- for status in statuses -%}
+        {%- set text = status | string | trim | lower -%}
+        {%- if not modules.re.match('^[a-z0-9_ -]+$', text) -%}
+            {{ _invalid_var('purchase_statuses', statuses, "a non-empty list of order statuses made of letters, digits, '_', '-' or spaces") }}
+        {%- endif -%}
+        {%- set ns.clean = ns.clean + [text] -%}
+    {%- endfor -%}
+    {%- if ns.clean | length == 0 -%}
+        {{ _invalid_var('purchase_statuses', statuses, "a non-empty list of order statuses, e.g. ['completed']") }}
+    {%- endif -%}
+    {{ return(ns.clean) }}
+{%- endmacro %}
+
+
+{% macro get_valid_date_window() -%}
+    {%- set low = _parse_date_var('min_valid_date', var('min_valid_date')) -%}
+    {%- set high = _parse_date_var('max_valid_date', var('max_valid_date')) -%}
+    {%- if low is none or high is none or low >= high -%}
+        {{ _invalid_var('min_valid_date/max_valid_date',
+            (var('min_valid_date') | string) ~ ' / ' ~ (var('max_valid_date') | string),
+            "two dates YYYY-MM-DD with min_valid_date < max_valid_date") }}
+    {%- endif -%}
+    {{ return([low, high]) }}
+{%- endmacro %}

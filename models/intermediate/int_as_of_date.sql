@@ -1,0 +1,33 @@
+{#
+    The "today" of every mart, one row. The as_of_date var when it is set,
+    else the latest date present in staged orders or events.
+#}
+{%- set as_of_var = get_as_of_date_var() %}
+
+with
+
+orders as (
+    select * from {{ ref('stg_orders') }}
+),
+
+events as (
+    select * from {{ ref('stg_events') }}
+),
+
+latest_dates as (
+    select max(order_date) as latest_date from orders
+    union all
+    select max(event_date) as latest_date from events
+),
+
+final as (
+    select
+        {% if as_of_var -%}
+            cast('{{ as_of_var }}' as date)
+        {%- else -%}
+            cast(max(latest_date) as date)
+        {%- endif %} as as_of_date
+    from latest_dates
+)
+
+select * from final

@@ -1,0 +1,29 @@
+{#
+    Integers 0..n, enough to enumerate every day, week, month or quarter
+    from the earliest purchase date to as_of_date. The period spines of
+    customer_cohorts and churn join to it.
+#}
+with
+
+purchase_days as (
+    select * from {{ ref('int_purchase_days') }}
+),
+
+bounds as (
+    select
+        {{ days_between('min(purchase_date)', as_of_date()) }} as max_number
+    from purchase_days
+),
+
+series as (
+    select {{ integer_series(0, 'max_number') }} as period_number
+    from bounds
+    where max_number is not null
+),
+
+final as (
+    select cast(period_number as integer) as period_number
+    from series
+)
+
+select * from final

@@ -1,0 +1,57 @@
+{#
+    Cohort retention over all channels: the channel grain summed (every
+    customer has exactly one channel), rates recomputed from the sums.
+#}
+with
+
+by_channel as (
+    select * from {{ ref('cohort_retention_by_channel') }}
+),
+
+aggregated as (
+    select
+        cohort_period,
+        period_number,
+        min(period_start) as period_start,
+        sum(cohort_size) as cohort_size,
+        sum(active_customers) as active_customers,
+        sum(retained_on_or_after) as retained_on_or_after,
+        sum(purchases) as purchases,
+        sum(net_revenue) as net_revenue,
+        sum(gross_margin) as gross_margin,
+        sum(cumulative_net_revenue) as cumulative_net_revenue,
+        sum(cumulative_gross_margin) as cumulative_gross_margin,
+        {{ dbt.bool_or('is_complete_period') }} as is_complete_period
+    from by_channel
+    group by cohort_period, period_number
+),
+
+final as (
+    select
+        cohort_period,
+        cast(period_number as integer) as period_number,
+        period_start,
+        cast(cohort_size as {{ dbt.type_bigint() }}) as cohort_size,
+        cast(active_customers as {{ dbt.type_bigint() }}) as active_customers,
+        {{ retention_rate('active_customers', 'cohort_size') }}
+            as retention_rate,
+        cast(retained_on_or_after as {{ dbt.type_bigint() }})
+            as retained_on_or_after,
+        {{ rolling_retention_rate('retained_on_or_after', 'cohort_size') }}
+            as rolling_retention_rate,
+        cast(purchases as {{ dbt.type_bigint() }}) as purchases,
+        cast(net_revenue as {{ type_money() }}) as net_revenue,
+        cast(gross_margin as {{ type_money() }}) as gross_margin,
+        cast(cumulative_net_revenue as {{ type_money() }})
+            as cumulative_net_revenue,
+        cast(cumulative_gross_margin as {{ type_money() }})
+            as cumulative_gross_margin,
+        {{ per_customer('cumulative_net_revenue', 'cohort_size') }}
+            as cumulative_net_revenue_per_customer,
+        {{ per_customer('cumulative_gross_margin', 'cohort_size') }}
+            as cumulative_gross_margin_per_customer,
+        is_complete_period
+    from aggregated
+)
+
+select * from final

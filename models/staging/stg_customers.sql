@@ -1,0 +1,27 @@
+with
+
+triaged as (
+    select * from {{ ref('stg_customers__triaged') }}
+    where disposition = 'staged'
+),
+
+final as (
+    select
+        customer_id,
+        case
+            when not {{ is_implausible_timestamp('signed_up_at') }}
+                then signed_up_at
+        end as signed_up_at,
+        case
+            when not {{ is_implausible_timestamp('signed_up_at') }}
+                then {{ to_reporting_date('signed_up_at') }}
+        end as signup_date,
+        has_email,
+        country_code,
+        acquisition_channel,
+        acquisition_campaign,
+        updated_at
+    from triaged
+)
+
+select * from final

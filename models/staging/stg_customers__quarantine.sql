@@ -1,0 +1,20 @@
+with
+
+triaged as (
+    select * from {{ ref('stg_customers__triaged') }}
+    where disposition = 'quarantined'
+),
+
+final as (
+    select
+        quarantine_reason as reason,
+        customer_id,
+        signed_up_at,
+        country_code,
+        acquisition_channel,
+        acquisition_campaign,
+        updated_at
+    from triaged
+)
+
+select * from final

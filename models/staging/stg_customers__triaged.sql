@@ -1,0 +1,55 @@
+{{ config(materialized='table') }}
+
+{# Every raw customer row with its fate (see docs/staging_rules.md). #}
+with
+
+source as (
+    select * from {{ source('raw', 'customers') }}
+),
+
+normalized as (
+    select
+        {{ clean_text('customer_id') }} as customer_id,
+        cast(signed_up_at as timestamp) as signed_up_at,
+        {{ clean_text('email') }} is not null as has_email,
+        case
+            when {{ regex_matches('upper(trim(country_code))', '^[A-Z]{2}$') }}
+                then upper(trim(country_code))
+        end as country_code,
+        coalesce({{ clean_code('acquisition_channel') }}, 'unknown')
+            as acquisition_channel,
+        {{ clean_text('acquisition_campaign') }} as acquisition_campaign,
+        cast(updated_at as timestamp) as updated_at
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by customer_id
+            order by
+                updated_at desc nulls last,
+                signed_up_at desc nulls last,
+                acquisition_channel asc,
+                acquisition_campaign asc nulls last,
+                country_code asc nulls last,
+                has_email desc
+        ) as version_rank
+    from normalized
+),
+
+final as (
+    select
+        *,
+        case when customer_id is null then 'missing_customer_id' end
+            as quarantine_reason,
+        case
+            when customer_id is null then 'quarantined'
+            when version_rank > 1 then 'duplicate'
+            else 'staged'
+        end as disposition
+    from versioned
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with
+
+triaged as (
+    select * from {{ ref('stg_events__triaged') }}
+    where disposition = 'quarantined'
+),
+
+final as (
+    select
+        quarantine_reason as reason,
+        event_id,
+        customer_id,
+        event_name,
+        occurred_at,
+        platform,
+        properties
+    from triaged
+)
+
+select * from final

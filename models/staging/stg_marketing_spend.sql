@@ -1,0 +1,18 @@
+with
+
+triaged as (
+    select * from {{ ref('stg_marketing_spend__triaged') }}
+    where disposition = 'staged'
+),
+
+final as (
+    select
+        spend_line_id,
+        spend_date,
+        channel,
+        campaign,
+        spend_amount
+    from triaged
+)
+
+select * from final

@@ -1,0 +1,18 @@
+with
+
+triaged as (
+    select * from {{ ref('stg_marketing_spend__triaged') }}
+    where disposition = 'quarantined'
+),
+
+final as (
+    select
+        quarantine_reason as reason,
+        spend_date,
+        channel,
+        campaign,
+        spend_amount
+    from triaged
+)
+
+select * from final

@@ -1,0 +1,59 @@
+{{ config(materialized='table') }}
+
+{# Every raw marketing spend row with its fate (see docs/staging_rules.md). #}
+with
+
+source as (
+    select * from {{ source('raw', 'marketing_spend') }}
+),
+
+normalized as (
+    select
+        cast(spend_date as date) as spend_date,
+        {{ clean_code('channel') }} as channel,
+        {{ clean_text('campaign') }} as campaign,
+        cast(spend_amount as {{ type_money() }}) as spend_amount
+    from source
+),
+
+versioned as (
+    select
+        *,
+        {{ dbt.hash(dbt.concat([
+            "coalesce(cast(spend_date as " ~ dbt.type_string() ~ "), '~')",
+            "'|'", "coalesce(channel, '~')",
+            "'|'", "coalesce(campaign, '~')",
+            "'|'", "coalesce(cast(spend_amount as " ~ dbt.type_string() ~ "), '~')",
+        ])) }} as spend_line_id,
+        row_number() over (
+            partition by spend_date, channel, campaign, spend_amount
+            order by spend_date
+        ) as version_rank
+    from normalized
+),
+
+reasoned as (
+    select
+        *,
+        case
+            when version_rank > 1 then null
+            when spend_date is null then 'missing_spend_date'
+            when channel is null then 'missing_channel'
+            when spend_amount is null then 'missing_spend_amount'
+            when spend_amount < 0 then 'negative_spend_amount'
+        end as quarantine_reason
+    from versioned
+),
+
+final as (
+    select
+        *,
+        case
+            when quarantine_reason is not null then 'quarantined'
+            when version_rank > 1 then 'duplicate'
+            else 'staged'
+        end as disposition
+    from reasoned
+)
+
+select * from final

@@ -1,0 +1,22 @@
+with
+
+triaged as (
+    select * from {{ ref('stg_orders__triaged') }}
+    where disposition = 'quarantined'
+),
+
+final as (
+    select
+        quarantine_reason as reason,
+        order_id,
+        customer_id,
+        ordered_at,
+        status,
+        order_amount,
+        refunded_amount,
+        cost_amount,
+        updated_at
+    from triaged
+)
+
+select * from final
