@@ -9,10 +9,20 @@ purchase_days as (
     select * from {{ ref('int_purchase_days') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+first_purchase as (
+    select min(purchase_date) as first_date from purchase_days
+),
+
 bounds as (
     select
-        {{ days_between('min(purchase_date)', as_of_date()) }} as max_number
-    from purchase_days
+        {{ days_between('first_date', 'as_of_date') }}
+            as max_number
+    from first_purchase
+    cross join as_of
 ),
 
 series as (

@@ -1,4 +1,7 @@
-{# Orders that count as purchases (METRICS.md), dated on or before as_of_date. #}
+{#
+    Orders that count as purchases (METRICS.md), dated on or before
+    as_of_date.
+#}
 with
 
 orders as (

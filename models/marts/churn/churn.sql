@@ -84,8 +84,8 @@ customer_months as (
     from month_bounds
     inner join spells
         on
-            spells.spell_start_date <= month_bounds.period_end
-            and spells.spell_end_date >= month_bounds.day_before_start
+            month_bounds.period_end >= spells.spell_start_date
+            and month_bounds.day_before_start <= spells.spell_end_date
     group by month_bounds.period_start, spells.customer_id
 ),
 
@@ -126,8 +126,8 @@ new_counts as (
     from month_bounds
     inner join customers
         on
-            customers.first_purchase_date >= month_bounds.period_start
-            and customers.first_purchase_date <= month_bounds.period_end
+            month_bounds.period_start <= customers.first_purchase_date
+            and month_bounds.period_end >= customers.first_purchase_date
     group by month_bounds.period_start
 ),
 
