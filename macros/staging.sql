@@ -24,3 +24,17 @@
 {% macro as_of_date() -%}
     (select as_of_date from {{ ref('int_as_of_date') }})
 {%- endmacro %}
+
+
+{#
+    The fate of a raw row in a __triaged model: `quarantined` when a rule
+    gave it a reason, `duplicate` when an earlier-ranked version of its key
+    was kept, else `staged`.
+#}
+{% macro row_disposition(reason_column='quarantine_reason', rank_column='version_rank') -%}
+    case
+        when {{ reason_column }} is not null then 'quarantined'
+        when {{ rank_column }} > 1 then 'duplicate'
+        else 'staged'
+    end
+{%- endmacro %}

@@ -39,17 +39,20 @@ versioned as (
     from normalized
 ),
 
+reasoned as (
+    select
+        *,
+        case
+            when customer_id is null then 'missing_customer_id'
+        end as quarantine_reason
+    from versioned
+),
+
 final as (
     select
         *,
-        case when customer_id is null then 'missing_customer_id' end
-            as quarantine_reason,
-        case
-            when customer_id is null then 'quarantined'
-            when version_rank > 1 then 'duplicate'
-            else 'staged'
-        end as disposition
-    from versioned
+        {{ row_disposition() }} as disposition
+    from reasoned
 )
 
 select * from final

@@ -48,11 +48,7 @@ reasoned as (
 final as (
     select
         *,
-        case
-            when quarantine_reason is not null then 'quarantined'
-            when version_rank > 1 then 'duplicate'
-            else 'staged'
-        end as disposition
+        {{ row_disposition() }} as disposition
     from reasoned
 )
 
