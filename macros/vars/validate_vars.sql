@@ -8,6 +8,11 @@
     {%- do get_churn_window_days() -%}
     {%- do get_purchase_statuses() -%}
     {%- do get_valid_date_window() -%}
+    {%- do get_rfm_observation_end_var() -%}
+    {%- do get_rfm_time_unit_days() -%}
+    {%- do get_activation_window_days() -%}
+    {%- do get_activation_event() -%}
+    {%- do get_retention_days() -%}
     {%- set tz = get_reporting_timezone() -%}
     {%- if execute -%}
         {%- set check_sql = timezone_exists_sql(tz) -%}

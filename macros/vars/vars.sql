@@ -114,3 +114,60 @@
     {%- endif -%}
     {{ return([low, high]) }}
 {%- endmacro %}
+
+
+{% macro _non_negative_int_var(name) -%}
+    {%- set value = var(name) -%}
+    {%- set text = value | string | trim -%}
+    {%- if value is boolean or not modules.re.match('^[0-9]+$', text) -%}
+        {{ _invalid_var(name, value, "a whole number of days >= 0") }}
+    {%- endif -%}
+    {{ return(text | int) }}
+{%- endmacro %}
+
+
+{% macro get_rfm_observation_end_var() -%}
+    {{ return(_parse_date_var('rfm_observation_end', var('rfm_observation_end', none))) }}
+{%- endmacro %}
+
+
+{% macro get_rfm_time_unit_days() -%}
+    {{ return(_positive_int_var('rfm_time_unit_days')) }}
+{%- endmacro %}
+
+
+{% macro get_activation_window_days() -%}
+    {{ return(_non_negative_int_var('activation_window_days')) }}
+{%- endmacro %}
+
+
+{% macro get_activation_event() -%}
+    {%- set name = var('activation_event') | string | trim | lower -%}
+    {%- if not modules.re.match('^[a-z0-9_.:-]+$', name) -%}
+        {{ _invalid_var('activation_event', var('activation_event'),
+            "an event name made of letters, digits, '_', '.', ':' or '-' (e.g. add_to_cart)") }}
+    {%- endif -%}
+    {{ return(name) }}
+{%- endmacro %}
+
+
+{% macro get_retention_days() -%}
+    {%- set days = var('retention_days') -%}
+    {%- set allowed = "a non-empty list of distinct whole numbers of days >= 0, e.g. [1, 7, 30]" -%}
+    {%- if days is string or days is mapping or days is not iterable -%}
+        {{ _invalid_var('retention_days', days, allowed) }}
+    {%- endif -%}
+    {%- set ns = namespace(clean=[]) -%}
+    {%- for day in days -%}
+        {%- set text = day | string | trim -%}
+        {%- if day is boolean or not modules.re.match('^[0-9]+$', text)
+            or (text | int) in ns.clean -%}
+            {{ _invalid_var('retention_days', days, allowed) }}
+        {%- endif -%}
+        {%- set ns.clean = ns.clean + [text | int] -%}
+    {%- endfor -%}
+    {%- if ns.clean | length == 0 -%}
+        {{ _invalid_var('retention_days', days, allowed) }}
+    {%- endif -%}
+    {{ return(ns.clean | sort) }}
+{%- endmacro %}

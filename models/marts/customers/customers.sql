@@ -1,0 +1,89 @@
+{#
+    One row per customer with at least one purchase: value, time between
+    purchases, recency and tenure, RFM quintile scores and lifecycle stage,
+    all as of as_of_date. No PII.
+#}
+with
+
+cohort_assignments as (
+    select * from {{ ref('int_customers_assigned_to_cohorts') }}
+),
+
+purchase_stats as (
+    select * from {{ ref('int_customer_purchase_stats') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+measured as (
+    select
+        cohort_assignments.customer_id,
+        cohort_assignments.acquisition_channel,
+        cohort_assignments.country_code,
+        cohort_assignments.cohort_period,
+        purchase_stats.first_purchase_date,
+        purchase_stats.last_purchase_date,
+        purchase_stats.purchases,
+        purchase_stats.purchase_days,
+        purchase_stats.net_revenue,
+        purchase_stats.gross_margin,
+        purchase_stats.has_cost,
+        purchase_stats.days_to_second_purchase,
+        purchase_stats.avg_days_between_purchases,
+        purchase_stats.median_days_between_purchases,
+        purchase_stats.last_gap_days,
+        {{ days_between('purchase_stats.last_purchase_date',
+            'as_of.as_of_date') }} as recency_days,
+        {{ days_between('purchase_stats.first_purchase_date',
+            'as_of.as_of_date') }} as tenure_days
+    from cohort_assignments
+    inner join purchase_stats
+        on cohort_assignments.customer_id = purchase_stats.customer_id
+    cross join as_of
+),
+
+scored as (
+    select
+        *,
+        {{ rfm_score('recency_days desc') }} as rfm_recency_score,
+        {{ rfm_score('purchase_days asc') }} as rfm_frequency_score,
+        {{ rfm_score('net_revenue asc') }} as rfm_monetary_score
+    from measured
+),
+
+final as (
+    select
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(acquisition_channel as {{ dbt.type_string() }})
+            as acquisition_channel,
+        cast(country_code as {{ dbt.type_string() }}) as country_code,
+        cohort_period,
+        first_purchase_date,
+        last_purchase_date,
+        cast(purchases as {{ dbt.type_bigint() }}) as purchases,
+        cast(purchase_days as {{ dbt.type_bigint() }}) as purchase_days,
+        net_revenue,
+        gross_margin,
+        has_cost,
+        {{ aov('net_revenue', 'purchases') }} as aov,
+        cast(days_to_second_purchase as integer) as days_to_second_purchase,
+        avg_days_between_purchases,
+        median_days_between_purchases,
+        cast(recency_days as integer) as recency_days,
+        cast(tenure_days as integer) as tenure_days,
+        recency_days < {{ get_churn_window_days() }} as is_active,
+        gross_margin as historical_cltv,
+        {{ lifecycle_stage(
+            'recency_days', 'tenure_days', 'purchase_days', 'last_gap_days',
+            'avg_days_between_purchases', 'rfm_recency_score',
+            'rfm_frequency_score', 'rfm_monetary_score'
+        ) }} as lifecycle_stage,
+        cast(rfm_recency_score as integer) as rfm_recency_score,
+        cast(rfm_frequency_score as integer) as rfm_frequency_score,
+        cast(rfm_monetary_score as integer) as rfm_monetary_score
+    from scored
+)
+
+select * from final

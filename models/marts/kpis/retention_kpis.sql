@@ -1,0 +1,246 @@
+{#
+    Monthly retention KPIs: activity, AOV, purchase frequency, repeat
+    behaviour, revenue retention (NRR / GRR over 12 months) and formula CLTV.
+    The month spine and churn rates come from the churn mart.
+#}
+{%- set trailing_12 -%}
+    order by month_start rows between 11 preceding and current row
+{%- endset %}
+
+with
+
+churn as (
+    select * from {{ ref('churn') }}
+),
+
+purchases as (
+    select * from {{ ref('int_purchases') }}
+),
+
+purchase_stats as (
+    select * from {{ ref('int_customer_purchase_stats') }}
+),
+
+months as (
+    select
+        period_start as month_start,
+        period_end as month_end,
+        is_complete_period,
+        churn_rate,
+        min(period_start) over () as first_month
+    from churn
+),
+
+purchase_facts as (
+    select
+        purchases.customer_id,
+        {{ period_start('purchases.order_date', 'month') }} as month_start,
+        purchases.net_revenue,
+        purchases.gross_margin,
+        purchase_stats.first_purchase_date
+        < {{ period_start('purchases.order_date', 'month') }} as is_returning
+    from purchases
+    inner join purchase_stats
+        on purchases.customer_id = purchase_stats.customer_id
+),
+
+monthly_activity as (
+    select
+        month_start,
+        count(*) as purchases,
+        count(distinct customer_id) as active_customers,
+        count(distinct case when is_returning then customer_id end)
+            as returning_customers,
+        sum(net_revenue) as net_revenue,
+        sum(gross_margin) as gross_margin,
+        sum(case when is_returning then net_revenue else 0 end)
+            as returning_revenue
+    from purchase_facts
+    group by month_start
+),
+
+firsts_by_month as (
+    select
+        {{ period_start('first_purchase_date', 'month') }} as month_start,
+        count(*) as new_customers,
+        sum(
+            case
+                when
+                    {{ days_between('first_purchase_date',
+                        'second_purchase_date') }} <= 180
+                    then 1
+                else 0
+            end
+        ) as repeaters_180d
+    from purchase_stats
+    group by {{ period_start('first_purchase_date', 'month') }}
+),
+
+seconds_by_month as (
+    select
+        {{ period_start('second_purchase_date', 'month') }} as month_start,
+        count(*) as second_purchases
+    from purchase_stats
+    where second_purchase_date is not null
+    group by {{ period_start('second_purchase_date', 'month') }}
+),
+
+customer_months as (
+    select
+        customer_id,
+        month_start,
+        sum(net_revenue) as net_revenue
+    from purchase_facts
+    group by customer_id, month_start
+),
+
+{# base window: months m-23..m-12; current window: months m-11..m #}
+revenue_windows as (
+    select
+        months.month_start,
+        customer_months.customer_id,
+        sum(
+            case
+                when
+                    customer_months.month_start
+                    <= {{ add_periods('months.month_start', -12, 'month') }}
+                    then customer_months.net_revenue
+                else 0
+            end
+        ) as base_revenue,
+        sum(
+            case
+                when
+                    customer_months.month_start
+                    >= {{ add_periods('months.month_start', -11, 'month') }}
+                    then customer_months.net_revenue
+                else 0
+            end
+        ) as current_revenue
+    from months
+    inner join customer_months
+        on
+            {{ add_periods('months.month_start', -23, 'month') }}
+            <= customer_months.month_start
+            and months.month_start >= customer_months.month_start
+    where
+        {{ add_periods('months.month_start', -23, 'month') }}
+        >= months.first_month
+    group by months.month_start, customer_months.customer_id
+),
+
+revenue_retention as (
+    select
+        month_start,
+        sum(base_revenue) as base_revenue,
+        sum(current_revenue) as current_revenue,
+        sum(
+            case
+                when current_revenue < base_revenue then current_revenue
+                else base_revenue
+            end
+        ) as capped_current_revenue
+    from revenue_windows
+    where base_revenue > 0
+    group by month_start
+),
+
+joined as (
+    select
+        months.month_start,
+        months.month_end,
+        months.is_complete_period,
+        months.churn_rate,
+        coalesce(monthly_activity.active_customers, 0) as active_customers,
+        coalesce(firsts_by_month.new_customers, 0) as new_customers,
+        coalesce(monthly_activity.returning_customers, 0)
+            as returning_customers,
+        coalesce(monthly_activity.purchases, 0) as purchases,
+        coalesce(monthly_activity.net_revenue, 0) as net_revenue,
+        coalesce(monthly_activity.gross_margin, 0) as gross_margin,
+        coalesce(monthly_activity.returning_revenue, 0) as returning_revenue,
+        coalesce(firsts_by_month.repeaters_180d, 0) as repeaters_180d,
+        sum(coalesce(firsts_by_month.new_customers, 0)) over (
+            order by months.month_start
+            rows between unbounded preceding and current row
+        ) as buyers_to_date,
+        sum(coalesce(seconds_by_month.second_purchases, 0)) over (
+            order by months.month_start
+            rows between unbounded preceding and current row
+        ) as repeat_buyers_to_date,
+        revenue_retention.base_revenue,
+        revenue_retention.current_revenue,
+        revenue_retention.capped_current_revenue,
+        {{ add_days(period_end('months.month_start', 'month'), 180) }}
+        <= {{ as_of_date() }} as has_180_days_after
+    from months
+    left join monthly_activity
+        on months.month_start = monthly_activity.month_start
+    left join firsts_by_month
+        on months.month_start = firsts_by_month.month_start
+    left join seconds_by_month
+        on months.month_start = seconds_by_month.month_start
+    left join revenue_retention
+        on months.month_start = revenue_retention.month_start
+),
+
+cltv_inputs as (
+    select
+        *,
+        {{ per_customer('gross_margin', 'active_customers') }}
+            as margin_per_active_customer
+    from joined
+),
+
+trailing_windows as (
+    select
+        *,
+        avg(margin_per_active_customer) over ({{ trailing_12 }})
+            as avg_margin_per_active_customer,
+        avg(churn_rate) over ({{ trailing_12 }}) as avg_churn_rate,
+        count(margin_per_active_customer) over ({{ trailing_12 }})
+            as months_with_margin,
+        count(churn_rate) over ({{ trailing_12 }}) as months_with_churn,
+        sum(case when is_complete_period then 1 else 0 end)
+            over ({{ trailing_12 }}) as complete_months
+    from cltv_inputs
+),
+
+final as (
+    select
+        month_start,
+        cast(active_customers as {{ dbt.type_bigint() }}) as active_customers,
+        cast(new_customers as {{ dbt.type_bigint() }}) as new_customers,
+        cast(returning_customers as {{ dbt.type_bigint() }})
+            as returning_customers,
+        cast(purchases as {{ dbt.type_bigint() }}) as purchases,
+        cast(net_revenue as {{ type_money() }}) as net_revenue,
+        {{ aov('net_revenue', 'purchases') }} as aov,
+        {{ purchase_frequency('purchases', 'active_customers') }}
+            as purchase_frequency,
+        {{ repeat_purchase_rate('repeat_buyers_to_date', 'buyers_to_date') }}
+            as repeat_purchase_rate,
+        {{ returning_revenue_share('returning_revenue', 'net_revenue') }}
+            as returning_revenue_share,
+        case
+            when has_180_days_after
+                then {{ repeat_rate_180d('repeaters_180d', 'new_customers') }}
+        end as repeat_rate_180d,
+        {{ net_revenue_retention('current_revenue', 'base_revenue') }}
+            as nrr_12m,
+        {{ gross_revenue_retention('capped_current_revenue',
+            'base_revenue') }} as grr_12m,
+        case
+            when
+                is_complete_period
+                and complete_months = 12
+                and months_with_churn = 12
+                and months_with_margin = 12
+                then {{ formula_cltv('avg_margin_per_active_customer',
+                    'avg_churn_rate') }}
+        end as formula_cltv,
+        is_complete_period
+    from trailing_windows
+)
+
+select * from final
