@@ -20,14 +20,19 @@ latest_dates as (
     select max(event_date) as latest_date from events
 ),
 
+derived as (
+    select max(latest_date) as derived_as_of_date
+    from latest_dates
+),
+
 final as (
     select
         {% if as_of_var -%}
             cast('{{ as_of_var }}' as date)
         {%- else -%}
-            cast(max(latest_date) as date)
+            cast(derived_as_of_date as date)
         {%- endif %} as as_of_date
-    from latest_dates
+    from derived
 )
 
 select * from final
