@@ -41,13 +41,21 @@ def test_build_on_empty_raw_tables_passes_with_empty_marts(tmp_path: Path) -> No
     }
     result = subprocess.run(
         [
-            DBT, "build",
-            "--project-dir", str(REPO),
-            "--profiles-dir", str(REPO / "profiles"),
-            "--target-path", str(tmp_path / "target"),
-            "--log-path", str(tmp_path / "logs"),
+            DBT,
+            "build",
+            "--project-dir",
+            str(REPO),
+            "--profiles-dir",
+            str(REPO / "profiles"),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
         ],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     with duckdb.connect(str(database), read_only=True) as connection:

@@ -26,34 +26,58 @@ def run_dbt(args: list[str], tmp_path: Path, dbt_vars: dict) -> subprocess.Compl
     command = [
         DBT,
         *args,
-        "--project-dir", str(REPO),
-        "--profiles-dir", str(REPO / "profiles"),
-        "--target-path", str(tmp_path / "target"),
-        "--log-path", str(tmp_path / "logs"),
-        "--vars", json.dumps(dbt_vars),
+        "--project-dir",
+        str(REPO),
+        "--profiles-dir",
+        str(REPO / "profiles"),
+        "--target-path",
+        str(tmp_path / "target"),
+        "--log-path",
+        str(tmp_path / "logs"),
+        "--vars",
+        json.dumps(dbt_vars),
     ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
 INVALID_VARS = [
-    pytest.param({"cohort_grain": "fortnight"}, "cohort_grain", "week, month, quarter",
-                 id="unknown_grain"),
-    pytest.param({"churn_window_days": 0}, "churn_window_days", "whole number of days >= 1",
-                 id="zero_window"),
-    pytest.param({"churn_window_days": -30}, "churn_window_days", "whole number of days >= 1",
-                 id="negative_window"),
-    pytest.param({"churn_window_days": "ninety"}, "churn_window_days",
-                 "whole number of days >= 1", id="text_window"),
+    pytest.param(
+        {"cohort_grain": "fortnight"}, "cohort_grain", "week, month, quarter", id="unknown_grain"
+    ),
+    pytest.param(
+        {"churn_window_days": 0}, "churn_window_days", "whole number of days >= 1", id="zero_window"
+    ),
+    pytest.param(
+        {"churn_window_days": -30},
+        "churn_window_days",
+        "whole number of days >= 1",
+        id="negative_window",
+    ),
+    pytest.param(
+        {"churn_window_days": "ninety"},
+        "churn_window_days",
+        "whole number of days >= 1",
+        id="text_window",
+    ),
     pytest.param({"as_of_date": "yesterday"}, "as_of_date", "YYYY-MM-DD", id="word_date"),
-    pytest.param({"as_of_date": "2026-02-30"}, "as_of_date", "real calendar date",
-                 id="impossible_date"),
-    pytest.param({"purchase_statuses": []}, "purchase_statuses", "non-empty list",
-                 id="empty_statuses"),
-    pytest.param({"reporting_timezone": "UTC'; drop table x; --"}, "reporting_timezone",
-                 "IANA time zone", id="injected_timezone"),
-    pytest.param({"min_valid_date": "2030-01-01", "max_valid_date": "2020-01-01"},
-                 "min_valid_date/max_valid_date", "min_valid_date < max_valid_date",
-                 id="inverted_window"),
+    pytest.param(
+        {"as_of_date": "2026-02-30"}, "as_of_date", "real calendar date", id="impossible_date"
+    ),
+    pytest.param(
+        {"purchase_statuses": []}, "purchase_statuses", "non-empty list", id="empty_statuses"
+    ),
+    pytest.param(
+        {"reporting_timezone": "UTC'; drop table x; --"},
+        "reporting_timezone",
+        "IANA time zone",
+        id="injected_timezone",
+    ),
+    pytest.param(
+        {"min_valid_date": "2030-01-01", "max_valid_date": "2020-01-01"},
+        "min_valid_date/max_valid_date",
+        "min_valid_date < max_valid_date",
+        id="inverted_window",
+    ),
 ]
 
 
