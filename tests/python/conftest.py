@@ -81,13 +81,18 @@ def _vars_key(vars: dict[str, Any]) -> str:
     return json.dumps(vars, sort_keys=True)
 
 
-def run_dbt_build(
-    database_path: Path, vars: dict[str, Any], work_dir: Path, extra_args: tuple[str, ...] = ()
+def run_dbt(
+    subcommand: str,
+    database_path: Path,
+    vars: dict[str, Any],
+    work_dir: Path,
+    extra_args: tuple[str, ...] = (),
 ) -> tuple[int, str]:
-    """Run ``dbt build`` against ``database_path``; return (exit code, output)."""
+    """Run ``dbt <subcommand>`` against ``database_path`` with its own target
+    and log paths under ``work_dir``; return (exit code, output)."""
     command = [
         str(DBT),
-        "build",
+        subcommand,
         "--project-dir",
         str(REPO),
         "--profiles-dir",
@@ -119,8 +124,15 @@ def run_dbt_build(
         )
     except subprocess.TimeoutExpired as error:
         output = (error.stdout or "") if isinstance(error.stdout, str) else ""
-        return -1, f"{output}\n[dbt build timed out after {DBT_TIMEOUT_SECONDS} s]"
+        return -1, f"{output}\n[dbt {subcommand} timed out after {DBT_TIMEOUT_SECONDS} s]"
     return completed.returncode, completed.stdout + completed.stderr
+
+
+def run_dbt_build(
+    database_path: Path, vars: dict[str, Any], work_dir: Path, extra_args: tuple[str, ...] = ()
+) -> tuple[int, str]:
+    """Run ``dbt build`` against ``database_path``; return (exit code, output)."""
+    return run_dbt("build", database_path, vars, work_dir, extra_args)
 
 
 @pytest.fixture(scope="session")

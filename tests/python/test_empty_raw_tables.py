@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
-
-REPO = Path(__file__).resolve().parents[2]
-DBT = str(Path(sys.executable).with_name("dbt"))
+from conftest import run_dbt_build
 
 RAW_DDL = {
     "customers": "customer_id varchar, signed_up_at timestamp, email varchar, "
@@ -25,40 +20,34 @@ RAW_DDL = {
     "spend_amount decimal(18,2)",
 }
 
-MARTS = ["customer_cohorts", "cohort_retention", "cohort_retention_by_channel", "churn"]
+MARTS = [
+    "customer_cohorts",
+    "cohort_retention",
+    "cohort_retention_by_channel",
+    "churn",
+    "customers",
+    "time_between_purchases",
+    "rfm_summary",
+    "channel_economics",
+    "retention_kpis",
+    "activity_retention",
+]
 
 
-def test_build_on_empty_raw_tables_passes_with_empty_marts(tmp_path: Path) -> None:
+def test_empty_raw_tables_build_empty_marts_and_a_no_data_scorecard(tmp_path: Path) -> None:
     database = tmp_path / "empty.duckdb"
     with duckdb.connect(str(database)) as connection:
         connection.execute("create schema raw")
         for table, columns in RAW_DDL.items():
             connection.execute(f"create table raw.{table} ({columns})")
-    env = {
-        **os.environ,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "RETENTION_DUCKDB_PATH": str(database),
-    }
-    result = subprocess.run(
-        [
-            DBT,
-            "build",
-            "--project-dir",
-            str(REPO),
-            "--profiles-dir",
-            str(REPO / "profiles"),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    code, output = run_dbt_build(database, {}, tmp_path)
+    assert code == 0, output[-3000:]
     with duckdb.connect(str(database), read_only=True) as connection:
         for mart in MARTS:
             rows = connection.execute(f"select count(*) from marts.{mart}").fetchall()[0][0]
             assert rows == 0, mart
+        statuses = connection.execute(
+            "select kpi, status from marts.retention_scorecard order by kpi"
+        ).fetchall()
+    assert len(statuses) == 5
+    assert {status for _, status in statuses} == {"no_data"}

@@ -5,39 +5,14 @@ Every case runs the real dbt CLI against a throw-away DuckDB file; nothing is mo
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-DBT = str(Path(sys.executable).with_name("dbt"))
+from conftest import run_dbt
 
 
-def run_dbt(args: list[str], tmp_path: Path, dbt_vars: dict) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "RETENTION_DUCKDB_PATH": str(tmp_path / "vars.duckdb"),
-    }
-    command = [
-        DBT,
-        *args,
-        "--project-dir",
-        str(REPO),
-        "--profiles-dir",
-        str(REPO / "profiles"),
-        "--target-path",
-        str(tmp_path / "target"),
-        "--log-path",
-        str(tmp_path / "logs"),
-        "--vars",
-        json.dumps(dbt_vars),
-    ]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+def dbt_output(subcommand: str, tmp_path: Path, dbt_vars: dict) -> tuple[int, str]:
+    return run_dbt(subcommand, tmp_path / "vars.duckdb", dbt_vars, tmp_path)
 
 
 INVALID_VARS = [
@@ -78,6 +53,21 @@ INVALID_VARS = [
         "min_valid_date < max_valid_date",
         id="inverted_window",
     ),
+    pytest.param(
+        {"rfm_time_unit_days": 0}, "rfm_time_unit_days", "whole number of days >= 1", id="rfm_unit"
+    ),
+    pytest.param(
+        {"retention_days": [1, 1, 7]}, "retention_days", "distinct whole numbers", id="dup_days"
+    ),
+    pytest.param(
+        {"activation_window_days": -1},
+        "activation_window_days",
+        "whole number of days >= 0",
+        id="negative_activation_window",
+    ),
+    pytest.param(
+        {"rfm_observation_end": "1997-9-30"}, "rfm_observation_end", "YYYY-MM-DD", id="rfm_end"
+    ),
 ]
 
 
@@ -85,18 +75,16 @@ INVALID_VARS = [
 def test_invalid_var_stops_parse_with_named_var(
     tmp_path: Path, dbt_vars: dict, var_name: str, allowed: str
 ) -> None:
-    result = run_dbt(["parse"], tmp_path, dbt_vars)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-2000:]
+    code, output = dbt_output("parse", tmp_path, dbt_vars)
+    assert code != 0, output[-2000:]
     assert f"Invalid value for var '{var_name}'" in output, output[-2000:]
     assert allowed in output, output[-2000:]
     assert "Traceback" not in output, output[-2000:]
 
 
 def test_unknown_timezone_stops_build_before_any_model(tmp_path: Path) -> None:
-    result = run_dbt(["run"], tmp_path, {"reporting_timezone": "Mars/Olympus_Mons"})
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-2000:]
+    code, output = dbt_output("run", tmp_path, {"reporting_timezone": "Mars/Olympus_Mons"})
+    assert code != 0, output[-2000:]
     assert "Invalid value for var 'reporting_timezone': Mars/Olympus_Mons" in output
     assert "time zone name the database knows" in output
     assert "Traceback" not in output
@@ -112,5 +100,5 @@ def test_unknown_timezone_stops_build_before_any_model(tmp_path: Path) -> None:
     ids=["case_and_text_tolerated", "statuses_normalized"],
 )
 def test_valid_vars_parse(tmp_path: Path, dbt_vars: dict) -> None:
-    result = run_dbt(["parse"], tmp_path, dbt_vars)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]
+    code, output = dbt_output("parse", tmp_path, dbt_vars)
+    assert code == 0, output[-2000:]
