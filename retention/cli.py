@@ -19,6 +19,7 @@ from retention import RetentionError
 SUBCOMMANDS: dict[str, str] = {
     "generate": "retention.generate",
     "load": "retention.load",
+    "load-cdnow": "retention.cdnow",
 }
 
 log = logging.getLogger("retention")
