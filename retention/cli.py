@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "generate": "retention.generate",
     "load": "retention.load",
     "load-cdnow": "retention.cdnow",
+    "report": "retention.report",
 }
 
 log = logging.getLogger("retention")
