@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 HELP = "load a CDNOW file shipped with lifetimes into the raw tables (DuckDB)"
 FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
 # The vars a CDNOW build needs (Fader, Hardie & Lee 2005: 39 calibration weeks).
-DBT_VARS = {"as_of_date": "1998-06-30", "rfm_observation_end": "1997-09-30", "rfm_time_unit_days": 7}
+DBT_VARS = {
+    "as_of_date": "1998-06-30",
+    "rfm_observation_end": "1997-09-30",
+    "rfm_time_unit_days": 7,
+}
 
 
 def cdnow_path(which: str) -> Path:

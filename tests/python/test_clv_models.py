@@ -266,3 +266,12 @@ def test_demo_predictions_equal_lifetimes_customer_lifetime_value_in_days(dbt_bu
     params = read_params(build.database_path)
     assert set(params["fit_status"]) == {"converged"}, params
     _assert_predictions_match(build.database_path, "D")
+
+
+def test_makefile_passes_the_cdnow_vars_the_tests_use():
+    """`make build DATASET=cdnow_sample|cdnow` and these tests build with the same vars."""
+    from retention.cdnow import DBT_VARS
+
+    lines = (REPO / "Makefile").read_text().splitlines()
+    line = next(line for line in lines if line.startswith("CDNOW_VARS :="))
+    assert json.loads(line.split(":=", 1)[1]) == DBT_VARS
