@@ -10,20 +10,26 @@ BIN := $(VENV)/bin
 CUSTOMERS ?= 5000
 SEED ?= 42
 RAW_DIR ?= data/raw
+# demo (the generator), cdnow_sample or cdnow (the CDNOW files inside lifetimes)
+DATASET ?= demo
+CDNOW_VARS := {"as_of_date": "1998-06-30", "rfm_observation_end": "1997-09-30", "rfm_time_unit_days": 7}
+DBT_VARS ?= $(if $(filter demo,$(DATASET)),{},$(CDNOW_VARS))
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
-export RETENTION_DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
+export RETENTION_DUCKDB_PATH ?= $(CURDIR)/data/$(if $(filter demo,$(DATASET)),warehouse,$(DATASET)).duckdb
 export PYTHONPATH := $(CURDIR)
 
 DBT := $(BIN)/dbt
 
-.PHONY: help venv data load build lint test unit pytest clean
+.PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build lint test unit pytest clean report
 
 help:
 	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB"
 	@echo "make test    # lint + build + all tests"
 	@echo "make data    # (re)generate and load the demo data only"
+	@echo "make build DATASET=cdnow_sample|cdnow   # the CDNOW files inside lifetimes"
+	@echo "make report  # CDNOW holdout and demo CLTV plots under reports/"
 	@echo "make lint    # sqlfluff (dbt templater) + ruff"
 	@echo "make clean   # remove target/, logs/ and data/"
 
@@ -40,11 +46,22 @@ $(RAW_DIR)/.generated-$(CUSTOMERS)-$(SEED): | venv
 	$(BIN)/python -m retention generate --customers $(CUSTOMERS) --seed $(SEED) --out $(RAW_DIR)
 	touch $@
 
-data: $(RAW_DIR)/.generated-$(CUSTOMERS)-$(SEED) | venv
+data: data-$(DATASET)
+
+data-demo: $(RAW_DIR)/.generated-$(CUSTOMERS)-$(SEED) | venv
 	$(BIN)/python -m retention load --source $(RAW_DIR) --database $(RETENTION_DUCKDB_PATH)
 
+data-cdnow_sample data-cdnow: | venv
+	$(BIN)/python -m retention load-cdnow --file $(if $(filter cdnow,$(DATASET)),master,sample) --database $(RETENTION_DUCKDB_PATH)
+
 build: venv data
-	$(DBT) build
+	$(DBT) build --vars '$(DBT_VARS)'
+
+# Builds the CDNOW sample and the demo data into their own databases, then plots.
+report: venv
+	$(MAKE) build DATASET=cdnow_sample RETENTION_DUCKDB_PATH=$(CURDIR)/data/cdnow_sample.duckdb
+	$(MAKE) build DATASET=demo RETENTION_DUCKDB_PATH=$(CURDIR)/data/warehouse.duckdb
+	$(BIN)/python -m retention report --cdnow-database data/cdnow_sample.duckdb --demo-database data/warehouse.duckdb --out reports
 
 # sqlfluff's dbt templater opens a connection: give it a scratch database so
 # lint works before any data exists.

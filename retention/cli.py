@@ -19,6 +19,8 @@ from retention import RetentionError
 SUBCOMMANDS: dict[str, str] = {
     "generate": "retention.generate",
     "load": "retention.load",
+    "load-cdnow": "retention.cdnow",
+    "report": "retention.report",
 }
 
 log = logging.getLogger("retention")

@@ -13,6 +13,13 @@
     {%- do get_activation_window_days() -%}
     {%- do get_activation_event() -%}
     {%- do get_retention_days() -%}
+    {%- do get_clv_horizon_months() -%}
+    {%- do get_clv_monthly_discount_rate() -%}
+    {%- do get_clv_penalizer_coef() -%}
+    {%- if target.type == 'spark' -%}
+        {%- do log("clv_model_params and customer_value_predictions are disabled on spark:"
+            ~ " they are dbt Python models, which this project runs on DuckDB only.", info=true) -%}
+    {%- endif -%}
     {%- set tz = get_reporting_timezone() -%}
     {%- if execute -%}
         {%- set check_sql = timezone_exists_sql(tz) -%}

@@ -171,3 +171,56 @@
     {%- endif -%}
     {{ return(ns.clean | sort) }}
 {%- endmacro %}
+
+
+{#
+    Vars of the predictive CLV models (models/intermediate/clv,
+    models/marts/predictive). dbt Python models cannot read vars, so
+    int_clv_settings writes the validated values into a table they read.
+#}
+{% macro _number_var(name, allowed, max_exclusive=none) -%}
+    {%- set value = var(name) -%}
+    {%- set text = value | string | trim -%}
+    {%- if value is boolean
+        or not modules.re.match('^[0-9]+(\\.[0-9]+)?$', text) -%}
+        {{ _invalid_var(name, value, allowed) }}
+    {%- endif -%}
+    {%- if max_exclusive is not none and (text | float) >= max_exclusive -%}
+        {{ _invalid_var(name, value, allowed) }}
+    {%- endif -%}
+    {{ return(text | float) }}
+{%- endmacro %}
+
+
+{% macro get_clv_horizon_months() -%}
+    {%- set value = var('clv_horizon_months') -%}
+    {%- set text = value | string | trim -%}
+    {%- if value is boolean or not modules.re.match('^[0-9]+$', text)
+        or (text | int) < 1 -%}
+        {{ _invalid_var('clv_horizon_months', value, "a whole number of months >= 1") }}
+    {%- endif -%}
+    {{ return(text | int) }}
+{%- endmacro %}
+
+
+{% macro get_clv_monthly_discount_rate() -%}
+    {{ return(_number_var('clv_monthly_discount_rate',
+        "a monthly discount rate as a fraction, 0 <= rate < 1 (e.g. 0.01)", 1.0)) }}
+{%- endmacro %}
+
+
+{% macro get_clv_penalizer_coef() -%}
+    {{ return(_number_var('clv_penalizer_coef',
+        "a number >= 0 (the L2 penalizer of the lifetimes fitters; 0 = none)")) }}
+{%- endmacro %}
+
+
+{#
+    Time units (rfm_time_unit_days) per month, as lifetimes'
+    customer_lifetime_value counts them: 4.345 weeks (freq 'W'), else
+    30 days per month (freq 'D' = 30, 'M' = 1 for 30-day units).
+#}
+{% macro get_clv_time_units_per_month() -%}
+    {%- set unit = get_rfm_time_unit_days() -%}
+    {{ return(4.345 if unit == 7 else 30.0 / unit) }}
+{%- endmacro %}
