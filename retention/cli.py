@@ -19,6 +19,7 @@ from retention import RetentionError
 SUBCOMMANDS: dict[str, str] = {
     "generate": "retention.generate",
     "load": "retention.load",
+    "dashboard": "retention.dashboard",
 }
 
 log = logging.getLogger("retention")
