@@ -17,6 +17,10 @@ import yaml
 from conftest import DBT, REPO
 
 BOUNCER = REPO / ".venv" / "bin" / "dbt-bouncer"
+# Keys that may be NULL, with the reason.
+NULLABLE_KEYS = {
+    "int_as_of_date.as_of_date": "one-row model; NULL while the raw tables are empty",
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +72,9 @@ def test_single_column_primary_keys_are_also_not_null(manifest_dir: Path) -> Non
     unique_without_not_null = sorted(
         f"{model.split('.')[-1]}.{column}"
         for (model, column), names in tests.items()
-        if "unique" in names and "not_null" not in names
+        if "unique" in names
+        and "not_null" not in names
+        and f"{model.split('.')[-1]}.{column}" not in NULLABLE_KEYS
     )
     assert not unique_without_not_null, (
         f"primary keys tested unique but not not_null: {unique_without_not_null}"
