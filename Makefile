@@ -23,6 +23,7 @@ export PYTHONPATH := $(CURDIR)
 DBT := $(BIN)/dbt
 
 .PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build lint test unit pytest clean report
+.PHONY: docs dashboard conventions chromium
 
 help:
 	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB"
@@ -32,6 +33,9 @@ help:
 	@echo "make report  # CDNOW holdout and demo CLTV plots under reports/"
 	@echo "make lint    # sqlfluff (dbt templater) + ruff"
 	@echo "make clean   # remove target/, logs/ and data/"
+	@echo "make docs    # dbt docs as one static file: target/static_index.html"
+	@echo "make dashboard  # static HTML dashboard: $(DASHBOARD_HTML)"
+	@echo "make conventions  # dbt-bouncer convention checks (part of make test)"
 
 venv: $(VENV)/.installed
 
@@ -73,7 +77,28 @@ lint: venv
 pytest: venv
 	$(BIN)/python -m pytest
 
-test: lint build pytest
+test: lint build conventions pytest
 
 clean:
 	rm -rf target logs data
+
+# --- For BI tools and pull requests ------------------------------------------
+DASHBOARD_HTML ?= artifacts/dashboard/retention_dashboard.html
+
+# The docs site as one self-contained file (opens from disk, no server).
+docs: build
+	$(DBT) docs generate --static
+	@echo "docs site: $(CURDIR)/target/static_index.html"
+
+dashboard: build
+	$(BIN)/python -m retention dashboard --database $(RETENTION_DUCKDB_PATH) --out $(DASHBOARD_HTML)
+	@echo "dashboard: $(CURDIR)/$(DASHBOARD_HTML)"
+
+# Naming, documentation, primary-key and layer checks (dbt-bouncer.yml).
+conventions: venv
+	$(DBT) parse --quiet
+	$(BIN)/dbt-bouncer --config-file dbt-bouncer.yml
+
+# Debian's chromium for the browser tests; a no-op when installed.
+chromium:
+	bash scripts/ensure-chromium.sh

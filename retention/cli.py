@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "load": "retention.load",
     "load-cdnow": "retention.cdnow",
     "report": "retention.report",
+    "dashboard": "retention.dashboard",
 }
 
 log = logging.getLogger("retention")

@@ -13,7 +13,8 @@ final as (
         country_code,
         acquisition_channel,
         acquisition_campaign,
-        updated_at
+        updated_at,
+        version_rank
     from triaged
 )
 

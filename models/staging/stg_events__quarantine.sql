@@ -13,7 +13,8 @@ final as (
         event_name,
         occurred_at,
         platform,
-        properties
+        properties,
+        version_rank
     from triaged
 )
 

@@ -11,7 +11,8 @@ final as (
         spend_date,
         channel,
         campaign,
-        spend_amount
+        spend_amount,
+        version_rank
     from triaged
 )
 

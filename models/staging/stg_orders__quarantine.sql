@@ -15,7 +15,8 @@ final as (
         order_amount,
         refunded_amount,
         cost_amount,
-        updated_at
+        updated_at,
+        version_rank
     from triaged
 )
 

@@ -239,7 +239,15 @@ final as (
                 then {{ formula_cltv('avg_margin_per_active_customer',
                     'avg_churn_rate') }}
         end as formula_cltv,
-        is_complete_period
+        is_complete_period,
+        {# Numerators and denominators of the rates above, for the semantic
+           layer's ratio metrics (ratios of sums). #}
+        cast(buyers_to_date as {{ dbt.type_bigint() }}) as buyers_to_date,
+        cast(repeat_buyers_to_date as {{ dbt.type_bigint() }})
+            as repeat_buyers_to_date,
+        cast(base_revenue as {{ type_money() }}) as nrr_base_revenue_12m,
+        cast(current_revenue as {{ type_money() }})
+            as nrr_current_revenue_12m
     from trailing_windows
 )
 

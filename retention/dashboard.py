@@ -1,0 +1,499 @@
+"""A static HTML retention dashboard read from the DuckDB marts.
+
+One self-contained file (plotly.js inlined, no network needed): cohort
+retention heatmap, rolling-retention and cohort LTV curves, monthly churn and
+CRR, time between purchases, LTV/CAC by channel and the benchmark scorecard.
+The dbt exposure ``retention_dashboard`` (models/_exposures.yml) lists the
+marts in ``MARTS_READ``; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
+
+HELP = "write the static HTML dashboard from the DuckDB marts"
+DEFAULT_OUT = Path("artifacts/dashboard/retention_dashboard.html")
+MARTS_READ = (
+    "cohort_retention",
+    "churn",
+    "customers",
+    "time_between_purchases",
+    "channel_economics",
+    "retention_kpis",
+    "retention_scorecard",
+)
+# Cohorts drawn as curves: the first month of each quarter keeps them legible.
+CURVE_COHORT_MONTHS = (1, 4, 7, 10)
+LTV_TO_CAC_TARGET = 3.0
+FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
+ACCENT = "#2563eb"
+STATUS_COLORS = {"within": "#15803d", "above": "#b45309", "below": "#b91c1c", "no_data": "#6b7280"}
+# For each KPI, whether a value above the range is good news.
+HIGHER_IS_BETTER = {
+    "repeat_rate_180d": True,
+    "purchase_frequency_12m": True,
+    "monthly_churn_rate": False,
+    "ltv_to_cac_12m": True,
+    "nrr_12m": True,
+}
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Marts:
+    """The marts the dashboard reads, as DataFrames."""
+
+    frames: dict[str, pd.DataFrame]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.frames[name]
+
+
+def read_marts(database: Path) -> Marts:
+    if not database.exists():
+        raise FileNotFoundError(f"{database} does not exist: run `make build` first")
+    with duckdb.connect(str(database), read_only=True) as con:
+        frames = {name: con.sql(f"select * from marts.{name}").df() for name in MARTS_READ}
+    return Marts(frames)
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "font": {"size": 17}},
+        template="plotly_white",
+        font={"family": FONT, "size": 13},
+        height=height,
+        margin={"l": 70, "r": 30, "t": 60, "b": 55},
+        legend={"orientation": "h", "y": -0.18},
+    )
+    return fig
+
+
+def _month_label(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values).dt.strftime("%Y-%m")
+
+
+def heatmap(marts: Marts) -> go.Figure:
+    cohorts = marts["cohort_retention"]
+    grid = cohorts.pivot(index="cohort_period", columns="period_number", values="retention_rate")
+    grid = grid.sort_index(ascending=False)
+    sizes = cohorts.groupby("cohort_period").cohort_size.first().reindex(grid.index)
+    labels = [
+        f"{label} (n={size:,})"
+        for label, size in zip(_month_label(grid.index.to_series()), sizes, strict=True)
+    ]
+    text = grid.map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=list(grid.columns),
+            y=labels,
+            text=text.to_numpy(),
+            texttemplate="%{text}",
+            textfont={"size": 9},
+            colorscale="Blues",
+            zmin=0,
+            zmax=0.5,
+            colorbar={"title": "retention", "tickformat": ".0%"},
+            hovertemplate="cohort %{y}<br>period %{x}<br>retention %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="periods since first purchase (period_number)", dtick=1)
+    fig.update_yaxes(title="cohort (first purchase period, size)")
+    return _layout(
+        fig,
+        "Cohort retention: share of each cohort buying in period k (period 0 = 100%)",
+        height=max(520, 22 * len(labels) + 140),
+    )
+
+
+def _curve_cohorts(cohorts: pd.DataFrame) -> list[pd.Timestamp]:
+    starts = sorted(pd.to_datetime(cohorts.cohort_period.unique()))
+    picked = [c for c in starts if c.month in CURVE_COHORT_MONTHS]
+    return picked or starts
+
+
+def _cohort_curves(
+    marts: Marts, column: str, title: str, y_title: str, tickformat: str, pooled: str
+) -> go.Figure:
+    cohorts = marts["cohort_retention"].copy()
+    cohorts["cohort_period"] = pd.to_datetime(cohorts.cohort_period)
+    picked = _curve_cohorts(cohorts)
+    fig = go.Figure()
+    palette = [
+        "#1e3a8a", "#1d4ed8", "#3b82f6", "#60a5fa", "#0f766e", "#14b8a6",
+        "#7c3aed", "#a78bfa", "#be185d", "#f472b6", "#b45309", "#f59e0b",
+    ]  # fmt: skip
+    for i, cohort in enumerate(picked):
+        rows = cohorts[cohorts.cohort_period == cohort].sort_values("period_number")
+        fig.add_trace(
+            go.Scatter(
+                x=rows.period_number,
+                y=rows[column],
+                mode="lines",
+                name=cohort.strftime("%Y-%m"),
+                line={"width": 1.6, "color": palette[i % len(palette)]},
+            )
+        )
+    # Pooled curve over every cohort: a ratio of sums, not a mean of rates.
+    numerator = {
+        "rolling_retention_rate": "retained_on_or_after",
+        "cumulative_gross_margin_per_customer": "cumulative_gross_margin",
+    }[column]
+    sums = cohorts.groupby("period_number")[[numerator, "cohort_size"]].sum().astype(float)
+    fig.add_trace(
+        go.Scatter(
+            x=sums.index,
+            y=sums[numerator] / sums.cohort_size,
+            mode="lines",
+            name=pooled,
+            line={"width": 4, "color": "#111827", "dash": "dot"},
+        )
+    )
+    fig.update_xaxes(title="periods since first purchase", dtick=3)
+    fig.update_yaxes(title=y_title, tickformat=tickformat, rangemode="tozero")
+    return _layout(fig, title, height=460)
+
+
+def rolling_retention(marts: Marts) -> go.Figure:
+    return _cohort_curves(
+        marts,
+        "rolling_retention_rate",
+        "Rolling retention: bought in period k or any later period",
+        "rolling retention",
+        ".0%",
+        "all cohorts (pooled)",
+    )
+
+
+def cohort_ltv(marts: Marts) -> go.Figure:
+    return _cohort_curves(
+        marts,
+        "cumulative_gross_margin_per_customer",
+        "Cohort LTV: cumulative gross margin per acquired customer",
+        "gross margin per customer",
+        ",.0f",
+        "all cohorts (pooled)",
+    )
+
+
+def churn_trend(marts: Marts) -> go.Figure:
+    churn = marts["churn"].sort_values("period_start")
+    complete = churn[churn.is_complete_period & churn.customers_start.gt(0)]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Bar(
+            x=complete.period_start,
+            y=complete.customers_start,
+            name="customers active at month start (S)",
+            marker_color="#eef0f3",
+        ),
+        secondary_y=True,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=complete.period_start,
+            y=complete.churn_rate,
+            name="churn rate",
+            mode="lines+markers",
+            line={"color": "#dc2626", "width": 2.5},
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=complete.period_start,
+            y=complete.crr,
+            name="CRR (E - N) / S",
+            mode="lines+markers",
+            line={"color": ACCENT, "width": 2.5},
+        ),
+        secondary_y=False,
+    )
+    fig.add_hline(
+        y=0.07,
+        line_dash="dash",
+        line_color="#dc2626",
+        annotation_text="churn benchmark 7%",
+        annotation_position="top left",
+    )
+    fig.update_yaxes(title="rate", tickformat=".0%", secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title="customers (S)", secondary_y=True, showgrid=False)
+    fig.update_xaxes(title="month (complete months)")
+    return _layout(fig, "Monthly churn and customer retention rate (CRR)", height=460)
+
+
+def time_between_purchases(marts: Marts) -> go.Figure:
+    customers = marts["customers"]
+    gaps = customers.days_to_second_purchase.dropna().astype(float)
+    tbp = marts["time_between_purchases"]
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.6, 0.4],
+        subplot_titles=(
+            "days from first to second purchase day (customers)",
+            "median and p90 of the 1-2 gap by cohort",
+        ),
+    )
+    fig.add_trace(
+        go.Histogram(x=gaps, xbins={"start": 0, "size": 15}, marker_color=ACCENT, name="customers"),
+        row=1,
+        col=1,
+    )
+    median = float(gaps.median()) if len(gaps) else 0.0
+    fig.add_vline(
+        x=median,
+        line_dash="dash",
+        line_color="#111827",
+        annotation_text=f"median {median:.0f} days",
+        row=1,
+        col=1,
+    )
+    first = tbp[tbp.transition == "1-2"].sort_values("cohort_period")
+    for column, color in (("median_days", ACCENT), ("p90_days", "#f59e0b")):
+        fig.add_trace(
+            go.Scatter(
+                x=first.cohort_period,
+                y=first[column],
+                mode="lines+markers",
+                name=column.replace("_days", "") + " days (1-2)",
+                line={"color": color},
+            ),
+            row=1,
+            col=2,
+        )
+    fig.update_xaxes(title="days", range=[0, 365], row=1, col=1)
+    fig.update_yaxes(title="customers", row=1, col=1)
+    fig.update_xaxes(title="cohort", row=1, col=2)
+    fig.update_yaxes(title="days", row=1, col=2)
+    fig.update_annotations(font_size=13)
+    return _layout(fig, "Time between purchases (TBP)", height=440)
+
+
+def ltv_to_cac(marts: Marts) -> go.Figure:
+    economics = marts["channel_economics"]
+    mature = economics[(economics.spend > 0) & economics.ltv_12m.notna()].copy()
+    mature["margin_12m"] = mature.ltv_12m * mature.new_customers
+    by_channel = mature.groupby("acquisition_channel").agg(
+        margin_12m=("margin_12m", "sum"),
+        spend=("spend", "sum"),
+        new_customers=("new_customers", "sum"),
+    )
+    by_channel["ltv_to_cac"] = by_channel.margin_12m / by_channel.spend.astype(float)
+    by_channel["cac"] = by_channel.spend.astype(float) / by_channel.new_customers
+    by_channel["ltv_12m"] = by_channel.margin_12m / by_channel.new_customers
+    by_channel = by_channel.sort_values("ltv_to_cac")
+    colors = ["#15803d" if v >= LTV_TO_CAC_TARGET else "#b91c1c" for v in by_channel.ltv_to_cac]
+    fig = go.Figure(
+        go.Bar(
+            y=by_channel.index,
+            x=by_channel.ltv_to_cac,
+            orientation="h",
+            marker_color=colors,
+            text=[
+                f"{r.ltv_to_cac:.1f}x  (LTV {r.ltv_12m:,.0f} / CAC {r.cac:,.0f})"
+                for r in by_channel.itertuples()
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.2f}x<extra></extra>",
+        )
+    )
+    fig.add_vline(
+        x=LTV_TO_CAC_TARGET,
+        line_dash="dash",
+        annotation_text="target 3x",
+        annotation_position="top",
+    )
+    fig.update_xaxes(
+        title="12-month LTV / CAC (pooled over cohorts with 12 complete months)",
+        range=[0, max(float(by_channel.ltv_to_cac.max()) * 1.45, 4.0)] if len(by_channel) else None,
+    )
+    fig.update_yaxes(title="acquisition channel (paid)")
+    _layout(fig, "LTV / CAC by acquisition channel", height=460)
+    fig.update_layout(margin={"l": 130})
+    return fig
+
+
+def _format_value(kpi: str, value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "no data"
+    if kpi in ("purchase_frequency_12m", "ltv_to_cac_12m"):
+        return f"{value:.2f}"
+    return f"{value:.1%}"
+
+
+def _format_range(kpi: str, low: float | None, high: float | None) -> str:
+    parts = [
+        "" if bound is None or pd.isna(bound) else _format_value(kpi, bound)
+        for bound in (low, high)
+    ]
+    if parts[0] and parts[1]:
+        return f"{parts[0]} to {parts[1]}"
+    return f">= {parts[0]}" if parts[0] else f"<= {parts[1]}" if parts[1] else "-"
+
+
+def scorecard_html(marts: Marts) -> str:
+    rows = []
+    for r in marts["retention_scorecard"].itertuples():
+        status = str(r.status)
+        good = {
+            "within": True,
+            "above": HIGHER_IS_BETTER.get(r.kpi, True),
+            "below": not HIGHER_IS_BETTER.get(r.kpi, True),
+        }.get(status)
+        verdict = "no data" if good is None else ("healthy" if good else "needs attention")
+        color_key = "no_data" if good is None else "within" if good else "below"
+        color = STATUS_COLORS[color_key]
+        measured = "" if pd.isna(r.measured_for) else pd.Timestamp(r.measured_for).strftime("%Y-%m")
+        rows.append(
+            "<tr>"
+            f"<td class='kpi'>{html.escape(str(r.kpi))}</td>"
+            f"<td class='num'>{_format_value(r.kpi, r.value)}</td>"
+            f"<td>{measured}</td>"
+            f"<td>{_format_range(r.kpi, r.benchmark_low, r.benchmark_high)}</td>"
+            f"<td><span class='pill' style='background:{color}'>{html.escape(status)}"
+            f" &middot; {verdict}</span></td>"
+            "</tr>"
+        )
+    return (
+        "<table class='scorecard'><thead><tr><th>KPI</th><th>value</th><th>measured for</th>"
+        "<th>benchmark</th><th>status</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def headline(marts: Marts) -> tuple[str, str]:
+    """(as_of_date text, KPI cards HTML) from the latest months."""
+    churn = marts["churn"].sort_values("period_start")
+    kpis = marts["retention_kpis"].sort_values("month_start")
+    as_of = pd.Timestamp(churn.period_end.max()).strftime("%Y-%m-%d")
+    last_complete = churn[churn.is_complete_period].iloc[-1]
+    last_kpis = kpis[kpis.is_complete_period].iloc[-1]
+    customers = marts["customers"]
+    cards = [
+        ("customers", f"{len(customers):,}", "with at least one purchase"),
+        ("active now", f"{int(customers.is_active.sum()):,}", "bought within the churn window"),
+        (
+            "monthly churn",
+            f"{last_complete.churn_rate:.1%}",
+            pd.Timestamp(last_complete.period_start).strftime("%B %Y"),
+        ),
+        (
+            "AOV",
+            f"{last_kpis.aov:,.2f}",
+            pd.Timestamp(last_kpis.month_start).strftime("%B %Y"),
+        ),
+        (
+            "repeat purchase rate",
+            f"{last_kpis.repeat_purchase_rate:.1%}",
+            "customers with 2+ purchase days",
+        ),
+    ]
+    html_cards = "".join(
+        f"<div class='card'><div class='label'>{html.escape(label)}</div>"
+        f"<div class='value'>{html.escape(value)}</div>"
+        f"<div class='note'>{html.escape(note)}</div></div>"
+        for label, value, note in cards
+    )
+    return as_of, html_cards
+
+
+STYLE = """
+body { font-family: %(font)s; margin: 0; background: #f3f4f6; color: #111827; }
+header { background: #0f172a; color: white; padding: 22px 32px; }
+header h1 { margin: 0 0 4px 0; font-size: 26px; }
+header p { margin: 0; color: #cbd5e1; }
+main { padding: 20px 32px 40px; }
+.cards { display: grid; grid-template-columns: repeat(5, 1fr); gap: 14px; margin-bottom: 18px; }
+.card { background: white; border-radius: 10px; padding: 14px 18px; box-shadow: 0 1px 3px #0002; }
+.card .label { font-size: 13px; color: #6b7280; text-transform: uppercase; letter-spacing: .04em; }
+.card .value { font-size: 28px; font-weight: 700; margin: 4px 0; }
+.card .note { font-size: 12px; color: #6b7280; }
+.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+.panel { background: white; border-radius: 10px; padding: 8px; box-shadow: 0 1px 3px #0002; }
+.wide { grid-column: 1 / -1; }
+h2 { font-size: 18px; margin: 8px 10px 10px; }
+table.scorecard { border-collapse: collapse; width: 100%%; font-size: 15px; }
+.scorecard th, .scorecard td {
+  text-align: left; padding: 9px 12px; border-bottom: 1px solid #e5e7eb;
+}
+.scorecard th { color: #6b7280; font-weight: 600; font-size: 13px; text-transform: uppercase; }
+.scorecard td.num { font-weight: 700; }
+.scorecard td.kpi { font-family: ui-monospace, monospace; }
+.pill { color: white; border-radius: 999px; padding: 3px 10px; font-size: 13px; }
+footer { color: #6b7280; font-size: 12px; padding: 0 32px 24px; }
+"""
+
+
+def render(marts: Marts, database: Path) -> str:
+    as_of, cards = headline(marts)
+    panels = [
+        ("wide", heatmap(marts)),
+        ("", rolling_retention(marts)),
+        ("", cohort_ltv(marts)),
+        ("", churn_trend(marts)),
+        ("", ltv_to_cac(marts)),
+        ("wide", time_between_purchases(marts)),
+    ]
+    body = "".join(
+        f"<div class='panel {css}'>"
+        + fig.to_html(full_html=False, include_plotlyjs=False, config={"displayModeBar": False})
+        + "</div>"
+        for css, fig in panels
+    )
+    scorecard = (
+        "<div class='panel wide'><h2>Benchmark scorecard (latest complete period)</h2>"
+        + scorecard_html(marts)
+        + "</div>"
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Retention dashboard</title>"
+        f"<style>{STYLE % {'font': FONT}}</style>"
+        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+        "<header><h1>Retention dashboard</h1>"
+        f"<p>as of {as_of} &middot; marts read from {html.escape(database.name)}"
+        " &middot; definitions in docs/design/METRICS.md</p></header>"
+        f"<main><div class='cards'>{cards}</div>"
+        f"<div class='grid'>{scorecard}{body}</div></main>"
+        "<footer>Built by <code>make dashboard</code> from the marts "
+        + ", ".join(MARTS_READ)
+        + ".</footer></body></html>"
+    )
+
+
+def write_dashboard(database: Path, out: Path) -> Path:
+    marts = read_marts(database)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(marts, database), encoding="utf-8")
+    log.info("wrote %s (%.1f MB)", out, out.stat().st_size / 1e6)
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        type=Path,
+        default=Path(os.environ.get("RETENTION_DUCKDB_PATH", "data/warehouse.duckdb")),
+        help="DuckDB file holding the marts"
+        " (default: $RETENTION_DUCKDB_PATH or data/warehouse.duckdb)",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"HTML file ({DEFAULT_OUT})")
+
+
+def run(args: argparse.Namespace) -> int:
+    write_dashboard(args.database, args.out)
+    return 0
