@@ -174,7 +174,7 @@
 
 
 {#
-    Vars of the predictive CLV models (models/intermediate/clv,
+    Vars of the predictive CLV models (models/marts/predictive/fits,
     models/marts/predictive). dbt Python models cannot read vars, so
     int_clv_settings writes the validated values into a table they read.
 #}

@@ -5,7 +5,7 @@
 with
 
 predicted as (
-    select * from {{ ref('int_customer_value_predicted') }}
+    select * from {{ ref('clv_customer_predictions') }}
 ),
 
 final as (

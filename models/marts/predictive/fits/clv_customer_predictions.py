@@ -1,6 +1,6 @@
 """Per-customer BG/NBD + Gamma-Gamma predictions from the fitted parameters.
 
-Reads the parameters of int_clv_model_fit (no refit) and computes, per
+Reads the parameters of clv_model_fit (no refit) and computes, per
 customer of rfm_summary, as of its observation_end:
 - p_alive: BetaGeoFitter.conditional_probability_alive;
 - expected_purchases over the horizon (horizon_months x time_units_per_month
@@ -97,7 +97,7 @@ def predict(rfm, bg_params, gg_params, horizon_months, discount_rate, units_per_
 def model(dbt, session):
     dbt.config(materialized="table")
     rfm = dbt.ref("rfm_summary").df().sort_values("customer_id", kind="stable")
-    fit = dbt.ref("int_clv_model_fit").df()
+    fit = dbt.ref("clv_model_fit").df()
     settings = dbt.ref("int_clv_settings").df().iloc[0]
     horizon = int(settings["horizon_months"])
     frame = predict(
