@@ -68,6 +68,24 @@ INVALID_VARS = [
     pytest.param(
         {"rfm_observation_end": "1997-9-30"}, "rfm_observation_end", "YYYY-MM-DD", id="rfm_end"
     ),
+    pytest.param(
+        {"clv_horizon_months": 0},
+        "clv_horizon_months",
+        "whole number of months >= 1",
+        id="zero_clv_horizon",
+    ),
+    pytest.param(
+        {"clv_monthly_discount_rate": 1.5},
+        "clv_monthly_discount_rate",
+        "0 <= rate < 1",
+        id="clv_discount_rate_above_one",
+    ),
+    pytest.param(
+        {"clv_penalizer_coef": -0.1},
+        "clv_penalizer_coef",
+        "a number >= 0",
+        id="negative_clv_penalizer",
+    ),
 ]
 
 
@@ -96,8 +114,9 @@ def test_unknown_timezone_stops_build_before_any_model(tmp_path: Path) -> None:
     [
         {"cohort_grain": "Week", "churn_window_days": "30", "as_of_date": "2026-06-30"},
         {"cohort_grain": "quarter", "purchase_statuses": ["Completed", " shipped "]},
+        {"clv_horizon_months": 24, "clv_monthly_discount_rate": 0.0, "clv_penalizer_coef": 0.001},
     ],
-    ids=["case_and_text_tolerated", "statuses_normalized"],
+    ids=["case_and_text_tolerated", "statuses_normalized", "clv_vars"],
 )
 def test_valid_vars_parse(tmp_path: Path, dbt_vars: dict) -> None:
     code, output = dbt_output("parse", tmp_path, dbt_vars)
