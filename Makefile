@@ -18,13 +18,17 @@ export PYTHONPATH := $(CURDIR)
 
 DBT := $(BIN)/dbt
 
-.PHONY: help venv data load build lint test unit pytest clean
+ENGINE_CUSTOMERS ?= 800
+
+.PHONY: help venv data load build lint test unit pytest clean test-postgres test-spark
 
 help:
 	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB"
 	@echo "make test    # lint + build + all tests"
 	@echo "make data    # (re)generate and load the demo data only"
 	@echo "make lint    # sqlfluff (dbt templater) + ruff"
+	@echo "make test-postgres  # same marts on a private PostgreSQL cluster as on DuckDB"
+	@echo "make test-spark     # same marts on local Spark (pyspark, Java 17) as on DuckDB"
 	@echo "make clean   # remove target/, logs/ and data/"
 
 venv: $(VENV)/.installed
@@ -57,6 +61,24 @@ pytest: venv
 	$(BIN)/python -m pytest
 
 test: lint build pytest
+
+$(VENV)/.installed-%: requirements-%.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+# Build the demo data (ENGINE_CUSTOMERS customers) on DuckDB and on the engine
+# and compare every mart (tests/python/test_engine_equality.py).
+# scripts/with-postgres.sh installs PostgreSQL if missing, runs a private
+# cluster on 127.0.0.1 in a temporary directory and stops it afterwards.
+test-postgres: $(VENV)/.installed-postgres
+	RETENTION_ENGINE=postgres RETENTION_ENGINE_CUSTOMERS=$(ENGINE_CUSTOMERS) \
+		scripts/with-postgres.sh $(BIN)/python -m pytest -s -p no:cacheprovider \
+		tests/python/test_engine_equality.py
+
+test-spark: $(VENV)/.installed-spark
+	@command -v java >/dev/null || { echo "Spark needs Java 17: install openjdk-17-jre-headless"; exit 1; }
+	RETENTION_ENGINE=spark RETENTION_ENGINE_CUSTOMERS=$(ENGINE_CUSTOMERS) \
+		$(BIN)/python -m pytest -s -p no:cacheprovider tests/python/test_engine_equality.py
 
 clean:
 	rm -rf target logs data
