@@ -124,6 +124,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     print(f"\n[{ENGINE}] raw data loaded in {seconds:.0f} s")
 
     vars: dict[str, Any] = {}
+    if ENGINE == "spark":
+        vars["python_models"] = False  # dbt Python models do not run on a Spark session
     if ENGINE == "postgres":
         _create_bi_role()
         vars["bi_read_role"] = BI_ROLE
