@@ -86,6 +86,7 @@
     {{ return(adapter.dispatch('regex_matches', 'retention')(column, pattern)) }}
 {%- endmacro %}
 
+{# POSIX regex operator: Postgres. #}
 {% macro default__regex_matches(column, pattern) -%}
     ({{ column }} ~ '{{ pattern }}')
 {%- endmacro %}
