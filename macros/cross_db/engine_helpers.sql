@@ -46,11 +46,31 @@
 
 
 {#
-    grant_read_to_bi_role(relation): a post-hook of the marts. Grants
-    read-only access (usage on the schema, select on the relation) to the role
-    named by the var bi_read_role; nothing when the var is null or the engine
-    has no roles (DuckDB, Spark).
+    Read-only access for the role named by the var bi_read_role (null = no
+    grants; nothing on engines without roles: DuckDB, Spark).
+    grant_bi_role_schema_usage(): on-run-start, usage on the marts schema
+    (created if missing). Granted once per run, not per model: two threads
+    granting on the same schema at once fail with "tuple concurrently updated".
+    grant_read_to_bi_role(relation): post-hook of every mart, select on it.
 #}
+{% macro grant_bi_role_schema_usage() -%}
+    {{ return(adapter.dispatch('grant_bi_role_schema_usage', 'retention')()) }}
+{%- endmacro %}
+
+{% macro default__grant_bi_role_schema_usage() -%}
+    {%- set role = var('bi_read_role', none) -%}
+    {%- if role -%}
+        {%- set schema = generate_schema_name('marts', none) -%}
+        create schema if not exists {{ adapter.quote(schema) }};
+        grant usage on schema {{ adapter.quote(schema) }} to {{ adapter.quote(role) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro duckdb__grant_bi_role_schema_usage() -%}{%- endmacro %}
+
+{% macro spark__grant_bi_role_schema_usage() -%}{%- endmacro %}
+
+
 {% macro grant_read_to_bi_role(relation) -%}
     {{ return(adapter.dispatch('grant_read_to_bi_role', 'retention')(relation)) }}
 {%- endmacro %}
@@ -58,7 +78,6 @@
 {% macro default__grant_read_to_bi_role(relation) -%}
     {%- set role = var('bi_read_role', none) -%}
     {%- if role -%}
-        grant usage on schema {{ relation.schema }} to {{ adapter.quote(role) }};
         grant select on {{ relation }} to {{ adapter.quote(role) }}
     {%- endif -%}
 {%- endmacro %}
