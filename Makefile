@@ -22,7 +22,9 @@ export PYTHONPATH := $(CURDIR)
 
 DBT := $(BIN)/dbt
 
-.PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build lint test unit pytest clean report
+ENGINE_CUSTOMERS ?= 800
+
+.PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build lint test unit pytest clean report test-postgres test-spark
 .PHONY: docs dashboard conventions chromium
 
 help:
@@ -32,6 +34,8 @@ help:
 	@echo "make build DATASET=cdnow_sample|cdnow   # the CDNOW files inside lifetimes"
 	@echo "make report  # CDNOW holdout and demo CLTV plots under reports/"
 	@echo "make lint    # sqlfluff (dbt templater) + ruff"
+	@echo "make test-postgres  # same marts on a private PostgreSQL cluster as on DuckDB"
+	@echo "make test-spark     # same marts on local Spark (pyspark, Java 17) as on DuckDB"
 	@echo "make clean   # remove target/, logs/ and data/"
 	@echo "make docs    # dbt docs as one static file: target/static_index.html"
 	@echo "make dashboard  # static HTML dashboard: $(DASHBOARD_HTML)"
@@ -78,6 +82,24 @@ pytest: venv
 	$(BIN)/python -m pytest
 
 test: lint build conventions pytest
+
+$(VENV)/.installed-%: requirements-%.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+# Build the demo data (ENGINE_CUSTOMERS customers) on DuckDB and on the engine
+# and compare every mart (tests/python/test_engine_equality.py).
+# scripts/with-postgres.sh installs PostgreSQL if missing, runs a private
+# cluster on 127.0.0.1 in a temporary directory and stops it afterwards.
+test-postgres: $(VENV)/.installed-postgres
+	RETENTION_ENGINE=postgres RETENTION_ENGINE_CUSTOMERS=$(ENGINE_CUSTOMERS) \
+		scripts/with-postgres.sh $(BIN)/python -m pytest -s -p no:cacheprovider \
+		tests/python/test_engine_equality.py
+
+test-spark: $(VENV)/.installed-spark
+	@command -v java >/dev/null || { echo "Spark needs Java 17: install openjdk-17-jre-headless"; exit 1; }
+	RETENTION_ENGINE=spark RETENTION_ENGINE_CUSTOMERS=$(ENGINE_CUSTOMERS) \
+		$(BIN)/python -m pytest -s -p no:cacheprovider tests/python/test_engine_equality.py
 
 clean:
 	rm -rf target logs data

@@ -1,7 +1,10 @@
-"""Load raw tables into DuckDB's ``raw`` schema with explicit casts to the contract types.
+"""Load raw tables into an engine's ``raw`` schema with explicit casts to the contract types.
 
-Parquet is streamed by DuckDB (never through pandas). ``load_frames`` does the
-same for small hand-built pandas DataFrames (used by tests for edge cases).
+DuckDB (the default): Parquet is streamed by DuckDB (never through pandas).
+``load_frames`` does the same for small hand-built pandas DataFrames (used by
+tests for edge cases). ``load_postgres`` and ``load_spark`` put the same
+Parquet, cast the same way, into the ``raw`` schema of a Postgres database
+(COPY through psycopg2) or of the Spark catalog (a local pyspark session).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from retention.schema import RAW_TABLES, TABLE_NAMES
 
 log = logging.getLogger(__name__)
 
-HELP = "load raw Parquet tables into a DuckDB database (schema raw)"
+HELP = "load raw Parquet tables into the raw schema of DuckDB, Postgres or Spark"
 ENV_DATABASE = "RETENTION_DUCKDB_PATH"
 DEFAULT_DATABASE = Path("data/warehouse.duckdb")
 SCHEMA = "raw"
@@ -151,6 +154,116 @@ def load_frames(
     return counts
 
 
+def engine_type(sql_type: str, engine: str) -> str:
+    """The contract type as the engine spells it (Spark has ``string``, no bare ``varchar``)."""
+    if engine == "spark" and sql_type == "varchar":
+        return "string"
+    return sql_type
+
+
+def _cast_arrow(source: str, table: str):  # -> pyarrow.Table
+    """The Parquet of ``table`` read by DuckDB and cast to the contract types."""
+    with duckdb.connect() as con:
+        return con.sql(
+            f"select\n    {select_list(table)}\nfrom read_parquet({_quote_literal(source)})"
+        ).to_arrow_table()
+
+
+def postgres_dsn() -> str:
+    """A libpq DSN from the env vars of the ``postgres`` profile target."""
+    parts = {
+        "host": os.environ.get("RETENTION_PG_HOST", "127.0.0.1"),
+        "port": os.environ.get("RETENTION_PG_PORT", "5432"),
+        "user": os.environ.get("RETENTION_PG_USER", ""),
+        "password": os.environ.get("RETENTION_PG_PASSWORD", ""),
+        "dbname": os.environ.get("RETENTION_PG_DBNAME", "retention"),
+    }
+    return " ".join(f"{k}={_quote_literal(v)}" for k, v in parts.items() if v)
+
+
+def load_postgres(
+    source_dir: str | Path, dsn: str | None = None, progress: bool = True
+) -> dict[str, int]:
+    """Replace the four ``raw.*`` tables of a Postgres database from Parquet (COPY as CSV)."""
+    import io
+
+    import psycopg2
+    import pyarrow.csv as pa_csv
+
+    source = Path(source_dir)
+    sources = {table: parquet_source(source, table) for table in TABLE_NAMES}
+    counts: dict[str, int] = {}
+    with psycopg2.connect(dsn or postgres_dsn()) as con, con.cursor() as cur:
+        cur.execute(f"create schema if not exists {SCHEMA}")
+        for table in tqdm(TABLE_NAMES, desc="load", unit="table", disable=not progress):
+            columns = ", ".join(
+                f"{_quote_ident(c.name)} {engine_type(c.sql_type, 'postgres')}"
+                for c in RAW_TABLES[table]
+            )
+            cur.execute(f"drop table if exists {SCHEMA}.{table}")
+            cur.execute(f"create table {SCHEMA}.{table} ({columns})")
+            buffer = io.BytesIO()
+            # Strings are always quoted, NULL is an unquoted empty field:
+            # Postgres CSV COPY keeps '' and NULL apart.
+            pa_csv.write_csv(_cast_arrow(sources[table], table), buffer)
+            buffer.seek(0)
+            cur.copy_expert(
+                f"copy {SCHEMA}.{table} from stdin with (format csv, header true)", buffer
+            )
+            cur.execute(f"select count(*) from {SCHEMA}.{table}")
+            counts[table] = int(cur.fetchone()[0])
+            log.info("loaded %s.%s: %d rows into Postgres", SCHEMA, table, counts[table])
+    return counts
+
+
+def spark_session():  # -> pyspark.sql.SparkSession
+    """A local Spark session configured like the ``spark`` target of profiles/profiles.yml."""
+    from pyspark.sql import SparkSession
+
+    metastore = os.environ.get("RETENTION_SPARK_METASTORE", "metastore_db")
+    builder = (
+        SparkSession.builder.enableHiveSupport()
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config(
+            "spark.sql.warehouse.dir",
+            os.environ.get("RETENTION_SPARK_WAREHOUSE", "spark-warehouse"),
+        )
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={metastore};create=true",
+        )
+    )
+    return builder.getOrCreate()
+
+
+def load_spark(source_dir: str | Path, progress: bool = True) -> dict[str, int]:
+    """Replace the four ``raw.*`` tables of the Spark catalog (Parquet tables)."""
+    source = Path(source_dir)
+    sources = {table: parquet_source(source, table) for table in TABLE_NAMES}
+    spark = spark_session()
+    counts: dict[str, int] = {}
+    spark.sql(f"create database if not exists {SCHEMA}")
+    for table in tqdm(TABLE_NAMES, desc="load", unit="table", disable=not progress):
+        frame = spark.createDataFrame(_cast_arrow(sources[table], table))
+        frame.createOrReplaceTempView(f"_retention_{table}")
+        casts = ", ".join(
+            f"cast(`{c.name}` as {engine_type(c.sql_type, 'spark')}) as `{c.name}`"
+            for c in RAW_TABLES[table]
+        )
+        spark.sql(f"drop table if exists {SCHEMA}.{table}")
+        spark.sql(
+            f"create table {SCHEMA}.{table} using parquet as "
+            f"select {casts} from _retention_{table}"
+        )
+        counts[table] = int(spark.table(f"{SCHEMA}.{table}").count())
+        log.info("loaded %s.%s: %d rows into Spark", SCHEMA, table, counts[table])
+    return counts
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
@@ -164,10 +277,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"DuckDB file, default ${ENV_DATABASE} or {DEFAULT_DATABASE}",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("duckdb", "postgres", "spark"),
+        default="duckdb",
+        help="where to load: DuckDB file (default), Postgres (RETENTION_PG_* env vars) or"
+        " the local Spark catalog (RETENTION_SPARK_* env vars)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.engine == "postgres":
+        counts = load_postgres(args.source, progress=not args.no_progress)
+        log.info("loaded into Postgres: %s", ", ".join(f"raw.{t}={n}" for t, n in counts.items()))
+        return 0
+    if args.engine == "spark":
+        counts = load_spark(args.source, progress=not args.no_progress)
+        log.info("loaded into Spark: %s", ", ".join(f"raw.{t}={n}" for t, n in counts.items()))
+        return 0
     database = args.database if args.database is not None else default_database()
     counts = load(args.source, database, progress=not args.no_progress)
     log.info("loaded into %s: %s", database, ", ".join(f"raw.{t}={n}" for t, n in counts.items()))

@@ -7,6 +7,7 @@
     {{ return(adapter.dispatch('percentile_cont', 'retention')(expr, fraction)) }}
 {%- endmacro %}
 
+{# Standard SQL ordered-set aggregate: Postgres and most warehouses. #}
 {% macro default__percentile_cont(expr, fraction) -%}
     percentile_cont({{ fraction }}) within group (order by {{ expr }})
 {%- endmacro %}

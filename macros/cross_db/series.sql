@@ -8,6 +8,7 @@
     {{ return(adapter.dispatch('integer_series', 'retention')(lower, upper)) }}
 {%- endmacro %}
 
+{# A set-returning function in the select list: Postgres. #}
 {% macro default__integer_series(lower, upper) -%}
     generate_series({{ lower }}, {{ upper }})
 {%- endmacro %}

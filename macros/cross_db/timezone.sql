@@ -13,6 +13,7 @@
     {%- endif -%}
 {%- endmacro %}
 
+{# Standard SQL AT TIME ZONE: Postgres and DuckDB. #}
 {% macro default__to_reporting_timestamp(column, tz) -%}
     cast(({{ column }} at time zone 'UTC') at time zone '{{ tz }}' as timestamp)
 {%- endmacro %}

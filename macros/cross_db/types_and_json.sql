@@ -33,6 +33,19 @@
     json_valid({{ column }})
 {%- endmacro %}
 
+{#
+    Postgres 15 has no JSON validity test (IS JSON arrives in 16) and a bad
+    cast raises an error, so the on-run-start hook create_engine_helpers()
+    creates retention_try_jsonb(text): the text as jsonb, NULL when it does
+    not parse.
+#}
+{% macro postgres__json_is_valid(column) -%}
+    case
+        when {{ column }} is null then null
+        else {{ target.schema }}.retention_try_jsonb({{ column }}) is not null
+    end
+{%- endmacro %}
+
 {% macro spark__json_is_valid(column) -%}
     case
         when {{ column }} is null then null
@@ -59,6 +72,10 @@
     end
 {%- endmacro %}
 
+{% macro postgres__json_text_field(column, key) -%}
+    ({{ target.schema }}.retention_try_jsonb({{ column }}) ->> '{{ key }}')
+{%- endmacro %}
+
 {% macro spark__json_text_field(column, key) -%}
     get_json_object({{ column }}, '$.{{ key }}')
 {%- endmacro %}
@@ -69,6 +86,7 @@
     {{ return(adapter.dispatch('regex_matches', 'retention')(column, pattern)) }}
 {%- endmacro %}
 
+{# POSIX regex operator: Postgres. #}
 {% macro default__regex_matches(column, pattern) -%}
     ({{ column }} ~ '{{ pattern }}')
 {%- endmacro %}

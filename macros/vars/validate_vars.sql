@@ -16,9 +16,10 @@
     {%- do get_clv_horizon_months() -%}
     {%- do get_clv_monthly_discount_rate() -%}
     {%- do get_clv_penalizer_coef() -%}
-    {%- if target.type == 'spark' -%}
-        {%- do log("clv_model_params and customer_value_predictions are disabled on spark:"
-            ~ " they are dbt Python models, which this project runs on DuckDB only.", info=true) -%}
+    {%- if not var('python_models') or target.type in ('postgres', 'spark') -%}
+        {%- do log("clv_model_params and customer_value_predictions are disabled on "
+            ~ target.type ~ " (python_models: " ~ var('python_models') ~ "): they read"
+            ~ " dbt Python models, which this engine does not run here.", info=true) -%}
     {%- endif -%}
     {%- set tz = get_reporting_timezone() -%}
     {%- if execute -%}

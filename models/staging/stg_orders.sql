@@ -14,7 +14,8 @@ final as (
         {{ to_reporting_date('ordered_at') }} as order_date,
         status,
         order_amount,
-        coalesce(refunded_amount, 0) as refunded_amount,
+        cast(coalesce(refunded_amount, 0) as {{ type_money() }})
+            as refunded_amount,
         cost_amount,
         cost_amount is not null as has_cost,
         {{ net_revenue('order_amount', 'refunded_amount') }} as net_revenue,
