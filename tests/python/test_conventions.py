@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DBT, REPO
+from conftest import REPO, run_dbt
 
 BOUNCER = REPO / ".venv" / "bin" / "dbt-bouncer"
 # Keys that may be NULL, with the reason.
@@ -26,22 +26,8 @@ NULLABLE_KEYS = {
 @pytest.fixture(scope="module")
 def manifest_dir(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("conventions") / "target"
-    done = subprocess.run(
-        [
-            str(DBT),
-            "parse",
-            "--quiet",
-            "--profiles-dir",
-            str(REPO / "profiles"),
-            "--target-path",
-            str(target),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    code, output = run_dbt("parse", target.parent / "parse.duckdb", {}, target.parent)
+    assert code == 0, output[-3000:]
     return target
 
 

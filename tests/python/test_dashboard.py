@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser import SCREENSHOTS, dump_dom, screenshot
-from conftest import DBT, REPO
+from conftest import REPO, run_dbt
 
 from retention.dashboard import MARTS_READ
 
@@ -78,22 +78,8 @@ def test_dashboard_renders_every_chart_and_the_scorecard(dashboard: Path) -> Non
 
 def test_dashboard_exposure_lists_exactly_the_marts_it_reads(tmp_path: Path) -> None:
     target = tmp_path / "target"
-    done = subprocess.run(
-        [
-            str(DBT),
-            "parse",
-            "--quiet",
-            "--profiles-dir",
-            str(REPO / "profiles"),
-            "--target-path",
-            str(target),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    code, output = run_dbt("parse", target.parent / "parse.duckdb", {}, target.parent)
+    assert code == 0, output[-3000:]
     manifest = json.loads((target / "manifest.json").read_text())
     exposure = manifest["exposures"]["exposure.retention.retention_dashboard"]
     assert exposure["type"] == "dashboard"
