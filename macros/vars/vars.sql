@@ -51,6 +51,15 @@
 {%- endmacro %}
 
 
+{#
+    Days before the latest timestamp already built that every incremental run
+    re-processes (docs/incremental.md); 0 = only the latest day.
+#}
+{% macro get_incremental_lookback_days() -%}
+    {{ return(_non_negative_int_var('incremental_lookback_days')) }}
+{%- endmacro %}
+
+
 {% macro get_as_of_date_var() -%}
     {{ return(_parse_date_var('as_of_date', var('as_of_date', none))) }}
 {%- endmacro %}

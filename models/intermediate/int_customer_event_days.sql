@@ -1,15 +1,95 @@
+-- depends_on: {{ ref('stg_events__triaged') }}
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['customer_id', 'event_date'],
+    post_hook="{{ delete_incremental_tombstones('events = 0') }}",
+) }}
+
 {#
     Events reduced once to distinct customer-days: one row per customer per
     day with at least one event, on or before as_of_date. Anonymous events
     never enter. Every product-usage mart reads this table, never raw events.
+    Incremental (docs/incremental.md): a run recomputes the customer-days of
+    the window (two extra days cover the shift between UTC and reporting
+    dates), the customer-days after as_of_date, and the customer-days of
+    events that an implausibly early copy of their event_id turned into
+    duplicates; a customer-day left without events gets a tombstone
+    (events = 0) that the post-hook deletes.
 #}
+{%- if is_incremental() %}
+    {%- set window_start = incremental_window_start(this, 'event_date', 2) %}
+    {%- set scan_start = (modules.datetime.date.fromisoformat(window_start)
+        - modules.datetime.timedelta(days=1)).isoformat() %}
+{%- endif %}
+
 with
 
 events as (
     select * from {{ ref('stg_events') }}
 ),
 
-final as (
+{% if is_incremental() %}
+
+    triaged_events as (
+        select * from {{ ref('stg_events__triaged') }}
+    ),
+
+    window_events as (
+        select *
+        from events
+        where
+            occurred_at >= cast('{{ scan_start }}' as timestamp)
+            and event_date >= cast('{{ window_start }}' as date)
+    ),
+
+    early_copies as (
+        select distinct event_id
+        from triaged_events
+        where
+            event_id is not null
+            and occurred_at < cast('{{ get_valid_date_window()[0] }}' as timestamp)
+    ),
+
+    flipped_days as (
+        select distinct
+            customer_id,
+            {{ to_reporting_date('occurred_at') }} as event_date
+        from triaged_events
+        where
+            event_id in (select event_id from early_copies)
+            and disposition = 'duplicate'
+            and customer_id is not null
+            and occurred_at is not null
+            and not {{ is_implausible_timestamp('occurred_at') }}
+            and {{ to_reporting_date('occurred_at') }}
+            < cast('{{ window_start }}' as date)
+    ),
+
+    flipped_day_events as (
+        select events.*
+        from events
+        inner join flipped_days
+            on
+                events.customer_id = flipped_days.customer_id
+                and events.event_date = flipped_days.event_date
+    ),
+
+    recomputed_events as (
+        select * from window_events
+        union all
+        select * from flipped_day_events
+    ),
+
+{% else %}
+
+    recomputed_events as (
+        select * from events
+    ),
+
+{% endif %}
+
+customer_days as (
     select
         customer_id,
         event_date,
@@ -20,11 +100,55 @@ final as (
                 else 0
             end
         ) as activation_events
-    from events
+    from recomputed_events
     where
         not is_anonymous
         and event_date <= {{ as_of_date() }}
     group by customer_id, event_date
-)
+),
+
+{% if is_incremental() %}
+
+    touched_days as (
+        select
+            customer_id,
+            event_date
+        from window_events
+        where not is_anonymous
+        union
+        select
+            customer_id,
+            event_date
+        from flipped_days
+        union
+        select
+            customer_id,
+            event_date
+        from {{ this }}
+        where
+            event_date >= cast('{{ window_start }}' as date)
+            or event_date > {{ as_of_date() }}
+    ),
+
+    final as (
+        select
+            touched_days.customer_id,
+            touched_days.event_date,
+            coalesce(customer_days.events, 0) as events,
+            coalesce(customer_days.activation_events, 0) as activation_events
+        from touched_days
+        left join customer_days
+            on
+                touched_days.customer_id = customer_days.customer_id
+                and touched_days.event_date = customer_days.event_date
+    )
+
+{% else %}
+
+    final as (
+        select * from customer_days
+    )
+
+{% endif %}
 
 select * from final

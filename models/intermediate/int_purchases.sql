@@ -1,14 +1,31 @@
+-- depends_on: {{ ref('stg_orders__triaged') }}
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    post_hook="{{ delete_incremental_tombstones('customer_id is null') }}",
+) }}
+
 {#
     Orders that count as purchases (METRICS.md), dated on or before
     as_of_date.
+    Incremental (docs/incremental.md): a run rebuilds the orders that have a
+    version in the window of stg_orders__triaged; an order that stopped being
+    a purchase leaves a tombstone (NULL customer_id) that the post-hook
+    deletes.
 #}
+{%- set version_time = 'coalesce(updated_at, ordered_at)' %}
+{%- if is_incremental() %}
+    {%- set window_start = incremental_window_start(this, version_time) %}
+{%- endif %}
+
 with
 
 orders as (
     select * from {{ ref('stg_orders') }}
 ),
 
-final as (
+purchases as (
     select
         order_id,
         customer_id,
@@ -16,11 +33,53 @@ final as (
         ordered_at,
         net_revenue,
         gross_margin,
-        has_cost
+        has_cost,
+        updated_at
     from orders
     where
         is_purchase
         and order_date <= {{ as_of_date() }}
-)
+),
+
+{% if is_incremental() %}
+
+    triaged_orders as (
+        select * from {{ ref('stg_orders__triaged') }}
+    ),
+
+    touched_orders as (
+        select order_id
+        from triaged_orders
+        where
+            order_id is not null
+            and {{ in_incremental_window(version_time, window_start) }}
+        union
+        select order_id
+        from {{ this }}
+        where order_date > {{ as_of_date() }}
+    ),
+
+    final as (
+        select
+            touched_orders.order_id,
+            purchases.customer_id,
+            purchases.order_date,
+            purchases.ordered_at,
+            purchases.net_revenue,
+            purchases.gross_margin,
+            purchases.has_cost,
+            purchases.updated_at
+        from touched_orders
+        left join purchases
+            on touched_orders.order_id = purchases.order_id
+    )
+
+{% else %}
+
+    final as (
+        select * from purchases
+    )
+
+{% endif %}
 
 select * from final

@@ -1,14 +1,30 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='triage_key',
+) }}
 
 {#
     Every raw order row with its fate: staged, quarantined (with a reason) or
     duplicate. stg_orders and stg_orders__quarantine read from here, so no row
     can fall between them (see docs/staging_rules.md).
+    Incremental (docs/incremental.md): the window is on the version time
+    (updated_at, else ordered_at); a run re-triages the window's raw rows
+    together with the earlier versions of the same order_ids, so a late
+    update of an old order replaces its staged row.
 #}
+{%- set version_time = 'coalesce(updated_at, ordered_at)' %}
+{%- if is_incremental() %}
+    {%- set window_start = incremental_window_start(this, version_time) %}
+{%- endif %}
+
 with
 
 source as (
     select * from {{ source('raw', 'orders') }}
+    {%- if is_incremental() %}
+        where {{ in_incremental_window(version_time, window_start) }}
+    {%- endif %}
 ),
 
 normalized as (
@@ -24,11 +40,57 @@ normalized as (
     from source
 ),
 
+{% if is_incremental() %}
+
+    window_order_ids as (
+        select distinct order_id
+        from normalized
+        where order_id is not null
+    ),
+
+    {# Earlier versions of the window's order_ids, triaged in earlier runs. #}
+    settled_versions as (
+        select
+            order_id,
+            customer_id,
+            ordered_at,
+            status,
+            order_amount,
+            refunded_amount,
+            cost_amount,
+            updated_at
+        from {{ this }}
+        where
+            order_id in (select order_id from window_order_ids)
+            and not {{ in_incremental_window(version_time, window_start) }}
+    ),
+
+    candidates as (
+        select * from normalized
+        union all
+        select * from settled_versions
+    ),
+
+{% else %}
+
+    candidates as (
+        select * from normalized
+    ),
+
+{% endif %}
+
+keyed as (
+    select
+        *,
+        {{ triage_key('order_id', version_time) }} as triage_key
+    from candidates
+),
+
 versioned as (
     select
         *,
         row_number() over (
-            partition by order_id
+            partition by triage_key
             order by
                 updated_at desc nulls last,
                 ordered_at desc nulls last,
@@ -38,7 +100,7 @@ versioned as (
                 cost_amount desc nulls last,
                 customer_id asc nulls last
         ) as version_rank
-    from normalized
+    from keyed
 ),
 
 reasoned as (
@@ -65,8 +127,18 @@ reasoned as (
 
 final as (
     select
-        *,
-        {{ row_disposition() }} as disposition
+        order_id,
+        customer_id,
+        ordered_at,
+        status,
+        order_amount,
+        refunded_amount,
+        cost_amount,
+        updated_at,
+        version_rank,
+        quarantine_reason,
+        {{ row_disposition() }} as disposition,
+        triage_key
     from reasoned
 )
 
