@@ -179,6 +179,10 @@ def builds(
         str(work_dir / "target"),
         "--log-path",
         str(work_dir / "logs"),
+        # Every case rebuilds the same engine schemas with other vars (another
+        # reporting_timezone): the incremental models must start over
+        # (docs/incremental.md, "When to run --full-refresh").
+        "--full-refresh",
     ]
     code, output, seconds = _run(command, work_dir)
     print(f"[{ENGINE}] dbt build {request.param} finished in {seconds:.0f} s (exit code {code})")
