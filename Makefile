@@ -62,8 +62,11 @@ data-demo: $(RAW_DIR)/.generated-$(CUSTOMERS)-$(SEED) | venv
 data-cdnow_sample data-cdnow: | venv
 	$(BIN)/python -m retention load-cdnow --file $(if $(filter cdnow,$(DATASET)),master,sample) --database $(RETENTION_DUCKDB_PATH)
 
+# make data replaces the raw tables wholesale, so the incremental models
+# start over (--full-refresh; docs/incremental.md). A daily `dbt build` on
+# appended raw rows is incremental.
 build: venv data
-	$(DBT) build --vars '$(DBT_VARS)'
+	$(DBT) build --full-refresh --vars '$(DBT_VARS)'
 
 # Builds the CDNOW sample and the demo data into their own databases, then plots.
 report: venv
