@@ -57,6 +57,18 @@ INVALID_VARS = [
         {"rfm_time_unit_days": 0}, "rfm_time_unit_days", "whole number of days >= 1", id="rfm_unit"
     ),
     pytest.param(
+        {"incremental_lookback_days": -1},
+        "incremental_lookback_days",
+        "whole number of days >= 0",
+        id="negative_lookback",
+    ),
+    pytest.param(
+        {"incremental_lookback_days": "a week"},
+        "incremental_lookback_days",
+        "whole number of days >= 0",
+        id="text_lookback",
+    ),
+    pytest.param(
         {"retention_days": [1, 1, 7]}, "retention_days", "distinct whole numbers", id="dup_days"
     ),
     pytest.param(
