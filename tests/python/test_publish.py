@@ -223,6 +223,7 @@ def scenario(
         build_b_window = (started, time.time())
         build_b = _published_build_id(published)
         differences_b = _differences(database, published / "retention.duckdb")
+        shutil.copy2(work / "target" / "run_results.json", work / "run_results_b.json")
 
         sha_before_c = _sha256(published / "retention.duckdb")
         dbt_c = _dbt_build(_project_with_duplicate_kpi(work), VARS_B, work, database)
@@ -283,6 +284,7 @@ def test_reader_never_fails_and_sees_old_then_new(scenario: Scenario, kind: str)
         r for r in reads
         if scenario.build_b_window[0] <= r["started"] and r["ended"] <= scenario.build_b_window[1]
     ]
+    print(f"{kind} reader: {len(during_b)} reads during build B + publish")
     assert len(during_b) >= MIN_READS_DURING_BUILD_B, (len(during_b), summary)
     sequence = [r["build_ids"][0] for r in reads]
     assert sequence[0] == scenario.build_a, summary
@@ -342,4 +344,119 @@ def test_reading_the_working_warehouse_during_a_build_hits_its_lock(scenario: Sc
     when it gets in between two nodes, makes dbt's next open fail)."""
     code, output = scenario.dbt_d
     dbt_hit_lock = code != 0 and "lock" in output.lower()
+    print(f"\nprobes of the working warehouse during build D: {dict(scenario.probes_d)};"
+          f" dbt exit {code}")
     assert scenario.probes_d["lock_error"] >= 1 or dbt_hit_lock, dict(scenario.probes_d)
+
+
+def _refusal(scenario: Scenario, tmp_path: Path, edit: dict[str, Any]) -> str:
+    """Publish from build B's run_results.json with ``edit`` applied to its args."""
+    results = json.loads((scenario.work / "run_results_b.json").read_text())
+    results["args"].update(edit)
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "run_results.json").write_text(json.dumps(results))
+    done = subprocess.run(
+        [sys.executable, "-m", "retention", "publish", "--database",
+         str(scenario.work / "warehouse.duckdb"), "--target-path", str(target),
+         "--out", str(tmp_path / "published")],
+        cwd=REPO, env=_env(scenario.work / "warehouse.duckdb"), capture_output=True, text=True,
+    )
+    assert done.returncode != 0, done.stderr
+    assert not (tmp_path / "published" / "retention.duckdb").exists()
+    return done.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"which": "run"}, "not `dbt build`"),
+        ({"select": ["customers+"]}, "was partial"),
+        ({"exclude_resource_types": ["test"]}, "was partial"),
+        ({"empty": True}, "was partial"),
+    ],
+)
+def test_publish_refuses_a_build_that_is_not_full(
+    scenario: Scenario, tmp_path: Path, edit: dict[str, Any], message: str
+) -> None:
+    assert message in _refusal(scenario, tmp_path, edit)
+
+
+def test_publish_refuses_without_results(scenario: Scenario, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "retention", "publish", "--database",
+         str(scenario.work / "warehouse.duckdb"), "--target-path", str(tmp_path / "none"),
+         "--out", str(tmp_path / "published")],
+        cwd=REPO, env=_env(scenario.work / "warehouse.duckdb"), capture_output=True, text=True,
+    )
+    assert done.returncode != 0
+    assert "run a full `dbt build` first" in done.stderr, done.stderr
+
+
+def test_publish_refuses_a_warehouse_without_a_mart(scenario: Scenario, tmp_path: Path) -> None:
+    """A warehouse whose ``churn`` mart is gone (dropped by hand) is refused."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(scenario.work / "warehouse.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table marts.churn")
+    target = tmp_path / "target"
+    target.mkdir()
+    shutil.copy2(scenario.work / "run_results_b.json", target / "run_results.json")
+    # Only the missing mart differs: the results are not older than the drop.
+    now = time.time()
+    os.utime(target / "run_results.json", (now, now))
+    done = subprocess.run(
+        [sys.executable, "-m", "retention", "publish", "--database", str(warehouse),
+         "--target-path", str(target), "--out", str(tmp_path / "published")],
+        cwd=REPO, env=_env(warehouse), capture_output=True, text=True,
+    )
+    assert done.returncode != 0
+    assert "lacks the marts ['churn']" in done.stderr, done.stderr
+
+
+def test_publish_refuses_a_warehouse_written_after_the_build(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """E.g. new raw data loaded, or a build that died before writing its results."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(scenario.work / "warehouse.duckdb", warehouse)
+    target = tmp_path / "target"
+    target.mkdir()
+    shutil.copy2(scenario.work / "run_results_b.json", target / "run_results.json")
+    old = time.time() - 3600
+    os.utime(target / "run_results.json", (old, old))
+    with duckdb.connect(str(warehouse)) as con:  # a write after the build
+        con.execute("create table raw.late_rows as select 1 as id")
+    done = subprocess.run(
+        [sys.executable, "-m", "retention", "publish", "--database", str(warehouse),
+         "--target-path", str(target), "--out", str(tmp_path / "published")],
+        cwd=REPO, env=_env(warehouse), capture_output=True, text=True,
+    )
+    assert done.returncode != 0
+    assert "after the last dbt build finished" in done.stderr, done.stderr
+
+
+def test_republishing_a_build_is_a_no_op_and_keep_prunes_older_versions(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """Publishing build B again with --keep 1: B stays current, its file is
+    not rewritten, and version A is deleted."""
+    published = tmp_path / "published"
+    shutil.copytree(scenario.published, published, symlinks=True)
+    sha = _sha256(published / "retention.duckdb")
+    target = tmp_path / "target"
+    target.mkdir()
+    shutil.copy2(scenario.work / "run_results_b.json", target / "run_results.json")
+    now = time.time() + 5  # the warehouse was rewritten by build D since
+    os.utime(target / "run_results.json", (now, now))
+    database = scenario.work / "warehouse.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "retention", "publish", "--database", str(database),
+         "--target-path", str(target), "--out", str(published), "--keep", "1"],
+        cwd=REPO, env=_env(database), capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "already published" in done.stderr
+    assert sorted(p.name for p in (published / "versions").iterdir()) == [scenario.build_b]
+    assert _published_build_id(published) == scenario.build_b
+    assert _sha256(published / "retention.duckdb") == sha
