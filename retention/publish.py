@@ -155,6 +155,13 @@ def read_build_results(run_results_path: Path, schema: str = MARTS_SCHEMA) -> Bu
     )
 
 
+def _last_write(warehouse: Path) -> float:
+    """Latest mtime of the warehouse file and its WAL."""
+    return max(
+        path.stat().st_mtime for path in (warehouse, Path(f"{warehouse}.wal")) if path.exists()
+    )
+
+
 def check_warehouse(
     warehouse: Path, build: BuildResults, run_results_path: Path, schema: str = MARTS_SCHEMA
 ) -> None:
@@ -167,16 +174,20 @@ def check_warehouse(
             f"{run_results_path} describes a build of the database {build.catalog!r},"
             f" not of {warehouse}"
         )
-    written = max(
-        path.stat().st_mtime for path in (warehouse, Path(f"{warehouse}.wal")) if path.exists()
-    )
+    written = _last_write(warehouse)
     finished = run_results_path.stat().st_mtime
     if written > finished + WAREHOUSE_WRITE_SLACK_SECONDS:
         raise PublishRefused(
             f"{warehouse} was written {written - finished:.0f} s after the last dbt build"
             f" finished ({run_results_path}): run `dbt build` again before publishing"
         )
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:
+        raise PublishRefused(
+            f"cannot read the working warehouse {warehouse} (is a dbt build running?): {error}"
+        ) from error
+    with con:
         present = {
             row[0]
             for row in con.execute(
@@ -251,7 +262,12 @@ def write_version(
     published_at = dt.datetime.now(dt.UTC)
     tables: list[dict[str, Any]] = []
     with duckdb.connect(str(database)) as con:
-        con.execute(f"attach {_literal(str(warehouse.resolve()))} as wh (read_only)")
+        try:
+            con.execute(f"attach {_literal(str(warehouse.resolve()))} as wh (read_only)")
+        except duckdb.IOException as error:
+            raise PublishRefused(
+                f"cannot read {warehouse} (is a dbt build running?): {error}"
+            ) from error
         as_of = _as_of_date(con)
         con.execute(f"create schema {_ident(schema)}")
         for table in tqdm(build.marts, desc="publish", unit="mart", disable=not progress):
@@ -389,10 +405,16 @@ def publish(
         else:
             started = time.perf_counter()
             temporary = out / VERSIONS_DIR / f"{build.build_id}.tmp-{os.getpid()}"
+            before = (_last_write(warehouse), run_results_path.stat().st_mtime)
             try:
                 manifest = write_version(
                     warehouse, build, temporary, parquet=parquet, progress=progress
                 )
+                if (_last_write(warehouse), run_results_path.stat().st_mtime) != before:
+                    raise PublishRefused(
+                        f"{warehouse} or {run_results_path} changed while publishing"
+                        " (a dbt build started?): nothing published"
+                    )
             except BaseException:
                 shutil.rmtree(temporary, ignore_errors=True)
                 raise
@@ -441,6 +463,6 @@ def run(args: argparse.Namespace) -> int:
         run_results_path=target / "run_results.json",
         keep=args.keep,
         parquet=not args.no_parquet,
-        progress=not args.quiet if hasattr(args, "quiet") else True,
+        progress=not args.quiet,
     )
     return 0
