@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make build   create .venv, install pinned deps, generate + load demo data, dbt build
+#   make build   create .venv, install pinned deps, generate + load demo data, dbt build,
+#                publish the marts for BI tools (data/published/retention.duckdb)
 #   make test    lint, build, every test (dbt data + unit tests, pytest)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,14 +22,20 @@ export RETENTION_DUCKDB_PATH ?= $(CURDIR)/data/$(if $(filter demo,$(DATASET)),wa
 export PYTHONPATH := $(CURDIR)
 
 DBT := $(BIN)/dbt
+# Where `python -m retention publish` swaps in the marts of each successful
+# build (README, "BI tools: read the published marts"), and how many
+# published versions it keeps.
+PUBLISH_DIR ?= $(CURDIR)/data/published$(if $(filter demo,$(DATASET)),,-$(DATASET))
+PUBLISH_KEEP ?= 3
 
 ENGINE_CUSTOMERS ?= 800
 
-.PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build lint test unit pytest clean report test-postgres test-spark
+.PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build publish lint test unit pytest clean report test-postgres test-spark
 .PHONY: docs dashboard conventions chromium
 
 help:
-	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB"
+	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB + publish"
+	@echo "make publish # publish the marts of the last successful dbt build for BI tools"
 	@echo "make test    # lint + build + all tests"
 	@echo "make data    # (re)generate and load the demo data only"
 	@echo "make build DATASET=cdnow_sample|cdnow   # the CDNOW files inside lifetimes"
@@ -62,8 +69,15 @@ data-demo: $(RAW_DIR)/.generated-$(CUSTOMERS)-$(SEED) | venv
 data-cdnow_sample data-cdnow: | venv
 	$(BIN)/python -m retention load-cdnow --file $(if $(filter cdnow,$(DATASET)),master,sample) --database $(RETENTION_DUCKDB_PATH)
 
+# dbt build, then publish its marts: publish runs only when every node
+# passed (make stops on dbt's nonzero exit, and publish checks
+# target/run_results.json itself), so BI tools keep the last good marts.
 build: venv data
 	$(DBT) build --vars '$(DBT_VARS)'
+	$(MAKE) --no-print-directory publish
+
+publish: venv
+	$(BIN)/python -m retention publish --database $(RETENTION_DUCKDB_PATH) --out $(PUBLISH_DIR) --keep $(PUBLISH_KEEP)
 
 # Builds the CDNOW sample and the demo data into their own databases, then plots.
 report: venv
@@ -113,7 +127,7 @@ docs: build
 	@echo "docs site: $(CURDIR)/target/static_index.html"
 
 dashboard: build
-	$(BIN)/python -m retention dashboard --database $(RETENTION_DUCKDB_PATH) --out $(DASHBOARD_HTML)
+	$(BIN)/python -m retention dashboard --database $(PUBLISH_DIR)/retention.duckdb --out $(DASHBOARD_HTML)
 	@echo "dashboard: $(CURDIR)/$(DASHBOARD_HTML)"
 
 # Naming, documentation, primary-key and layer checks (dbt-bouncer.yml).
