@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "load-cdnow": "retention.cdnow",
     "report": "retention.report",
     "dashboard": "retention.dashboard",
+    "bench": "retention.bench",
 }
 
 log = logging.getLogger("retention")

@@ -41,7 +41,7 @@ DEFAULT_CHUNK_SIZE = 25_000
 MANIFEST = "manifest.json"
 
 # Benchmark intensities: ~10 orders and ~100 events per customer (the demo has ~3.3 and ~53).
-BENCH_ORDER_INTENSITY = 3.1
+BENCH_ORDER_INTENSITY = 3.2
 BENCH_EVENT_INTENSITY = 0.5
 
 
