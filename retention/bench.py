@@ -6,7 +6,7 @@ file next to it is loaded from the Parquet (streamed by DuckDB); ``dbt build`` r
 (models and tests); then one more day of raw data (``next_day.py``) is appended and
 ``dbt build`` runs again without ``--full-refresh`` (incremental models pick up the new
 day). Per-node execution times come from ``target/run_results.json``; wall time and the
-dbt process's peak RSS (``os.wait4``) are measured here.
+peak memory of dbt's process tree (polled from /proc) are measured here.
 
 At sizes of at most ``--peer-max-orders`` orders the peers run on the data of the full
 build: the pandas reference (retention/reference.py, reference_value.py) for cohort
@@ -120,18 +120,72 @@ class Measured:
     peak_rss_bytes: int
 
 
+POLL_SECONDS = 0.1
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants (from /proc/<pid>/stat)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    tree, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        tree.append(pid)
+        stack.extend(children.get(pid, []))
+    return tree
+
+
 def run_measured(
-    command: list[str], env: dict[str, str] | None = None, log_path: Path | None = None
+    command: list[str],
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    show_output: bool = False,
 ) -> Measured:
-    """Run ``command``; its peak RSS is ``ru_maxrss`` of ``os.wait4`` (the process and
-    the children it waited for), its wall time from start to exit."""
+    """Run ``command``; measure wall time and the peak memory of its process tree.
+
+    Peak = the larger of each process's own high-water mark (VmHWM, since its exec)
+    and the largest sum of the tree's VmRSS seen while polling every 0.1 s (a peak in
+    the last 0.1 s before exit can be missed). ``ru_maxrss`` of ``wait4`` would
+    include the parent's RSS at fork time. Output goes to ``log_path`` (else nowhere),
+    or to this terminal with ``show_output``.
+    """
     start = time.perf_counter()
+    peak_kb = 0
+    hwm_kb: dict[int, int] = {}
     with open(log_path or os.devnull, "w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
+        process = (
+            subprocess.Popen(command, env=env)
+            if show_output
+            else subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        )
+        while process.poll() is None:
+            pids = _tree(process.pid)
+            peak_kb = max(peak_kb, sum(_status_kb(pid, "VmRSS") for pid in pids))
+            for pid in pids:
+                hwm_kb[pid] = max(hwm_kb.get(pid, 0), _status_kb(pid, "VmHWM"))
+            time.sleep(POLL_SECONDS)
     seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(process.returncode, seconds, int(usage.ru_maxrss) * 1024)
+    peak_kb = max(peak_kb, *hwm_kb.values()) if hwm_kb else peak_kb
+    return Measured(int(process.returncode), seconds, peak_kb * 1024)
 
 
 def ensure_dataset(dataset: Dataset, progress: bool) -> dict[str, Any]:
@@ -147,14 +201,17 @@ def ensure_dataset(dataset: Dataset, progress: bool) -> dict[str, Any]:
     dataset.folder.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "retention", "-q", "generate", *dataset.generator_args()]
     command += ["--out", str(dataset.raw)] + ([] if progress else ["--no-progress"])
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(REPO)})
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    measured = run_measured(
+        command,
+        {**os.environ, "PYTHONPATH": str(REPO)},
+        dataset.folder / "generate.log",
+        show_output=progress,
+    )
+    if measured.returncode != 0:
         raise RetentionError(f"the generator failed for {dataset.raw}")
     stats = {
-        "seconds": round(time.perf_counter() - started, 1),
-        "peak_rss_bytes": int(usage.ru_maxrss) * 1024,
+        "seconds": round(measured.seconds, 1),
+        "peak_rss_bytes": measured.peak_rss_bytes,
     }
     stats_path.write_text(json.dumps(stats, indent=2) + "\n")
     return {**stats, "reused": False}
