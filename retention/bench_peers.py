@@ -9,7 +9,8 @@ The reference gets raw customers and orders (read from the bench database) and t
 build's as_of_date as a var: these marts need no events, and the as_of_date is the one
 dbt derived. Timings are wall seconds of each step. dbt's side is the execution time
 of the matching models in the build's run_results.json, alone and with every model
-upstream of them (from the raw tables, like the pandas pipeline).
+upstream of them (from the raw tables, like the pandas pipeline), and DuckDB's time
+on the models' compiled SQL without dbt (best of three).
 """
 
 from __future__ import annotations
@@ -162,6 +163,26 @@ def dbt_seconds(target: Path, nodes: list[dict[str, Any]], names: list[str]) -> 
     }
 
 
+def engine_seconds(database: Path, target: Path, names: list[str], repeat: int = 3) -> float:
+    """DuckDB alone on the models' compiled SQL (no dbt overhead): the best of ``repeat``
+    runs of each ``create temp table ... as <compiled select>``, summed over ``names``."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    project = manifest["metadata"].get("project_name", "retention")
+    total = 0.0
+    with duckdb.connect(str(database), read_only=True) as con:
+        for name in names:
+            node = manifest["nodes"][f"model.{project}.{name}"]
+            sql = (target / "compiled" / project / node["original_file_path"]).read_text()
+            best = float("inf")
+            for _ in range(repeat):
+                started = time.perf_counter()
+                con.execute(f"create or replace temp table bench_engine_check as {sql}")
+                best = min(best, time.perf_counter() - started)
+            con.execute("drop table if exists bench_engine_check")
+            total += best
+    return round(total, 3)
+
+
 def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 1) if denominator > 0 else None
 
@@ -246,6 +267,10 @@ def run_peers(
     )
     dbt_rc = dbt_seconds(target, nodes, MATCHING_MODELS["cohort_retention_and_churn"])
     dbt_rfm = dbt_seconds(target, nodes, MATCHING_MODELS["rfm_summary"])
+    dbt_rc["engine_seconds"] = engine_seconds(
+        database, target, MATCHING_MODELS["cohort_retention_and_churn"]
+    )
+    dbt_rfm["engine_seconds"] = engine_seconds(database, target, MATCHING_MODELS["rfm_summary"])
     comparisons = {
         "cohort_retention_and_churn_vs_pandas": {
             "peer_seconds": round(pandas_retention_churn, 3),
@@ -259,6 +284,11 @@ def run_peers(
             "ratio_marts_only": _ratio(
                 timings["pandas_cohort_retention"] + timings["pandas_churn"], dbt_rc["seconds"]
             ),
+            # the same, against DuckDB alone on the marts' compiled SQL (no dbt overhead)
+            "ratio_marts_engine_only": _ratio(
+                timings["pandas_cohort_retention"] + timings["pandas_churn"],
+                dbt_rc["engine_seconds"],
+            ),
         },
         "rfm_summary_vs_lifetimes": {
             "peer_seconds": timings["lifetimes_summary"],
@@ -268,6 +298,7 @@ def run_peers(
             "ratio_with_upstream": _ratio(
                 timings["lifetimes_summary"], dbt_rfm["seconds_with_upstream"]
             ),
+            "ratio_engine_only": _ratio(timings["lifetimes_summary"], dbt_rfm["engine_seconds"]),
         },
         "rfm_summary_vs_pandas": {
             "peer_seconds": timings["pandas_rfm_summary"],
