@@ -184,7 +184,7 @@ def engine_seconds(database: Path, target: Path, names: list[str], repeat: int =
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
-    return round(numerator / denominator, 1) if denominator > 0 else None
+    return round(numerator / denominator, 2) if denominator > 0 else None
 
 
 def run_peers(
