@@ -31,7 +31,7 @@ PUBLISH_KEEP ?= 3
 ENGINE_CUSTOMERS ?= 800
 
 .PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build publish lint test unit pytest clean report test-postgres test-spark
-.PHONY: docs dashboard conventions chromium
+.PHONY: docs dashboard conventions chromium bench
 
 help:
 	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB + publish"
@@ -47,6 +47,7 @@ help:
 	@echo "make docs    # dbt docs as one static file: target/static_index.html"
 	@echo "make dashboard  # static HTML dashboard: $(DASHBOARD_HTML)"
 	@echo "make conventions  # dbt-bouncer convention checks (part of make test)"
+	@echo "make bench   # benchmark: BENCH_SIZES='$(BENCH_SIZES)' (or BENCH_CUSTOMERS=n), BENCH_DATA_DIR=$(BENCH_DATA_DIR)"
 
 venv: $(VENV)/.installed
 
@@ -138,3 +139,22 @@ conventions: venv
 # Debian's chromium for the browser tests; a no-op when installed.
 chromium:
 	bash scripts/ensure-chromium.sh
+
+# --- Benchmark (README "Benchmark") ------------------------------------------
+# Sizes: presets headline (1M customers, ~10M orders, ~100M events), tenth, smoke,
+# or BENCH_CUSTOMERS=<n> for one size of n customers at the same intensities.
+# Generated Parquet and the bench databases live in BENCH_DATA_DIR (reused by
+# size and seed); reports go to BENCH_OUT (Markdown + JSON).
+BENCH_SIZES ?= tenth headline
+BENCH_CUSTOMERS ?=
+BENCH_DATA_DIR ?= bench/data
+BENCH_OUT ?= bench/results
+BENCH_SEED ?= 42
+BENCH_MEMORY_LIMIT ?= 6GB
+BENCH_THREADS ?= 2
+BENCH_NOTE ?=
+
+bench: venv
+	$(BIN)/python -m retention bench --sizes $(or $(BENCH_CUSTOMERS),$(BENCH_SIZES)) \
+		--data-dir $(BENCH_DATA_DIR) --out $(BENCH_OUT) --seed $(BENCH_SEED) \
+		--memory-limit $(BENCH_MEMORY_LIMIT) --threads $(BENCH_THREADS) --note '$(BENCH_NOTE)'

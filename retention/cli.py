@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "retention.report",
     "dashboard": "retention.dashboard",
     "publish": "retention.publish",
+    "bench": "retention.bench",
 }
 
 log = logging.getLogger("retention")
