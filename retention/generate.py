@@ -45,10 +45,13 @@ def generate(
     seed: int = DEFAULT_SEED,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool = True,
+    dirty_rows: bool = True,
 ) -> dict[str, Any]:
     """Write ``<out_dir>/<table>.parquet`` for the four raw tables plus ``manifest.json``.
 
-    Returns the manifest: parameters, row counts and dirty-row counts per table and kind.
+    ``dirty_rows=False`` skips the injection of dirty rows (retention/dirty.py): the
+    same simulated shop, every row valid. Returns the manifest: parameters, row
+    counts and dirty-row counts per table and kind.
     """
     if seed < 0:
         raise ValueError("seed must be a non-negative integer")
@@ -65,9 +68,10 @@ def generate(
         t: pq.ParquetWriter(partial[t], arrow_schema(t), compression="zstd") for t in TABLE_NAMES
     }
     try:
-        spend, counts = dirty.dirty_spend(
-            _rng(seed, 1, 1), marketing_spend(_rng(seed, 1, 0), customers)
-        )
+        spend = marketing_spend(_rng(seed, 1, 0), customers)
+        counts: Counter[str] = Counter()
+        if dirty_rows:
+            spend, counts = dirty.dirty_spend(_rng(seed, 1, 1), spend)
         _write(writers, rows, "marketing_spend", spend)
         dirty_counts["marketing_spend"].update(counts)
         starts = range(0, customers, chunk_size)
@@ -76,6 +80,14 @@ def generate(
         ):
             n = min(chunk_size, customers - first)
             chunk = simulate_chunk(_rng(seed, 0, chunk_index), chunk_index, first, n)
+            if not dirty_rows:
+                for table, data in (
+                    ("customers", chunk.customers),
+                    ("orders", chunk.orders),
+                    ("events", chunk.events),
+                ):
+                    _write(writers, rows, table, data)
+                continue
             drng = _rng(seed, 2, chunk_index)
             customers_t, orphans, c_counts = dirty.dirty_customers(drng, chunk)
             orphan_ids = chunk.customers.column("customer_id").take(
@@ -106,6 +118,7 @@ def generate(
         "seed": seed,
         "customers": customers,
         "chunk_size": chunk_size,
+        "dirty_rows_injected": dirty_rows,
         "calendar": {
             "start": str(shop.START),
             "end": str(shop.END),
@@ -161,6 +174,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="customers per chunk (bounds memory; part of the data identity), default %(default)s",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="no dirty rows (the same shop with every row valid; docs/bad_input.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -170,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         chunk_size=args.chunk_size,
         progress=not args.no_progress,
+        dirty_rows=not args.clean,
     )
     log.info("rows: %s", ", ".join(f"{t}={n}" for t, n in manifest["rows"].items()))
     return 0
