@@ -88,7 +88,8 @@ def clean_raw(out_dir: Path, customers: int = CUSTOMERS) -> tuple[dict[str, pd.D
 
 
 def _append(frame: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
-    extra = pd.DataFrame(rows, columns=frame.columns).astype(frame.dtypes.to_dict(), errors="ignore")
+    extra = pd.DataFrame(rows, columns=frame.columns)
+    extra = extra.astype(frame.dtypes.to_dict(), errors="ignore")
     return pd.concat([frame, extra], ignore_index=True)
 
 
@@ -119,7 +120,7 @@ def with_bad_input(
         & (orders["customer_id"] != ORPHAN)
         & (orders["updated_at"] > orders["ordered_at"])
     ].sort_values("order_id")
-    buyer = completed.iloc[0]["customer_id"]  # an existing customer with purchases
+    # an order (and so a customer) with purchases: the template of new bad orders
     template = completed.iloc[0].to_dict()
 
     def order_row(order_id: str | None, **changes: object) -> dict:
