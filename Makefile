@@ -25,7 +25,7 @@ DBT := $(BIN)/dbt
 ENGINE_CUSTOMERS ?= 800
 
 .PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build lint test unit pytest clean report test-postgres test-spark
-.PHONY: docs dashboard conventions chromium
+.PHONY: docs dashboard conventions chromium freshness
 
 help:
 	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB"
@@ -40,6 +40,7 @@ help:
 	@echo "make docs    # dbt docs as one static file: target/static_index.html"
 	@echo "make dashboard  # static HTML dashboard: $(DASHBOARD_HTML)"
 	@echo "make conventions  # dbt-bouncer convention checks (part of make test)"
+	@echo "make freshness  # dbt source freshness of the raw tables (target/sources.json)"
 
 venv: $(VENV)/.installed
 
@@ -64,6 +65,11 @@ data-cdnow_sample data-cdnow: | venv
 
 build: venv data
 	$(DBT) build --vars '$(DBT_VARS)'
+
+# How old the newest row of each raw table is (thresholds: vars
+# freshness_warn_after_hours / freshness_error_after_hours). Exits 1 on error.
+freshness: venv
+	$(DBT) source freshness --vars '$(DBT_VARS)'
 
 # Builds the CDNOW sample and the demo data into their own databases, then plots.
 report: venv
