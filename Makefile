@@ -31,7 +31,7 @@ PUBLISH_KEEP ?= 3
 ENGINE_CUSTOMERS ?= 800
 
 .PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build publish lint test unit pytest clean report test-postgres test-spark
-.PHONY: docs dashboard conventions chromium bench
+.PHONY: docs dashboard conventions chromium bench freshness
 
 help:
 	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB + publish"
@@ -48,6 +48,7 @@ help:
 	@echo "make dashboard  # static HTML dashboard: $(DASHBOARD_HTML)"
 	@echo "make conventions  # dbt-bouncer convention checks (part of make test)"
 	@echo "make bench   # benchmark: BENCH_SIZES='$(BENCH_SIZES)' (or BENCH_CUSTOMERS=n), BENCH_DATA_DIR=$(BENCH_DATA_DIR)"
+	@echo "make freshness  # dbt source freshness of the raw tables (target/sources.json)"
 
 venv: $(VENV)/.installed
 
@@ -79,6 +80,11 @@ build: venv data
 
 publish: venv
 	$(BIN)/python -m retention publish --database $(RETENTION_DUCKDB_PATH) --out $(PUBLISH_DIR) --keep $(PUBLISH_KEEP)
+
+# How old the newest row of each raw table is (thresholds: vars
+# freshness_warn_after_hours / freshness_error_after_hours). Exits 1 on error.
+freshness: venv
+	$(DBT) source freshness --vars '$(DBT_VARS)'
 
 # Builds the CDNOW sample and the demo data into their own databases, then plots.
 report: venv

@@ -74,10 +74,13 @@ def generate(
     progress: bool = True,
     order_intensity: float = 1.0,
     event_intensity: float = 1.0,
+    dirty_rows: bool = True,
 ) -> dict[str, Any]:
     """Write ``<out_dir>/<table>.parquet`` for the four raw tables plus ``manifest.json``.
 
-    Returns the manifest: parameters, row counts and dirty-row counts per table and kind.
+    ``dirty_rows=False`` skips the injection of dirty rows (retention/dirty.py): the
+    same simulated shop, every row valid. Returns the manifest: parameters, row
+    counts and dirty-row counts per table and kind.
     """
     if not (order_intensity > 0 and event_intensity > 0):
         raise ValueError("order_intensity and event_intensity must be positive")
@@ -96,9 +99,10 @@ def generate(
         t: pq.ParquetWriter(partial[t], arrow_schema(t), compression="zstd") for t in TABLE_NAMES
     }
     try:
-        spend, counts = dirty.dirty_spend(
-            _rng(seed, 1, 1), marketing_spend(_rng(seed, 1, 0), customers)
-        )
+        spend = marketing_spend(_rng(seed, 1, 0), customers)
+        counts: Counter[str] = Counter()
+        if dirty_rows:
+            spend, counts = dirty.dirty_spend(_rng(seed, 1, 1), spend)
         _write(writers, rows, "marketing_spend", spend)
         dirty_counts["marketing_spend"].update(counts)
         starts = range(0, customers, chunk_size)
@@ -114,6 +118,14 @@ def generate(
                 order_intensity=order_intensity,
                 event_intensity=event_intensity,
             )
+            if not dirty_rows:
+                for table, data in (
+                    ("customers", chunk.customers),
+                    ("orders", chunk.orders),
+                    ("events", chunk.events),
+                ):
+                    _write(writers, rows, table, data)
+                continue
             drng = _rng(seed, 2, chunk_index)
             customers_t, orphans, c_counts = dirty.dirty_customers(drng, chunk)
             orphan_ids = chunk.customers.column("customer_id").take(
@@ -147,6 +159,7 @@ def generate(
         # only when not the demo's 1.0, so that the demo manifest keeps its shape
         **({"order_intensity": order_intensity} if order_intensity != 1.0 else {}),
         **({"event_intensity": event_intensity} if event_intensity != 1.0 else {}),
+        "dirty_rows_injected": dirty_rows,
         "calendar": {
             "start": str(shop.START),
             "end": str(shop.END),
@@ -228,6 +241,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="customers per chunk (bounds memory; part of the data identity), default %(default)s",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="no dirty rows (the same shop with every row valid; docs/bad_input.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -240,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         order_intensity=args.order_intensity or preset.order_intensity,
         event_intensity=args.event_intensity or preset.event_intensity,
+        dirty_rows=not args.clean,
     )
     log.info("rows: %s", ", ".join(f"{t}={n}" for t, n in manifest["rows"].items()))
     return 0
