@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make build   create .venv, install pinned deps, generate + load demo data, dbt build
+#   make build   create .venv, install pinned deps, generate + load demo data, dbt build,
+#                publish the marts for BI tools (data/published/retention.duckdb)
 #   make test    lint, build, every test (dbt data + unit tests, pytest)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,14 +22,20 @@ export RETENTION_DUCKDB_PATH ?= $(CURDIR)/data/$(if $(filter demo,$(DATASET)),wa
 export PYTHONPATH := $(CURDIR)
 
 DBT := $(BIN)/dbt
+# Where `python -m retention publish` swaps in the marts of each successful
+# build (README, "BI tools: read the published marts"), and how many
+# published versions it keeps.
+PUBLISH_DIR ?= $(CURDIR)/data/published$(if $(filter demo,$(DATASET)),,-$(DATASET))
+PUBLISH_KEEP ?= 3
 
 ENGINE_CUSTOMERS ?= 800
 
-.PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build lint test unit pytest clean report test-postgres test-spark
-.PHONY: docs dashboard conventions chromium
+.PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build publish lint test unit pytest clean report test-postgres test-spark
+.PHONY: docs dashboard conventions chromium bench freshness
 
 help:
-	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB"
+	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB + publish"
+	@echo "make publish # publish the marts of the last successful dbt build for BI tools"
 	@echo "make test    # lint + build + all tests"
 	@echo "make data    # (re)generate and load the demo data only"
 	@echo "make build DATASET=cdnow_sample|cdnow   # the CDNOW files inside lifetimes"
@@ -40,6 +47,8 @@ help:
 	@echo "make docs    # dbt docs as one static file: target/static_index.html"
 	@echo "make dashboard  # static HTML dashboard: $(DASHBOARD_HTML)"
 	@echo "make conventions  # dbt-bouncer convention checks (part of make test)"
+	@echo "make bench   # benchmark: BENCH_SIZES='$(BENCH_SIZES)' (or BENCH_CUSTOMERS=n), BENCH_DATA_DIR=$(BENCH_DATA_DIR)"
+	@echo "make freshness  # dbt source freshness of the raw tables (target/sources.json)"
 
 venv: $(VENV)/.installed
 
@@ -62,11 +71,22 @@ data-demo: $(RAW_DIR)/.generated-$(CUSTOMERS)-$(SEED) | venv
 data-cdnow_sample data-cdnow: | venv
 	$(BIN)/python -m retention load-cdnow --file $(if $(filter cdnow,$(DATASET)),master,sample) --database $(RETENTION_DUCKDB_PATH)
 
-# make data replaces the raw tables wholesale, so the incremental models
-# start over (--full-refresh; docs/incremental.md). A daily `dbt build` on
-# appended raw rows is incremental.
+# dbt build (--full-refresh: make data replaces the raw tables wholesale,
+# so the incremental models start over; docs/incremental.md), then publish
+# its marts: publish runs only when every node
+# passed (make stops on dbt's nonzero exit, and publish checks
+# target/run_results.json itself), so BI tools keep the last good marts.
 build: venv data
 	$(DBT) build --full-refresh --vars '$(DBT_VARS)'
+	$(MAKE) --no-print-directory publish
+
+publish: venv
+	$(BIN)/python -m retention publish --database $(RETENTION_DUCKDB_PATH) --out $(PUBLISH_DIR) --keep $(PUBLISH_KEEP)
+
+# How old the newest row of each raw table is (thresholds: vars
+# freshness_warn_after_hours / freshness_error_after_hours). Exits 1 on error.
+freshness: venv
+	$(DBT) source freshness --vars '$(DBT_VARS)'
 
 # Builds the CDNOW sample and the demo data into their own databases, then plots.
 report: venv
@@ -116,7 +136,7 @@ docs: build
 	@echo "docs site: $(CURDIR)/target/static_index.html"
 
 dashboard: build
-	$(BIN)/python -m retention dashboard --database $(RETENTION_DUCKDB_PATH) --out $(DASHBOARD_HTML)
+	$(BIN)/python -m retention dashboard --database $(PUBLISH_DIR)/retention.duckdb --out $(DASHBOARD_HTML)
 	@echo "dashboard: $(CURDIR)/$(DASHBOARD_HTML)"
 
 # Naming, documentation, primary-key and layer checks (dbt-bouncer.yml).
@@ -127,3 +147,22 @@ conventions: venv
 # Debian's chromium for the browser tests; a no-op when installed.
 chromium:
 	bash scripts/ensure-chromium.sh
+
+# --- Benchmark (README "Benchmark") ------------------------------------------
+# Sizes: presets headline (1M customers, ~10M orders, ~100M events), tenth, smoke,
+# or BENCH_CUSTOMERS=<n> for one size of n customers at the same intensities.
+# Generated Parquet and the bench databases live in BENCH_DATA_DIR (reused by
+# size and seed); reports go to BENCH_OUT (Markdown + JSON).
+BENCH_SIZES ?= tenth headline
+BENCH_CUSTOMERS ?=
+BENCH_DATA_DIR ?= bench/data
+BENCH_OUT ?= bench/results
+BENCH_SEED ?= 42
+BENCH_MEMORY_LIMIT ?= 6GB
+BENCH_THREADS ?= 2
+BENCH_NOTE ?=
+
+bench: venv
+	$(BIN)/python -m retention bench --sizes $(or $(BENCH_CUSTOMERS),$(BENCH_SIZES)) \
+		--data-dir $(BENCH_DATA_DIR) --out $(BENCH_OUT) --seed $(BENCH_SEED) \
+		--memory-limit $(BENCH_MEMORY_LIMIT) --threads $(BENCH_THREADS) --note '$(BENCH_NOTE)'

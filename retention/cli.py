@@ -22,6 +22,8 @@ SUBCOMMANDS: dict[str, str] = {
     "load-cdnow": "retention.cdnow",
     "report": "retention.report",
     "dashboard": "retention.dashboard",
+    "publish": "retention.publish",
+    "bench": "retention.bench",
 }
 
 log = logging.getLogger("retention")

@@ -4,6 +4,11 @@ Same ``seed``, ``customers`` and ``chunk_size`` give identical rows in identical
 order. Customers are simulated in chunks of ``chunk_size`` (each with its own
 random stream, ``SeedSequence(seed, spawn_key=(0, chunk))``) and appended to the
 Parquet files, so memory stays bounded at any size.
+
+``order_intensity`` and ``event_intensity`` (default 1.0: the demo data) scale
+orders and browse events per customer with the same behaviour (channels,
+seasonality, dirty-row kinds); ``SIZES`` names the benchmark sizes built on
+them (``headline``: 1M customers, ~10M orders, ~100M events).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import logging
 import os
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +40,27 @@ DEFAULT_SEED = 42
 DEFAULT_CHUNK_SIZE = 25_000
 MANIFEST = "manifest.json"
 
+# Benchmark intensities: ~10 orders and ~100 events per customer (the demo has ~3.3 and ~53).
+BENCH_ORDER_INTENSITY = 3.2
+BENCH_EVENT_INTENSITY = 0.5
+
+
+@dataclass(frozen=True)
+class Size:
+    """A named dataset size: customers and the per-customer intensities."""
+
+    customers: int
+    order_intensity: float = BENCH_ORDER_INTENSITY
+    event_intensity: float = BENCH_EVENT_INTENSITY
+
+
+SIZES: dict[str, Size] = {
+    "headline": Size(1_000_000),  # ~10M orders, ~100M events
+    "tenth": Size(100_000),  # ~1M orders: where pandas and lifetimes still finish
+    "smoke": Size(10_000),  # ~1% of headline, inside make test
+    "demo": Size(DEFAULT_CUSTOMERS, 1.0, 1.0),
+}
+
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
@@ -45,11 +72,18 @@ def generate(
     seed: int = DEFAULT_SEED,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool = True,
+    order_intensity: float = 1.0,
+    event_intensity: float = 1.0,
+    dirty_rows: bool = True,
 ) -> dict[str, Any]:
     """Write ``<out_dir>/<table>.parquet`` for the four raw tables plus ``manifest.json``.
 
-    Returns the manifest: parameters, row counts and dirty-row counts per table and kind.
+    ``dirty_rows=False`` skips the injection of dirty rows (retention/dirty.py): the
+    same simulated shop, every row valid. Returns the manifest: parameters, row
+    counts and dirty-row counts per table and kind.
     """
+    if not (order_intensity > 0 and event_intensity > 0):
+        raise ValueError("order_intensity and event_intensity must be positive")
     if seed < 0:
         raise ValueError("seed must be a non-negative integer")
     if customers < 1:
@@ -65,9 +99,10 @@ def generate(
         t: pq.ParquetWriter(partial[t], arrow_schema(t), compression="zstd") for t in TABLE_NAMES
     }
     try:
-        spend, counts = dirty.dirty_spend(
-            _rng(seed, 1, 1), marketing_spend(_rng(seed, 1, 0), customers)
-        )
+        spend = marketing_spend(_rng(seed, 1, 0), customers)
+        counts: Counter[str] = Counter()
+        if dirty_rows:
+            spend, counts = dirty.dirty_spend(_rng(seed, 1, 1), spend)
         _write(writers, rows, "marketing_spend", spend)
         dirty_counts["marketing_spend"].update(counts)
         starts = range(0, customers, chunk_size)
@@ -75,7 +110,22 @@ def generate(
             tqdm(starts, desc="generate", unit="chunk", disable=not progress)
         ):
             n = min(chunk_size, customers - first)
-            chunk = simulate_chunk(_rng(seed, 0, chunk_index), chunk_index, first, n)
+            chunk = simulate_chunk(
+                _rng(seed, 0, chunk_index),
+                chunk_index,
+                first,
+                n,
+                order_intensity=order_intensity,
+                event_intensity=event_intensity,
+            )
+            if not dirty_rows:
+                for table, data in (
+                    ("customers", chunk.customers),
+                    ("orders", chunk.orders),
+                    ("events", chunk.events),
+                ):
+                    _write(writers, rows, table, data)
+                continue
             drng = _rng(seed, 2, chunk_index)
             customers_t, orphans, c_counts = dirty.dirty_customers(drng, chunk)
             orphan_ids = chunk.customers.column("customer_id").take(
@@ -106,6 +156,10 @@ def generate(
         "seed": seed,
         "customers": customers,
         "chunk_size": chunk_size,
+        # only when not the demo's 1.0, so that the demo manifest keeps its shape
+        **({"order_intensity": order_intensity} if order_intensity != 1.0 else {}),
+        **({"event_intensity": event_intensity} if event_intensity != 1.0 else {}),
+        "dirty_rows_injected": dirty_rows,
         "calendar": {
             "start": str(shop.START),
             "end": str(shop.END),
@@ -141,12 +195,38 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--customers",
         type=_positive_int,
-        default=DEFAULT_CUSTOMERS,
-        help="number of customers (scale), default %(default)s",
+        default=None,
+        help=f"number of customers (scale), default {DEFAULT_CUSTOMERS} or the --size preset's",
+    )
+    parser.add_argument(
+        "--size",
+        choices=sorted(SIZES),
+        default=None,
+        help="a named benchmark size: customers and intensities "
+        + ", ".join(f"{k}={v.customers}" for k, v in SIZES.items()),
+    )
+    parser.add_argument(
+        "--order-intensity",
+        type=_positive_float,
+        default=None,
+        help="orders per customer relative to the demo (1.0), default 1.0 or the preset's",
+    )
+    parser.add_argument(
+        "--event-intensity",
+        type=_positive_float,
+        default=None,
+        help="browse sessions per customer relative to the demo (1.0), default 1.0 or the preset's",
     )
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="random seed, default %(default)s"
@@ -161,15 +241,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="customers per chunk (bounds memory; part of the data identity), default %(default)s",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="no dirty rows (the same shop with every row valid; docs/bad_input.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    preset = SIZES[args.size] if args.size else SIZES["demo"]
     manifest = generate(
         args.out,
-        customers=args.customers,
+        customers=args.customers or preset.customers,
         seed=args.seed,
         chunk_size=args.chunk_size,
         progress=not args.no_progress,
+        order_intensity=args.order_intensity or preset.order_intensity,
+        event_intensity=args.event_intensity or preset.event_intensity,
+        dirty_rows=not args.clean,
     )
     log.info("rows: %s", ", ".join(f"{t}={n}" for t, n in manifest["rows"].items()))
     return 0

@@ -86,11 +86,17 @@ def _segments(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _purchases(
-    rng: np.random.Generator, signup: np.ndarray, channel: np.ndarray
+    rng: np.random.Generator,
+    signup: np.ndarray,
+    channel: np.ndarray,
+    order_intensity: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Simulate purchase times.
 
-    Returns (customer index, time) per purchase, and lambda and p per customer.
+    Returns (customer index, time) per purchase, and lambda and p per customer
+    (as drawn, before ``order_intensity``). ``order_intensity`` f buys f times as
+    often (lambda * f) and drops out f times less often per purchase (p / f), so the
+    expected active lifetime in days stays that of f = 1 with f times the orders.
     """
     n = signup.size
     lam = np.clip(
@@ -103,14 +109,17 @@ def _purchases(
         kind < 0.35, 0.0, np.where(kind < 0.75, rng.exponential(0.05, n), rng.exponential(5.0, n))
     )
     t = signup + delay
+    # f = 1 leaves both arrays bit-identical (the default demo data does not change)
+    lam_f = lam * order_intensity
+    p_f = p / order_intensity
     alive = buyer & (t <= shop.CAP)
     cust_parts = [np.flatnonzero(alive)]
     time_parts = [t[alive]]
-    alive &= rng.random(n) >= p
+    alive &= rng.random(n) >= p_f
     max_factor = shop.BUY_DAY_FACTOR.max() * shop.HOUR_FACTOR.max()
     while alive.any():
         idx = np.flatnonzero(alive)
-        t[idx] += rng.exponential(1.0 / (lam[idx] * max_factor))
+        t[idx] += rng.exponential(1.0 / (lam_f[idx] * max_factor))
         inside = t[idx] <= shop.CAP
         alive[idx[~inside]] = False
         idx = idx[inside]
@@ -122,7 +131,7 @@ def _purchases(
         bought = idx[accept]
         cust_parts.append(bought)
         time_parts.append(t[bought])
-        alive[bought[rng.random(bought.size) < p[bought]]] = False
+        alive[bought[rng.random(bought.size) < p_f[bought]]] = False
     cust = np.concatenate(cust_parts)
     times = np.concatenate(time_parts)
     # some customers buy twice on the same day
@@ -338,9 +347,19 @@ def _nps_events(
 
 
 def simulate_chunk(
-    rng: np.random.Generator, chunk_index: int, first_customer: int, n: int
+    rng: np.random.Generator,
+    chunk_index: int,
+    first_customer: int,
+    n: int,
+    order_intensity: float = 1.0,
+    event_intensity: float = 1.0,
 ) -> Chunk:
-    """Simulate ``n`` customers numbered from ``first_customer`` (0-based), orders and events."""
+    """Simulate ``n`` customers numbered from ``first_customer`` (0-based), orders and events.
+
+    ``order_intensity`` scales orders per customer (see ``_purchases``),
+    ``event_intensity`` the rate of browse sessions (sessions without a purchase).
+    Both 1.0 (the default) give the demo data.
+    """
     channel = rng.choice(len(shop.CHANNELS), size=n, p=shop.CHANNEL_SHARE)
     day = np.minimum(
         np.searchsorted(shop.ACQ_DAY_CDF, rng.random(n), side="right"), shop.N_DAYS - 1
@@ -352,7 +371,7 @@ def simulate_chunk(
     aov = _channel_param(channel, "aov") * rng.lognormal(-0.08, 0.4, n)
     has_email = rng.random(n) < 0.93
 
-    order_cust, order_t, lam, p = _purchases(rng, signup, channel)
+    order_cust, order_t, lam, p = _purchases(rng, signup, channel, order_intensity)
     _force_month_start_orders(rng, order_cust, order_t, signup)
     if chunk_index == 0 and order_t.size and order_t.max() < shop.N_DAYS - 1:
         # heartbeat: the latest order moves to the last calendar day so as_of_date is 2026-06-30
@@ -370,7 +389,7 @@ def simulate_chunk(
         buyer, last_purchase + rng.exponential(40.0, n), signup + rng.exponential(15.0, n)
     )
     active_end = np.minimum(active_end, shop.CAP)
-    browse_rate = 0.008 + 1.2 * lam + 0.002 * np.minimum(n_orders, 20)
+    browse_rate = (0.008 + 1.2 * lam + 0.002 * np.minimum(n_orders, 20)) * event_intensity
 
     oc = _order_columns(rng, order_t, aov[order_cust])
 

@@ -233,3 +233,28 @@
     {%- set unit = get_rfm_time_unit_days() -%}
     {{ return(4.345 if unit == 7 else 30.0 / unit) }}
 {%- endmacro %}
+
+
+{#
+    Thresholds of `dbt source freshness` (models/staging/_sources.yml reads
+    the vars directly; this validates them in the on-run-start hook): whole
+    hours >= 1, warn <= error. Returns [warn, error].
+#}
+{% macro get_freshness_after_hours() -%}
+    {%- set ns = namespace(hours=[]) -%}
+    {%- for name in ['freshness_warn_after_hours', 'freshness_error_after_hours'] -%}
+        {%- set value = var(name) -%}
+        {%- set text = value | string | trim -%}
+        {%- if value is boolean or not modules.re.match('^[0-9]+$', text)
+            or (text | int) < 1 -%}
+            {{ _invalid_var(name, value, "a whole number of hours >= 1") }}
+        {%- endif -%}
+        {%- set ns.hours = ns.hours + [text | int] -%}
+    {%- endfor -%}
+    {%- if ns.hours[0] > ns.hours[1] -%}
+        {{ _invalid_var('freshness_warn_after_hours', ns.hours[0],
+            "a whole number of hours >= 1 and <= freshness_error_after_hours ("
+            ~ ns.hours[1] ~ ")") }}
+    {%- endif -%}
+    {{ return(ns.hours) }}
+{%- endmacro %}

@@ -17,6 +17,7 @@ final as (
                 then {{ to_reporting_date('signed_up_at') }}
         end as signup_date,
         has_email,
+        email_hash,
         country_code,
         acquisition_channel,
         acquisition_campaign,

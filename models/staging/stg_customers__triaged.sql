@@ -12,6 +12,7 @@ normalized as (
         {{ clean_text('customer_id') }} as customer_id,
         cast(signed_up_at as timestamp) as signed_up_at,
         {{ clean_text('email') }} is not null as has_email,
+        {{ email_hash('email') }} as email_hash,
         case
             when {{ regex_matches('upper(trim(country_code))', '^[A-Z]{2}$') }}
                 then upper(trim(country_code))

@@ -91,14 +91,16 @@ def run_dbt(
     vars: dict[str, Any],
     work_dir: Path,
     extra_args: tuple[str, ...] = (),
+    project_dir: Path = REPO,
 ) -> tuple[int, str]:
     """Run ``dbt <subcommand>`` against ``database_path`` with its own target
-    and log paths under ``work_dir``; return (exit code, output)."""
+    and log paths under ``work_dir``; return (exit code, output). A test that
+    must edit project files (a seed, say) passes a copy as ``project_dir``."""
     command = [
         str(DBT),
         subcommand,
         "--project-dir",
-        str(REPO),
+        str(project_dir),
         "--profiles-dir",
         str(REPO / "profiles"),
         "--target",

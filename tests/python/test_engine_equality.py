@@ -336,6 +336,31 @@ def test_mart_equals_duckdb(builds: Builds, mart: str):
     )
 
 
+def _query_engine(builds: Builds, sql: str) -> Table:
+    if ENGINE == "postgres":
+        with _pg_connect() as con, con.cursor() as cur:
+            cur.execute(sql)
+            return [d[0] for d in cur.description], cur.fetchall()
+    _read_engine(builds, next(iter(MART_KEYS)))  # starts the Spark session
+    frame = _SPARK["session"].sql(sql)
+    return list(frame.columns), [tuple(row) for row in frame.collect()]
+
+
+def test_email_hash_equals_duckdb(builds: Builds):
+    """stg_customers.email_hash (dispatched sha256_hex) is the same on every engine."""
+    import duckdb
+
+    sql = "select customer_id, email_hash from staging.stg_customers"
+    with duckdb.connect(str(builds.duckdb_path), read_only=True) as con:
+        cur = con.execute(sql)
+        duck: Table = ([d[0] for d in cur.description], cur.fetchall())
+    engine = _query_engine(builds, sql)
+    hashes = [row[1] for row in duck[1] if row[1] is not None]
+    assert hashes and all(len(h) == 64 for h in hashes)
+    problems = compare_tables(duck, engine, ["customer_id"])
+    assert not problems, "\n".join(problems)
+
+
 # --------------------------------------------------------------------------
 # Postgres: the BI role reads marts and cannot write
 # --------------------------------------------------------------------------

@@ -1,0 +1,463 @@
+"""``make bench``: generate (or reuse) a dataset, full and incremental dbt builds, peers.
+
+For each size: the generator's Parquet is reused from ``<data-dir>/<size>-seed<seed>/raw``
+when its manifest matches (else generated there, timed, peak RSS measured); a fresh DuckDB
+file next to it is loaded from the Parquet (streamed by DuckDB); ``dbt build`` runs
+(models and tests); then one more day of raw data (``next_day.py``) is appended and
+``dbt build`` runs again without ``--full-refresh`` (incremental models pick up the new
+day). Per-node execution times come from ``target/run_results.json``; wall time and the
+peak memory of dbt's process tree (polled from /proc) are measured here.
+
+At sizes of at most ``--peer-max-orders`` orders the peers run on the data of the full
+build: the pandas reference (retention/reference.py, reference_value.py) for cohort
+retention, churn and the RFM summary, and ``lifetimes.utils.summary_data_from_transaction_data``;
+their numbers are compared with the marts. ``retention.bench_report`` writes the
+Markdown and JSON reports and judges the issue's targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from retention import RetentionError
+from retention.bench_peers import run_peers
+from retention.bench_report import write_reports
+from retention.generate import SIZES, Size
+from retention.load import load
+from retention.next_day import append_next_day, write_next_day
+
+log = logging.getLogger(__name__)
+
+HELP = "benchmark: generate or reuse data, full + incremental dbt build, pandas/lifetimes peers"
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MEMORY_LIMIT = "6GB"
+DEFAULT_THREADS = 2
+DEFAULT_PEER_MAX_ORDERS = 1_500_000
+OK_STATUSES = frozenset({"success", "pass", "warn", "no-op"})
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One generated dataset: name, folder and generator parameters."""
+
+    name: str
+    customers: int
+    seed: int
+    order_intensity: float
+    event_intensity: float
+    folder: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.folder / "raw"
+
+    def generator_args(self) -> list[str]:
+        return [
+            "--customers",
+            str(self.customers),
+            "--seed",
+            str(self.seed),
+            "--order-intensity",
+            repr(self.order_intensity),
+            "--event-intensity",
+            repr(self.event_intensity),
+        ]
+
+
+def dataset_for(size: str, seed: int, data_dir: Path) -> Dataset:
+    """``size`` is a preset name (``generate.SIZES``) or a number of customers."""
+    if size in SIZES:
+        preset = SIZES[size]
+        name = size
+    elif size.isdigit() and int(size) > 0:
+        preset = Size(int(size))
+        name = f"customers{int(size)}"
+    else:
+        raise RetentionError(
+            f"bench size {size!r}: expected one of {sorted(SIZES)} or a number of customers"
+        )
+    return Dataset(
+        name=name,
+        customers=preset.customers,
+        seed=seed,
+        order_intensity=preset.order_intensity,
+        event_intensity=preset.event_intensity,
+        folder=data_dir / f"{name}-seed{seed}",
+    )
+
+
+def _manifest_matches(dataset: Dataset) -> bool:
+    path = dataset.raw / "manifest.json"
+    if not path.is_file():
+        return False
+    manifest = json.loads(path.read_text())
+    return (
+        manifest.get("customers") == dataset.customers
+        and manifest.get("seed") == dataset.seed
+        and float(manifest.get("order_intensity", 1.0)) == dataset.order_intensity
+        and float(manifest.get("event_intensity", 1.0)) == dataset.event_intensity
+    )
+
+
+@dataclass
+class Measured:
+    """A child process: exit code, wall seconds and peak resident memory."""
+
+    returncode: int
+    seconds: float
+    peak_rss_bytes: int
+
+
+POLL_SECONDS = 0.1
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants (from /proc/<pid>/stat)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    tree, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        tree.append(pid)
+        stack.extend(children.get(pid, []))
+    return tree
+
+
+def run_measured(
+    command: list[str],
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    show_output: bool = False,
+) -> Measured:
+    """Run ``command``; measure wall time and the peak memory of its process tree.
+
+    Peak = the larger of each process's own high-water mark (VmHWM, since its exec)
+    and the largest sum of the tree's VmRSS seen while polling every 0.1 s (a peak in
+    the last 0.1 s before exit can be missed). ``ru_maxrss`` of ``wait4`` would
+    include the parent's RSS at fork time. Output goes to ``log_path`` (else nowhere),
+    or to this terminal with ``show_output``.
+    """
+    start = time.perf_counter()
+    peak_kb = 0
+    hwm_kb: dict[int, int] = {}
+    with open(log_path or os.devnull, "w") as out:
+        process = (
+            subprocess.Popen(command, env=env)
+            if show_output
+            else subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        )
+        while process.poll() is None:
+            pids = _tree(process.pid)
+            peak_kb = max(peak_kb, sum(_status_kb(pid, "VmRSS") for pid in pids))
+            for pid in pids:
+                hwm_kb[pid] = max(hwm_kb.get(pid, 0), _status_kb(pid, "VmHWM"))
+            time.sleep(POLL_SECONDS)
+    seconds = time.perf_counter() - start
+    peak_kb = max(peak_kb, *hwm_kb.values()) if hwm_kb else peak_kb
+    return Measured(int(process.returncode), seconds, peak_kb * 1024)
+
+
+def ensure_dataset(dataset: Dataset, progress: bool) -> dict[str, Any]:
+    """Reuse the Parquet when its manifest matches, else generate it (timed, peak RSS)."""
+    stats_path = dataset.folder / "generate.json"
+    if _manifest_matches(dataset):
+        log.info("reusing %s", dataset.raw)
+        stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
+        return {**stats, "reused": True}
+    log.info("generating %s (%d customers)", dataset.raw, dataset.customers)
+    shutil.rmtree(dataset.raw, ignore_errors=True)
+    shutil.rmtree(dataset.folder / "next_day", ignore_errors=True)
+    dataset.folder.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "retention", "-q", "generate", *dataset.generator_args()]
+    command += ["--out", str(dataset.raw)] + ([] if progress else ["--no-progress"])
+    measured = run_measured(
+        command,
+        {**os.environ, "PYTHONPATH": str(REPO)},
+        dataset.folder / "generate.log",
+        show_output=progress,
+    )
+    if measured.returncode != 0:
+        raise RetentionError(f"the generator failed for {dataset.raw}")
+    stats = {
+        "seconds": round(measured.seconds, 1),
+        "peak_rss_bytes": measured.peak_rss_bytes,
+    }
+    stats_path.write_text(json.dumps(stats, indent=2) + "\n")
+    return {**stats, "reused": False}
+
+
+def _dbt_env(database: Path, memory_limit: str, threads: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RETENTION_DUCKDB_PATH": str(database),
+        "RETENTION_TARGET": "duckdb",
+        "RETENTION_DUCKDB_MEMORY_LIMIT": memory_limit,
+        "RETENTION_THREADS": str(threads),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PYTHONPATH": str(REPO),
+    }
+
+
+def _node_times(target: Path) -> list[dict[str, Any]]:
+    """Every node of run_results.json: id, type, status, execution seconds."""
+    path = target / "run_results.json"
+    if not path.is_file():
+        return []
+    results = json.loads(path.read_text())["results"]
+    return [
+        {
+            "unique_id": r["unique_id"],
+            "name": r["unique_id"].split(".")[-1]
+            if r["unique_id"].split(".")[0] != "test"
+            else r["unique_id"].split(".")[2],
+            "resource_type": r["unique_id"].split(".")[0],
+            "status": r["status"],
+            "seconds": round(float(r.get("execution_time") or 0.0), 3),
+        }
+        for r in results
+    ]
+
+
+def dbt_build(label: str, folder: Path, env: dict[str, str]) -> dict[str, Any]:
+    """One ``dbt build`` with its own target folder: wall time, peak RSS, node times."""
+    target = folder / f"target-{label}"
+    shutil.rmtree(target, ignore_errors=True)
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [
+        str(dbt),
+        "build",
+        "--project-dir",
+        str(REPO),
+        "--profiles-dir",
+        str(REPO / "profiles"),
+        "--target",
+        "duckdb",
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(folder / "logs"),
+    ]
+    log.info("dbt build (%s) in %s", label, folder)
+    measured = run_measured(command, env, folder / f"dbt-{label}.log")
+    nodes = _node_times(target)
+    failed = [n["unique_id"] for n in nodes if n["status"] not in OK_STATUSES]
+    log.info(
+        "dbt build (%s): exit %d, %.1f s, peak %.2f GB, %d nodes, %d not ok",
+        label,
+        measured.returncode,
+        measured.seconds,
+        measured.peak_rss_bytes / 1e9,
+        len(nodes),
+        len(failed),
+    )
+    return {
+        "returncode": measured.returncode,
+        "wall_seconds": round(measured.seconds, 2),
+        "peak_rss_bytes": measured.peak_rss_bytes,
+        "models_seconds": round(
+            sum(n["seconds"] for n in nodes if n["resource_type"] in ("model", "seed")), 2
+        ),
+        "tests_seconds": round(
+            sum(n["seconds"] for n in nodes if n["resource_type"] in ("test", "unit_test")), 2
+        ),
+        "not_ok": failed,
+        "nodes": nodes,
+        "target": str(target),
+    }
+
+
+def raw_counts(database: Path) -> dict[str, int]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {
+            t: int(con.execute(f"select count(*) from raw.{t}").fetchall()[0][0])
+            for t in ("customers", "orders", "events", "marketing_spend")
+        }
+
+
+def bench_size(
+    dataset: Dataset,
+    memory_limit: str,
+    threads: int,
+    peer_max_orders: int,
+    progress: bool,
+) -> dict[str, Any]:
+    """Everything measured at one size (see the module docstring)."""
+    generator = ensure_dataset(dataset, progress)
+    database = dataset.folder / "bench.duckdb"
+    for stale in (database, database.with_name(database.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    started = time.perf_counter()
+    load(dataset.raw, database, progress=progress)
+    load_seconds = time.perf_counter() - started
+    rows = raw_counts(database)
+    log.info("loaded %s in %.1f s: %s", database, load_seconds, rows)
+    env = _dbt_env(database, memory_limit, threads)
+    full = dbt_build("full", dataset.folder, env)
+
+    peers: dict[str, Any] | None = None
+    if rows["orders"] <= peer_max_orders and full["returncode"] == 0:
+        peers = run_peers(database, Path(full["target"]), full["nodes"], progress)
+    elif rows["orders"] <= peer_max_orders:
+        peers = {"skipped": "the full dbt build failed"}
+
+    next_day_dir = write_next_day(dataset.raw, dataset.folder / "next_day")
+    added = append_next_day(next_day_dir, database)
+    incremental = dbt_build("incremental", dataset.folder, env)
+    return {
+        "size": dataset.name,
+        "customers_param": dataset.customers,
+        "seed": dataset.seed,
+        "order_intensity": dataset.order_intensity,
+        "event_intensity": dataset.event_intensity,
+        "data_folder": str(dataset.folder),
+        "generator": generator,
+        "raw_rows": rows,
+        "load_seconds": round(load_seconds, 2),
+        "full_build": full,
+        "next_day_rows": added,
+        "incremental_build": incremental,
+        "peers": peers,
+    }
+
+
+def _machine() -> dict[str, Any]:
+    load1, load5, load15 = os.getloadavg()
+    total = 0
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    total = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "memory_bytes": total,
+        "load_average_at_start": [round(load1, 2), round(load5, 2), round(load15, 2)],
+        "python": sys.version.split()[0],
+        "duckdb": duckdb.__version__,
+    }
+
+
+def bench(
+    sizes: list[str],
+    data_dir: Path,
+    out_dir: Path,
+    seed: int = 42,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int = DEFAULT_THREADS,
+    peer_max_orders: int = DEFAULT_PEER_MAX_ORDERS,
+    progress: bool = True,
+    note: str = "",
+) -> tuple[dict[str, Any], Path]:
+    """Run every size; write the reports; return the report and the Markdown path."""
+    started = time.time()
+    machine = _machine()
+    results = [
+        bench_size(
+            dataset_for(size, seed, data_dir), memory_limit, threads, peer_max_orders, progress
+        )
+        for size in sizes
+    ]
+    load1, load5, load15 = os.getloadavg()
+    machine["load_average_at_end"] = [round(load1, 2), round(load5, 2), round(load15, 2)]
+    report = {
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "profile": {"duckdb_memory_limit": memory_limit, "threads": threads},
+        "machine": machine,
+        "note": note,
+        "sizes": results,
+    }
+    markdown = write_reports(report, out_dir)
+    return report, markdown
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        default=["tenth", "headline"],
+        help=f"sizes to run, in order: presets {sorted(SIZES)} or a number of customers "
+        "(default: tenth headline, which also measures growth)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("bench/data"),
+        help="generated data and bench databases, reused by size and seed, default %(default)s",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench/results"), help="reports, default %(default)s"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="generator seed, default %(default)s")
+    parser.add_argument(
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help="DuckDB memory_limit for dbt, default %(default)s",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="dbt threads, default %(default)s"
+    )
+    parser.add_argument(
+        "--peer-max-orders",
+        type=int,
+        default=DEFAULT_PEER_MAX_ORDERS,
+        help="run pandas and lifetimes only at sizes with at most this many raw orders, "
+        "default %(default)s",
+    )
+    parser.add_argument("--note", default="", help="free text for the report (machine load...)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    report, markdown = bench(
+        args.sizes,
+        args.data_dir,
+        args.out,
+        seed=args.seed,
+        memory_limit=args.memory_limit,
+        threads=args.threads,
+        peer_max_orders=args.peer_max_orders,
+        progress=not args.no_progress,
+        note=args.note,
+    )
+    sys.stdout.write(markdown.read_text())
+    ok = all(
+        s["full_build"]["returncode"] == 0
+        and s["incremental_build"]["returncode"] == 0
+        and (s["peers"] is None or s["peers"].get("all_agree", False))
+        for s in report["sizes"]
+    )
+    return 0 if ok else 1

@@ -1,0 +1,468 @@
+"""Publish the marts of a successful ``dbt build`` for BI readers.
+
+DuckDB allows one writer per file, and a reader of the working warehouse
+either fails on its lock or, between two dbt nodes, sees half-built marts.
+So BI tools never read the working warehouse. After a ``dbt build`` whose
+every node passed, ``python -m retention publish``:
+
+1. checks ``target/run_results.json``: a full ``dbt build`` (no
+   ``--select`` / ``--exclude`` / ``--empty``) of this warehouse where every
+   model, seed, snapshot, data test and unit test succeeded, and the
+   warehouse not written since; otherwise it refuses (exit 2) and the last
+   good publication stays in place;
+2. copies every mart (the models the build wrote to the ``marts`` schema)
+   into a NEW DuckDB file ``versions/<build_id>/retention.duckdb``, with the
+   tables ``meta.publication`` (one row: build id, dbt invocation, as_of_date,
+   git sha, publication time) and ``meta.published_tables`` (row count and
+   checksum of each table), plus one Parquet file per mart and
+   ``publication.json``; the version is written under a temporary name,
+   fsynced, then renamed;
+3. swaps the symlink ``current -> versions/<build_id>`` with one atomic
+   ``rename(2)``. ``retention.duckdb`` (-> ``current/retention.duckdb``) and
+   ``parquet`` (-> ``current/parquet``) are fixed symlinks through it;
+4. keeps the newest ``--keep`` versions and deletes older ones.
+
+A reader that opens ``retention.duckdb`` read-only gets one complete, closed
+file that no process ever writes again: it never waits, never fails on a
+lock and never sees two builds mixed. A connection keeps the version it
+opened; reconnect to see a newer build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from tqdm import tqdm
+
+from retention import RetentionError
+from retention.load import default_database
+
+log = logging.getLogger(__name__)
+
+HELP = "copy the marts of a successful dbt build into a new DuckDB file and swap it in atomically"
+DEFAULT_OUT = Path("data/published")
+DEFAULT_KEEP = 3
+MARTS_SCHEMA = "marts"
+META_SCHEMA = "meta"
+# Not marts.duckdb: its catalog would be named like the marts schema, and
+# `marts.customers` would be ambiguous.
+DATABASE_FILE = "retention.duckdb"
+PARQUET_DIR = "parquet"
+MANIFEST_FILE = "publication.json"
+CURRENT_LINK = "current"
+VERSIONS_DIR = "versions"
+LOCK_FILE = ".publish.lock"
+# Statuses of a node that passed (dbt build exits 0 with them).
+OK_STATUSES = {"success", "pass", "warn", "no-op"}
+# dbt closes the warehouse right after writing run_results.json; a later
+# write (a load, or a build that died before writing its results) means the
+# warehouse is no longer what the results describe.
+WAREHOUSE_WRITE_SLACK_SECONDS = 30.0
+# run_results.json arguments that make a build partial.
+PARTIAL_BUILD_ARGS = ("select", "exclude", "selector", "resource_types", "exclude_resource_types")
+
+
+class PublishRefused(RetentionError):
+    """The last build is not publishable; the published marts are untouched."""
+
+
+@dataclass(frozen=True)
+class BuildResults:
+    """What ``run_results.json`` says about the last dbt build."""
+
+    invocation_id: str
+    generated_at: dt.datetime
+    catalog: str  # database name of the built relations (DuckDB: the file stem)
+    marts: tuple[str, ...]  # models built into the marts schema, sorted
+    vars: dict[str, Any]
+
+    @property
+    def build_id(self) -> str:
+        stamp = self.generated_at.strftime("%Y%m%dT%H%M%S%fZ")
+        return f"{stamp}-{self.invocation_id[:8]}"
+
+
+def _split_relation(relation_name: str) -> list[str]:
+    return [part.strip('"') for part in relation_name.split(".")]
+
+
+def read_build_results(run_results_path: Path, schema: str = MARTS_SCHEMA) -> BuildResults:
+    """Parse ``run_results.json``; raise :class:`PublishRefused` unless it is a
+    full, successful ``dbt build``."""
+    if not run_results_path.is_file():
+        raise PublishRefused(
+            f"no dbt results at {run_results_path}: run a full `dbt build` first"
+        )
+    results = json.loads(run_results_path.read_text())
+    args = results.get("args", {})
+    if args.get("which") != "build":
+        raise PublishRefused(
+            f"the last dbt command ({run_results_path}) was `dbt {args.get('which')}`,"
+            " not `dbt build`: only a build runs every test before the marts are published"
+        )
+    partial = {name: args[name] for name in PARTIAL_BUILD_ARGS if args.get(name)}
+    if partial or args.get("empty"):
+        raise PublishRefused(
+            f"the last dbt build was partial ({partial or {'empty': True}}): publishing needs"
+            " a full `dbt build`, so that every mart comes from the same build"
+        )
+    failed = [r for r in results["results"] if r["status"] not in OK_STATUSES]
+    if failed:
+        listed = "; ".join(
+            f"{r['unique_id']}: {r['status']}"
+            + (f" ({' '.join(str(r['message']).split())[:200]})" if r.get("message") else "")
+            for r in failed[:10]
+        )
+        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        raise PublishRefused(
+            f"the last dbt build had {len(failed)} failed or skipped nodes: {listed}{more}."
+            " The published marts stay as they were"
+        )
+    catalogs, marts = set(), []
+    for result in results["results"]:
+        relation = result.get("relation_name")
+        if not result["unique_id"].startswith("model.") or not relation:
+            continue
+        parts = _split_relation(relation)
+        if len(parts) == 3 and parts[1] == schema:
+            catalogs.add(parts[0])
+            marts.append(parts[2])
+    if not marts:
+        raise PublishRefused(f"the last dbt build ({run_results_path}) built no model in {schema}")
+    if len(catalogs) != 1:
+        raise PublishRefused(f"the marts of the last build are in several databases: {catalogs}")
+    generated_at = dt.datetime.fromisoformat(results["metadata"]["generated_at"].rstrip("Z"))
+    return BuildResults(
+        invocation_id=results["metadata"]["invocation_id"],
+        generated_at=generated_at.replace(tzinfo=dt.UTC),
+        catalog=catalogs.pop(),
+        marts=tuple(sorted(marts)),
+        vars=dict(args.get("vars") or {}),
+    )
+
+
+def _last_write(warehouse: Path) -> float:
+    """Latest mtime of the warehouse file and its WAL."""
+    return max(
+        path.stat().st_mtime for path in (warehouse, Path(f"{warehouse}.wal")) if path.exists()
+    )
+
+
+def check_warehouse(
+    warehouse: Path, build: BuildResults, run_results_path: Path, schema: str = MARTS_SCHEMA
+) -> None:
+    """The results describe this warehouse, it has every mart, and it was not
+    written after the build finished."""
+    if not warehouse.is_file():
+        raise PublishRefused(f"the working warehouse {warehouse} does not exist")
+    if warehouse.stem != build.catalog:
+        raise PublishRefused(
+            f"{run_results_path} describes a build of the database {build.catalog!r},"
+            f" not of {warehouse}"
+        )
+    written = _last_write(warehouse)
+    finished = run_results_path.stat().st_mtime
+    if written > finished + WAREHOUSE_WRITE_SLACK_SECONDS:
+        raise PublishRefused(
+            f"{warehouse} was written {written - finished:.0f} s after the last dbt build"
+            f" finished ({run_results_path}): run `dbt build` again before publishing"
+        )
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:
+        raise PublishRefused(
+            f"cannot read the working warehouse {warehouse} (is a dbt build running?): {error}"
+        ) from error
+    with con:
+        present = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [schema],
+            ).fetchall()
+        }
+    missing = sorted(set(build.marts) - present)
+    if missing:
+        raise PublishRefused(f"the working warehouse {warehouse} lacks the marts {missing}")
+    stale = sorted(present - set(build.marts))
+    if stale:
+        log.warning("not published (not built by the last dbt build): %s.%s", schema, stale)
+
+
+def _git_sha() -> str | None:
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except OSError:
+        return None
+    return completed.stdout.strip() or None if completed.returncode == 0 else None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            _fsync(Path(folder) / name)
+        _fsync(Path(folder))
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _as_of_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """``int_as_of_date`` of the working warehouse (attached as ``wh``), if present."""
+    rows = con.execute(
+        "select table_schema from information_schema.tables"
+        " where table_catalog = 'wh' and table_name = 'int_as_of_date'"
+    ).fetchall()
+    if not rows:
+        return None
+    query = f"select as_of_date from wh.{_ident(rows[0][0])}.int_as_of_date"
+    return con.execute(query).fetchone()[0]
+
+
+def write_version(
+    warehouse: Path,
+    build: BuildResults,
+    folder: Path,
+    schema: str = MARTS_SCHEMA,
+    parquet: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Write ``folder/retention.duckdb`` (+ Parquet, ``publication.json``); return the manifest."""
+    folder.mkdir(parents=True)
+    database = folder / DATABASE_FILE
+    published_at = dt.datetime.now(dt.UTC)
+    tables: list[dict[str, Any]] = []
+    with duckdb.connect(str(database)) as con:
+        try:
+            con.execute(f"attach {_literal(str(warehouse.resolve()))} as wh (read_only)")
+        except duckdb.IOException as error:
+            raise PublishRefused(
+                f"cannot read {warehouse} (is a dbt build running?): {error}"
+            ) from error
+        as_of = _as_of_date(con)
+        con.execute(f"create schema {_ident(schema)}")
+        for table in tqdm(build.marts, desc="publish", unit="mart", disable=not progress):
+            target = f"{_ident(schema)}.{_ident(table)}"
+            con.execute(f"create table {target} as select * from wh.{target}")
+            # Order-independent checksum of the rows (DuckDB's hash of the row struct).
+            count, checksum = con.execute(
+                f"select count(*), coalesce(sum(hash(t))::hugeint % 18446744073709551616, 0)"
+                f" from {target} as t"
+            ).fetchone()
+            tables.append(
+                {"table_schema": schema, "table_name": table, "row_count": count,
+                 "checksum": str(checksum)}
+            )
+        con.execute("detach wh")
+        manifest = {
+            "build_id": build.build_id,
+            "dbt_invocation_id": build.invocation_id,
+            "dbt_generated_at": build.generated_at.isoformat(),
+            "published_at": published_at.isoformat(),
+            "as_of_date": as_of.isoformat() if as_of else None,
+            "git_sha": _git_sha(),
+            "dbt_vars": json.dumps(build.vars, sort_keys=True),
+            "tables": tables,
+        }
+        con.execute(f"create schema {META_SCHEMA}")
+        con.execute(
+            f"create table {META_SCHEMA}.publication (build_id varchar not null,"
+            " dbt_invocation_id varchar not null, dbt_generated_at timestamptz not null,"
+            " published_at timestamptz not null, as_of_date date, git_sha varchar,"
+            " dbt_vars varchar not null)"
+        )
+        con.execute(
+            f"insert into {META_SCHEMA}.publication values (?, ?, ?, ?, ?, ?, ?)",
+            [build.build_id, build.invocation_id, build.generated_at, published_at, as_of,
+             manifest["git_sha"], manifest["dbt_vars"]],
+        )
+        con.execute(
+            f"create table {META_SCHEMA}.published_tables (table_schema varchar not null,"
+            " table_name varchar not null, row_count bigint not null, checksum varchar not null)"
+        )
+        con.executemany(
+            f"insert into {META_SCHEMA}.published_tables values (?, ?, ?, ?)",
+            [[t["table_schema"], t["table_name"], t["row_count"], t["checksum"]] for t in tables],
+        )
+        if parquet:
+            (folder / PARQUET_DIR).mkdir()
+            for table in build.marts:
+                out = folder / PARQUET_DIR / f"{table}.parquet"
+                con.execute(
+                    f"copy {_ident(schema)}.{_ident(table)} to {_literal(str(out))}"
+                    " (format parquet)"
+                )
+        con.execute("checkpoint")
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    _fsync_tree(folder)
+    return manifest
+
+
+def _swap_symlink(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` with one atomic rename(2)."""
+    temporary = link.with_name(f".{link.name}.tmp-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+def _ensure_fixed_links(out: Path) -> None:
+    """``retention.duckdb`` and ``parquet`` point through ``current`` (never change)."""
+    for name in (DATABASE_FILE, PARQUET_DIR, MANIFEST_FILE):
+        link, target = out / name, f"{CURRENT_LINK}/{name}"
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
+        if link.exists() and not link.is_symlink():
+            raise RetentionError(f"{link} exists and is not a symlink: move it away")
+        _swap_symlink(link, target)
+
+
+def current_build_id(out: Path) -> str | None:
+    link = out / CURRENT_LINK
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+def prune(out: Path, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` versions (never the current one)."""
+    current = current_build_id(out)
+    versions = sorted(
+        (p for p in (out / VERSIONS_DIR).iterdir() if p.is_dir() and ".tmp-" not in p.name),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+    removed = []
+    for version in versions[keep:]:
+        if version.name != current:
+            shutil.rmtree(version)
+            removed.append(version.name)
+    return removed
+
+
+@contextlib.contextmanager
+def _publisher_lock(out: Path) -> Iterator[None]:
+    """One publisher at a time (readers never take it)."""
+    with open(out / LOCK_FILE, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise RetentionError(f"another publish is running in {out}") from error
+        yield
+
+
+def publish(
+    warehouse: Path,
+    out: Path,
+    run_results_path: Path,
+    keep: int = DEFAULT_KEEP,
+    parquet: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Check the last build, write a new version and swap it in; return its manifest."""
+    if keep < 1:
+        raise ValueError(f"--keep must be at least 1, got {keep}")
+    build = read_build_results(run_results_path)
+    check_warehouse(warehouse, build, run_results_path)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / VERSIONS_DIR).mkdir(exist_ok=True)
+    with _publisher_lock(out):
+        for leftover in (out / VERSIONS_DIR).glob("*.tmp-*"):
+            log.warning("removing %s, left by an interrupted publish", leftover)
+            shutil.rmtree(leftover)
+        final = out / VERSIONS_DIR / build.build_id
+        if final.is_dir():
+            log.info("build %s is already published", build.build_id)
+            manifest = json.loads((final / MANIFEST_FILE).read_text())
+        else:
+            started = time.perf_counter()
+            temporary = out / VERSIONS_DIR / f"{build.build_id}.tmp-{os.getpid()}"
+            before = (_last_write(warehouse), run_results_path.stat().st_mtime)
+            try:
+                manifest = write_version(
+                    warehouse, build, temporary, parquet=parquet, progress=progress
+                )
+                if (_last_write(warehouse), run_results_path.stat().st_mtime) != before:
+                    raise PublishRefused(
+                        f"{warehouse} or {run_results_path} changed while publishing"
+                        " (a dbt build started?): nothing published"
+                    )
+            except BaseException:
+                shutil.rmtree(temporary, ignore_errors=True)
+                raise
+            os.rename(temporary, final)
+            _fsync(out / VERSIONS_DIR)
+            log.info("wrote %s in %.1f s", final, time.perf_counter() - started)
+        previous = current_build_id(out)
+        _swap_symlink(out / CURRENT_LINK, f"{VERSIONS_DIR}/{build.build_id}")
+        _ensure_fixed_links(out)
+        _fsync(out)
+        removed = prune(out, keep)
+    log.info(
+        "published build %s (as_of_date %s, %d marts) as %s; previous %s; removed %s",
+        build.build_id, manifest["as_of_date"], len(manifest["tables"]), out / DATABASE_FILE,
+        previous, removed or "none",
+    )
+    return manifest
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database", type=Path, default=None,
+        help="the working warehouse dbt built (default $RETENTION_DUCKDB_PATH or"
+        " data/warehouse.duckdb)",
+    )
+    parser.add_argument(
+        "--target-path", type=Path, default=None,
+        help="dbt's target folder with run_results.json (default $DBT_TARGET_PATH or target)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT,
+        help=f"publication folder (default {DEFAULT_OUT}); readers open <out>/{DATABASE_FILE}",
+    )
+    parser.add_argument(
+        "--keep", type=int, default=DEFAULT_KEEP,
+        help=f"published versions to keep, the current one included (default {DEFAULT_KEEP})",
+    )
+    parser.add_argument("--no-parquet", action="store_true", help="skip the Parquet copies")
+
+
+def run(args: argparse.Namespace) -> int:
+    target = args.target_path or Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    publish(
+        warehouse=args.database or default_database(),
+        out=args.out,
+        run_results_path=target / "run_results.json",
+        keep=args.keep,
+        parquet=not args.no_parquet,
+        progress=not args.quiet,
+    )
+    return 0
