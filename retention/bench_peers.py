@@ -278,12 +278,14 @@ def run_peers(
                 timings["pandas_cohort_retention"] + timings["pandas_churn"], 3
             ),
             "dbt": dbt_rc,
-            # pandas from raw (staging included) vs the dbt models from raw (upstream included)
-            "ratio": _ratio(pandas_retention_churn, dbt_rc["seconds_with_upstream"]),
-            # pandas marts step (given purchases) vs the mart models alone
-            "ratio_marts_only": _ratio(
+            # judged: the issue's "matching models' execution time" on the same input;
+            # the pandas marts step (given purchases) vs the mart models alone
+            "ratio": _ratio(
                 timings["pandas_cohort_retention"] + timings["pandas_churn"], dbt_rc["seconds"]
             ),
+            # pandas from raw (staging included) vs the dbt models from raw (upstream
+            # included, which also stages events: pandas skips them)
+            "ratio_from_raw": _ratio(pandas_retention_churn, dbt_rc["seconds_with_upstream"]),
             # the same, against DuckDB alone on the marts' compiled SQL (no dbt overhead)
             "ratio_marts_engine_only": _ratio(
                 timings["pandas_cohort_retention"] + timings["pandas_churn"],
