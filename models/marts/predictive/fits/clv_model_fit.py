@@ -8,7 +8,14 @@ parameters, without the penalizer) and ``customers`` (customers fitted on).
 BG/NBD fits every customer of rfm_summary; Gamma-Gamma the customers with
 frequency > 0 and monetary_value > 0 (Fader, Hardie & Lee 2005).
 
-Deterministic: fixed initial parameters, fixed tolerance, no randomness.
+Both fits run on the distinct data rows (frequency, recency, t) and
+(frequency, monetary_value) with the number of customers sharing each row as
+lifetimes' ``weights``: the (weighted mean) likelihood is the same sum over
+customers, so the parameters are those of the per-customer fit, at a fraction
+of the rows (customers repeat a few thousand distinct rows).
+
+Deterministic: fixed initial parameters, fixed tolerance, no randomness
+(distinct rows sorted by their values).
 A fit that fails (too little data, no convergence) gives NULL values and a
 ``fit_status`` that says why; the build goes on.
 """
@@ -23,36 +30,44 @@ TOLERANCE = 1e-7
 PARAMETERS = {"bg_nbd": ["r", "alpha", "a", "b"], "gamma_gamma": ["p", "q", "v"]}
 
 
+def _distinct_rows(frame, columns):
+    """The distinct rows of ``columns`` (sorted) and how many rows share each."""
+    values = frame[columns].astype(float)
+    counted = values.groupby(columns, sort=True, dropna=False).size().reset_index(name="weight")
+    return counted, counted["weight"].to_numpy(dtype=float)
+
+
 def _fit_bg_nbd(rfm, penalizer):
     from lifetimes import BetaGeoFitter
 
-    x = rfm["frequency"].to_numpy(dtype=float)
-    tx = rfm["recency"].to_numpy(dtype=float)
-    t = rfm["t"].to_numpy(dtype=float)
+    rows, weights = _distinct_rows(rfm, ["frequency", "recency", "t"])
+    x = rows["frequency"].to_numpy(dtype=float)
+    tx = rows["recency"].to_numpy(dtype=float)
+    t = rows["t"].to_numpy(dtype=float)
     fitter = BetaGeoFitter(penalizer_coef=penalizer).fit(
-        x, tx, t, initial_params=INITIAL_LOG_PARAMS["bg_nbd"], tol=TOLERANCE
+        x, tx, t, weights=weights, initial_params=INITIAL_LOG_PARAMS["bg_nbd"], tol=TOLERANCE
     )
     params = fitter.params_[PARAMETERS["bg_nbd"]].astype(float)
-    weights = np.ones_like(x)
     mean_nll = BetaGeoFitter._negative_log_likelihood(
         np.log(params.to_numpy()), x, tx, t, weights, 0.0
     )
-    return params, -float(mean_nll) * len(x)
+    return params, -float(mean_nll) * float(weights.sum())
 
 
 def _fit_gamma_gamma(repeat, penalizer):
     from lifetimes import GammaGammaFitter
 
-    x = repeat["frequency"].to_numpy(dtype=float)
-    m = repeat["monetary_value"].to_numpy(dtype=float)
+    rows, weights = _distinct_rows(repeat, ["frequency", "monetary_value"])
+    x = rows["frequency"].to_numpy(dtype=float)
+    m = rows["monetary_value"].to_numpy(dtype=float)
     fitter = GammaGammaFitter(penalizer_coef=penalizer).fit(
-        x, m, initial_params=INITIAL_LOG_PARAMS["gamma_gamma"], tol=TOLERANCE
+        x, m, weights=weights, initial_params=INITIAL_LOG_PARAMS["gamma_gamma"], tol=TOLERANCE
     )
     params = fitter.params_[PARAMETERS["gamma_gamma"]].astype(float)
     mean_nll = GammaGammaFitter._negative_log_likelihood(
-        np.log(params.to_numpy()), x, m, np.ones_like(x), 0.0
+        np.log(params.to_numpy()), x, m, weights, 0.0
     )
-    return params, -float(mean_nll) * len(x)
+    return params, -float(mean_nll) * float(weights.sum())
 
 
 def _rows(model, customers, fit, data):
