@@ -32,3 +32,34 @@
 {% macro email_hash(column) -%}
     {{ sha256_hex('lower(' ~ clean_text(column) ~ ')') }}
 {%- endmacro %}
+
+
+{#
+    key_hash(expression): a 64-bit integer hash of a non-NULL text key. Used
+    where grouping or joining on 100M text keys is too slow: rows are first
+    matched on the integer, then compared on the key itself, so a collision
+    only costs an exact comparison, never a wrong answer. Values differ
+    between engines; never publish them.
+#}
+{% macro key_hash(expression) -%}
+    {{ return(adapter.dispatch('key_hash', 'retention')(expression)) }}
+{%- endmacro %}
+
+{% macro default__key_hash(expression) -%}
+    {{ exceptions.raise_compiler_error(
+        "key_hash is not implemented for adapter '" ~ adapter.type()
+        ~ "': add a " ~ adapter.type() ~ "__key_hash macro in macros/cross_db/."
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__key_hash(expression) -%}
+    hash({{ expression }})
+{%- endmacro %}
+
+{% macro postgres__key_hash(expression) -%}
+    hashtextextended({{ expression }}, 0)
+{%- endmacro %}
+
+{% macro spark__key_hash(expression) -%}
+    xxhash64({{ expression }})
+{%- endmacro %}

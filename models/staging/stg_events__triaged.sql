@@ -5,25 +5,39 @@
 ) }}
 
 {#
-    Every raw event row with its fate (see docs/staging_rules.md).
+    Every raw event row with its fate (see docs/staging_rules.md): the
+    earliest copy of an event_id is staged, later copies are duplicates.
+    Full build: almost every event_id occurs once, so only the rows of keys
+    that occur more than once (found on key_hash, a cheap integer) are ranked
+    with a window; every other row is rank 1 without a sort.
     Incremental (docs/incremental.md): a run re-triages the raw rows of the
-    window together with the rows already triaged for the same event_ids, and
-    replaces them by triage_key.
+    window together with the rows already triaged for the same event_ids
+    (looked up by key_hash), and replaces them by triage_key.
 #}
+{%- set copy_order -%}
+    occurred_at asc nulls last,
+    customer_id asc nulls last,
+    event_name asc nulls last,
+    platform asc nulls last,
+    properties asc nulls last
+{%- endset %}
 {%- if is_incremental() %}
     {%- set window_start = incremental_window_start(this, 'occurred_at') %}
+    {%- set scan_once = '' %}
+{%- else %}
+    {%- set scan_once = inline_cte() %}
 {%- endif %}
 
 with
 
-source as (
+source as {{ scan_once }} (
     select * from {{ source('raw', 'events') }}
     {%- if is_incremental() %}
         where {{ in_incremental_window('occurred_at', window_start) }}
     {%- endif %}
 ),
 
-normalized as (
+normalized as {{ scan_once }} (
     select
         {{ clean_text('event_id') }} as event_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -34,64 +48,111 @@ normalized as (
     from source
 ),
 
+keyed as {{ scan_once }} (
+    select
+        *,
+        {{ triage_key('event_id', 'occurred_at') }} as triage_key
+    from normalized
+),
+
+hashed as {{ scan_once }} (
+    select
+        *,
+        {{ key_hash('triage_key') }} as key_hash
+    from keyed
+),
+
 {% if is_incremental() %}
 
-    window_event_ids as (
-        select distinct event_id
-        from normalized
+    window_keys as (
+        select distinct
+            key_hash,
+            event_id
+        from hashed
         where event_id is not null
     ),
 
     {# Earlier copies of the window's event_ids, triaged in earlier runs. #}
-    settled_copies as (
+    settled_candidates as (
         select
             event_id,
             customer_id,
             event_name,
             occurred_at,
             platform,
-            properties
+            properties,
+            triage_key,
+            key_hash
         from {{ this }}
         where
-            event_id in (select event_id from window_event_ids)
+            key_hash in (select key_hash from window_keys)
             and not {{ in_incremental_window('occurred_at', window_start) }}
     ),
 
+    settled_copies as (
+        select *
+        from settled_candidates
+        where event_id in (select event_id from window_keys)
+    ),
+
     candidates as (
-        select * from normalized
+        select * from hashed
         union all
         select * from settled_copies
     ),
 
+    versioned as (
+        select
+            *,
+            row_number() over (
+                partition by triage_key order by {{ copy_order }}
+            ) as version_rank
+        from candidates
+    ),
+
 {% else %}
 
-    candidates as (
-        select * from normalized
+    repeated_key_hashes as (
+        select key_hash
+        from hashed
+        group by key_hash
+        having count(*) > 1
+    ),
+
+    flagged as {{ scan_once }} (
+        select
+            hashed.*,
+            repeated_key_hashes.key_hash is not null as has_copies
+        from hashed
+        left join repeated_key_hashes
+            on hashed.key_hash = repeated_key_hashes.key_hash
+    ),
+
+    single_copies as (
+        select
+            *,
+            1 as version_rank
+        from flagged
+        where not has_copies
+    ),
+
+    repeated_copies as (
+        select
+            *,
+            row_number() over (
+                partition by triage_key order by {{ copy_order }}
+            ) as version_rank
+        from flagged
+        where has_copies
+    ),
+
+    versioned as (
+        select * from single_copies
+        union all
+        select * from repeated_copies
     ),
 
 {% endif %}
-
-keyed as (
-    select
-        *,
-        {{ triage_key('event_id', 'occurred_at') }} as triage_key
-    from candidates
-),
-
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by triage_key
-            order by
-                occurred_at asc nulls last,
-                customer_id asc nulls last,
-                event_name asc nulls last,
-                platform asc nulls last,
-                properties asc nulls last
-        ) as version_rank
-    from keyed
-),
 
 reasoned as (
     select
@@ -115,10 +176,11 @@ final as (
         occurred_at,
         platform,
         properties,
-        version_rank,
+        cast(version_rank as {{ dbt.type_bigint() }}) as version_rank,
         quarantine_reason,
         {{ row_disposition() }} as disposition,
-        triage_key
+        triage_key,
+        key_hash
     from reasoned
 )
 
