@@ -6,6 +6,15 @@
 {%- endmacro %}
 
 
+{# True for a key that clean_text() would have changed or nulled. #}
+{% macro is_blank_or_padded(column) -%}
+    ({{ column }} is null
+        or {{ column }} = ''
+        or {{ column }} like ' %'
+        or {{ column }} like '% ')
+{%- endmacro %}
+
+
 {# Trimmed, lower-cased text, blank -> NULL. #}
 {% macro clean_code(column) -%}
     nullif(lower(trim({{ column }})), '')
