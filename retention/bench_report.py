@@ -186,8 +186,10 @@ def markdown(report: dict[str, Any]) -> str:
     )
     lines += [
         "",
-        "Judged: wall times of `dbt build` (models, data tests, unit tests), peak memory of "
-        "dbt's process tree; growth = headline / tenth full build; cohort retention + churn = "
+        "Judged: wall times of `dbt build` (full: models, data tests, unit tests; "
+        "incremental: the daily `dbt build --exclude-resource-type unit_test`, every model "
+        "and data test), peak memory of dbt's process tree; growth = headline / tenth full "
+        "build; cohort retention + churn = "
         "the pandas cohort retention and churn step given purchases vs the execution time "
         "(run_results.json) of the matching models cohort_retention, "
         "cohort_retention_by_channel and churn, both from the same input; rfm_summary = "

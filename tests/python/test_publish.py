@@ -382,6 +382,32 @@ def test_publish_refuses_a_build_that_is_not_full(
     assert message in _refusal(scenario, tmp_path, edit)
 
 
+def test_publish_accepts_a_build_without_unit_tests(scenario: Scenario, tmp_path: Path) -> None:
+    """`dbt build --exclude-resource-type unit_test` (the daily production
+    run: unit tests check SQL on fixtures, not data) still ran every model
+    and data test, so it is published; leaving out data tests is not
+    (test_publish_refuses_a_build_that_is_not_full)."""
+    results = json.loads((scenario.work / "run_results_b.json").read_text())
+    results["args"]["exclude_resource_types"] = ["unit_test"]
+    results["results"] = [
+        r for r in results["results"] if not r["unique_id"].startswith("unit_test.")
+    ]
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "run_results.json").write_text(json.dumps(results))
+    now = time.time() + 5  # the warehouse was rewritten by build D since
+    os.utime(target / "run_results.json", (now, now))
+    published = tmp_path / "published"
+    database = scenario.work / "warehouse.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "retention", "publish", "--database", str(database),
+         "--target-path", str(target), "--out", str(published)],
+        cwd=REPO, env=_env(database), capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _published_build_id(published) == scenario.build_b
+
+
 def test_publish_refuses_without_results(scenario: Scenario, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "retention", "publish", "--database",
