@@ -98,3 +98,23 @@
         delete from {{ this }} where {{ predicate }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    Stops an incremental run with a plain message when the existing table
+    lacks a column this version of the model needs (a table built by an
+    older version): rebuild it with --full-refresh.
+#}
+{% macro require_incremental_columns(relation, columns) -%}
+    {%- if execute -%}
+        {%- set present = adapter.get_columns_in_relation(relation)
+            | map(attribute='name') | map('lower') | list -%}
+        {%- set missing = columns | reject('in', present) | list -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                relation ~ " was built by an older version of this project"
+                ~ " (no column " ~ missing | join(', ') ~ "): run"
+                ~ " `dbt build --full-refresh` once (docs/incremental.md).") }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

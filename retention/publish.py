@@ -6,8 +6,9 @@ So BI tools never read the working warehouse. After a ``dbt build`` whose
 every node passed, ``python -m retention publish``:
 
 1. checks ``target/run_results.json``: a full ``dbt build`` (no
-   ``--select`` / ``--exclude`` / ``--empty``) of this warehouse where every
-   model, seed, snapshot, data test and unit test succeeded, and the
+   ``--select`` / ``--exclude`` / ``--empty``; leaving out only unit tests,
+   the daily run, is allowed) of this warehouse where every model, seed,
+   snapshot, data test and unit test that ran succeeded, and the
    warehouse not written since; otherwise it refuses (exit 2) and the last
    good publication stays in place;
 2. copies every mart (the models the build wrote to the ``marts`` schema)

@@ -22,6 +22,7 @@
     properties asc nulls last
 {%- endset %}
 {%- if is_incremental() %}
+    {%- do require_incremental_columns(this, ['key_hash']) %}
     {%- set window_start = incremental_window_start(this, 'occurred_at') %}
     {%- set scan_once = '' %}
 {%- else %}

@@ -370,3 +370,22 @@ def test_row_later_than_the_lookback_waits_for_a_full_refresh(
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute(count_sql).fetchall()[0][0] == 1
     _dbt("test", database, tmp_path, "--select", "reconcile_staging_row_counts")
+
+
+def test_a_table_from_an_older_version_asks_for_a_full_refresh(
+    replay: Replay, tmp_path: Path
+) -> None:
+    """stg_events__triaged built before it had key_hash: the incremental run
+    stops with a message naming the table, the column and the remedy."""
+    database = tmp_path / "older.duckdb"
+    shutil.copy(replay.incremental_db, database)
+    with duckdb.connect(str(database)) as con:
+        con.execute("alter table staging.stg_events__triaged drop column key_hash")
+    code, output = run_dbt("run", database, VARS, tmp_path, ("--select", "stg_events__triaged"))
+    assert code != 0
+    flat = " ".join(output.split())
+    assert "was built by an older version of this project (no column key_hash)" in flat, (
+        output[-2000:]
+    )
+    assert "dbt build --full-refresh" in flat
+    _dbt("run", database, tmp_path, "--select", "stg_events__triaged", "--full-refresh")
