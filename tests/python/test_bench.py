@@ -53,6 +53,26 @@ def test_smoke_bench_builds_both_times(smoke) -> None:
     assert size["next_day_rows"]["orders"] > 0 and size["next_day_rows"]["events"] > 0
 
 
+def test_incremental_build_is_the_daily_command(smoke) -> None:
+    """The full build runs every node; the incremental build leaves out only
+    dbt's unit tests (the daily production command) and runs every model
+    and data test of the full build."""
+    report, _, _ = smoke
+    size = report["sizes"][0]
+    kinds = {
+        label: {
+            kind: {n["unique_id"] for n in size[label]["nodes"] if n["resource_type"] == kind}
+            for kind in ("model", "test", "unit_test")
+        }
+        for label in ("full_build", "incremental_build")
+    }
+    assert kinds["full_build"]["unit_test"], "the full build runs the unit tests"
+    assert kinds["incremental_build"]["unit_test"] == set()
+    for kind in ("model", "test"):
+        assert kinds["incremental_build"][kind] == kinds["full_build"][kind], kind
+    assert "--exclude-resource-type unit_test" in size["incremental_build"]["command"]
+
+
 def test_incremental_build_sees_the_new_day(smoke) -> None:
     report, _, _ = smoke
     database = Path(report["sizes"][0]["data_folder"]) / "bench.duckdb"

@@ -349,18 +349,38 @@ def test_reading_the_working_warehouse_during_a_build_hits_its_lock(scenario: Sc
     assert scenario.probes_d["lock_error"] >= 1 or dbt_hit_lock, dict(scenario.probes_d)
 
 
+def _publish_from(
+    database: Path,
+    results: dict[str, Any],
+    tmp_path: Path,
+    out: Path,
+    results_time: float | None = None,
+    *extra: str,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m retention publish`` of ``database`` with ``results`` as
+    target/run_results.json (its mtime set to ``results_time`` if given)."""
+    target = tmp_path / "target"
+    target.mkdir(exist_ok=True)
+    (target / "run_results.json").write_text(json.dumps(results))
+    if results_time is not None:
+        os.utime(target / "run_results.json", (results_time, results_time))
+    return subprocess.run(
+        [sys.executable, "-m", "retention", "publish", "--database", str(database),
+         "--target-path", str(target), "--out", str(out), *extra],
+        cwd=REPO, env=_env(database), capture_output=True, text=True,
+    )
+
+
+def _results_b(scenario: Scenario) -> dict[str, Any]:
+    return json.loads((scenario.work / "run_results_b.json").read_text())
+
+
 def _refusal(scenario: Scenario, tmp_path: Path, edit: dict[str, Any]) -> str:
     """Publish from build B's run_results.json with ``edit`` applied to its args."""
-    results = json.loads((scenario.work / "run_results_b.json").read_text())
+    results = _results_b(scenario)
     results["args"].update(edit)
-    target = tmp_path / "target"
-    target.mkdir()
-    (target / "run_results.json").write_text(json.dumps(results))
-    done = subprocess.run(
-        [sys.executable, "-m", "retention", "publish", "--database",
-         str(scenario.work / "warehouse.duckdb"), "--target-path", str(target),
-         "--out", str(tmp_path / "published")],
-        cwd=REPO, env=_env(scenario.work / "warehouse.duckdb"), capture_output=True, text=True,
+    done = _publish_from(
+        scenario.work / "warehouse.duckdb", results, tmp_path, tmp_path / "published"
     )
     assert done.returncode != 0, done.stderr
     assert not (tmp_path / "published" / "retention.duckdb").exists()
@@ -387,22 +407,15 @@ def test_publish_accepts_a_build_without_unit_tests(scenario: Scenario, tmp_path
     run: unit tests check SQL on fixtures, not data) still ran every model
     and data test, so it is published; leaving out data tests is not
     (test_publish_refuses_a_build_that_is_not_full)."""
-    results = json.loads((scenario.work / "run_results_b.json").read_text())
+    results = _results_b(scenario)
     results["args"]["exclude_resource_types"] = ["unit_test"]
     results["results"] = [
         r for r in results["results"] if not r["unique_id"].startswith("unit_test.")
     ]
-    target = tmp_path / "target"
-    target.mkdir()
-    (target / "run_results.json").write_text(json.dumps(results))
-    now = time.time() + 5  # the warehouse was rewritten by build D since
-    os.utime(target / "run_results.json", (now, now))
     published = tmp_path / "published"
-    database = scenario.work / "warehouse.duckdb"
-    done = subprocess.run(
-        [sys.executable, "-m", "retention", "publish", "--database", str(database),
-         "--target-path", str(target), "--out", str(published)],
-        cwd=REPO, env=_env(database), capture_output=True, text=True,
+    # The warehouse was rewritten by build D since.
+    done = _publish_from(
+        scenario.work / "warehouse.duckdb", results, tmp_path, published, time.time() + 5
     )
     assert done.returncode == 0, done.stderr
     assert _published_build_id(published) == scenario.build_b
@@ -425,16 +438,9 @@ def test_publish_refuses_a_warehouse_without_a_mart(scenario: Scenario, tmp_path
     shutil.copy2(scenario.work / "warehouse.duckdb", warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("drop table marts.churn")
-    target = tmp_path / "target"
-    target.mkdir()
-    shutil.copy2(scenario.work / "run_results_b.json", target / "run_results.json")
     # Only the missing mart differs: the results are not older than the drop.
-    now = time.time()
-    os.utime(target / "run_results.json", (now, now))
-    done = subprocess.run(
-        [sys.executable, "-m", "retention", "publish", "--database", str(warehouse),
-         "--target-path", str(target), "--out", str(tmp_path / "published")],
-        cwd=REPO, env=_env(warehouse), capture_output=True, text=True,
+    done = _publish_from(
+        warehouse, _results_b(scenario), tmp_path, tmp_path / "published", time.time()
     )
     assert done.returncode != 0
     assert "lacks the marts ['churn']" in done.stderr, done.stderr
@@ -446,17 +452,10 @@ def test_publish_refuses_a_warehouse_written_after_the_build(
     """E.g. new raw data loaded, or a build that died before writing its results."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy2(scenario.work / "warehouse.duckdb", warehouse)
-    target = tmp_path / "target"
-    target.mkdir()
-    shutil.copy2(scenario.work / "run_results_b.json", target / "run_results.json")
-    old = time.time() - 3600
-    os.utime(target / "run_results.json", (old, old))
     with duckdb.connect(str(warehouse)) as con:  # a write after the build
         con.execute("create table raw.late_rows as select 1 as id")
-    done = subprocess.run(
-        [sys.executable, "-m", "retention", "publish", "--database", str(warehouse),
-         "--target-path", str(target), "--out", str(tmp_path / "published")],
-        cwd=REPO, env=_env(warehouse), capture_output=True, text=True,
+    done = _publish_from(
+        warehouse, _results_b(scenario), tmp_path, tmp_path / "published", time.time() - 3600
     )
     assert done.returncode != 0
     assert "after the last dbt build finished" in done.stderr, done.stderr
@@ -470,16 +469,10 @@ def test_republishing_a_build_is_a_no_op_and_keep_prunes_older_versions(
     published = tmp_path / "published"
     shutil.copytree(scenario.published, published, symlinks=True)
     sha = _sha256(published / "retention.duckdb")
-    target = tmp_path / "target"
-    target.mkdir()
-    shutil.copy2(scenario.work / "run_results_b.json", target / "run_results.json")
-    now = time.time() + 5  # the warehouse was rewritten by build D since
-    os.utime(target / "run_results.json", (now, now))
-    database = scenario.work / "warehouse.duckdb"
-    done = subprocess.run(
-        [sys.executable, "-m", "retention", "publish", "--database", str(database),
-         "--target-path", str(target), "--out", str(published), "--keep", "1"],
-        cwd=REPO, env=_env(database), capture_output=True, text=True,
+    # The warehouse was rewritten by build D since.
+    done = _publish_from(
+        scenario.work / "warehouse.duckdb", _results_b(scenario), tmp_path, published,
+        time.time() + 5, "--keep", "1",
     )
     assert done.returncode == 0, done.stderr
     assert "already published" in done.stderr
