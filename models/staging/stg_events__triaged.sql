@@ -24,21 +24,23 @@
 {%- if is_incremental() %}
     {%- do require_incremental_columns(this, ['key_hash']) %}
     {%- set window_start = incremental_window_start(this, 'occurred_at') %}
-    {%- set scan_once = '' %}
+    {%- set scan_per_branch = '' %}
 {%- else %}
-    {%- set scan_once = inline_cte() %}
+    {#- The full build's branches each scan raw.events with their own
+        filter rather than sharing 100M materialized rows. #}
+    {%- set scan_per_branch = inline_cte() %}
 {%- endif %}
 
 with
 
-source as {{ scan_once }} (
+source as {{ scan_per_branch }} (
     select * from {{ source('raw', 'events') }}
     {%- if is_incremental() %}
         where {{ in_incremental_window('occurred_at', window_start) }}
     {%- endif %}
 ),
 
-normalized as {{ scan_once }} (
+normalized as {{ scan_per_branch }} (
     select
         {{ clean_text('event_id') }} as event_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -49,14 +51,14 @@ normalized as {{ scan_once }} (
     from source
 ),
 
-keyed as {{ scan_once }} (
+keyed as {{ scan_per_branch }} (
     select
         *,
         {{ triage_key('event_id', 'occurred_at') }} as triage_key
     from normalized
 ),
 
-hashed as {{ scan_once }} (
+hashed as {{ scan_per_branch }} (
     select
         *,
         {{ key_hash('triage_key') }} as key_hash
@@ -120,7 +122,7 @@ hashed as {{ scan_once }} (
         having count(*) > 1
     ),
 
-    flagged as {{ scan_once }} (
+    flagged as {{ scan_per_branch }} (
         select
             hashed.*,
             repeated_key_hashes.key_hash is not null as has_copies
