@@ -9,10 +9,7 @@
 {%- endmacro %}
 
 {% macro default__sha256_hex(expression) -%}
-    {{ exceptions.raise_compiler_error(
-        "sha256_hex is not implemented for adapter '" ~ adapter.type()
-        ~ "': add a " ~ adapter.type() ~ "__sha256_hex macro in macros/cross_db/."
-    ) }}
+    {{ raise_not_implemented('sha256_hex') }}
 {%- endmacro %}
 
 {% macro duckdb__sha256_hex(expression) -%}
@@ -46,10 +43,7 @@
 {%- endmacro %}
 
 {% macro default__key_hash(expression) -%}
-    {{ exceptions.raise_compiler_error(
-        "key_hash is not implemented for adapter '" ~ adapter.type()
-        ~ "': add a " ~ adapter.type() ~ "__key_hash macro in macros/cross_db/."
-    ) }}
+    {{ raise_not_implemented('key_hash') }}
 {%- endmacro %}
 
 {% macro duckdb__key_hash(expression) -%}

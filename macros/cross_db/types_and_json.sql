@@ -23,10 +23,7 @@
 {%- endmacro %}
 
 {% macro default__json_is_valid(column) -%}
-    {{ exceptions.raise_compiler_error(
-        "json_is_valid is not implemented for adapter '" ~ adapter.type()
-        ~ "': add a " ~ adapter.type() ~ "__json_is_valid macro in macros/cross_db/."
-    ) }}
+    {{ raise_not_implemented('json_is_valid') }}
 {%- endmacro %}
 
 {% macro duckdb__json_is_valid(column) -%}
@@ -59,10 +56,7 @@
 {%- endmacro %}
 
 {% macro default__json_text_field(column, key) -%}
-    {{ exceptions.raise_compiler_error(
-        "json_text_field is not implemented for adapter '" ~ adapter.type()
-        ~ "': add a " ~ adapter.type() ~ "__json_text_field macro in macros/cross_db/."
-    ) }}
+    {{ raise_not_implemented('json_text_field') }}
 {%- endmacro %}
 
 {% macro duckdb__json_text_field(column, key) -%}
