@@ -17,13 +17,13 @@ from types import ModuleType
 from retention import RetentionError
 
 SUBCOMMANDS: dict[str, str] = {
-    "generate": "retention.generate",
-    "load": "retention.load",
-    "load-cdnow": "retention.cdnow",
-    "report": "retention.report",
-    "dashboard": "retention.dashboard",
-    "publish": "retention.publish",
-    "bench": "retention.bench",
+    "generate": "retention.demo.generate",
+    "load": "retention.raw.load",
+    "load-cdnow": "retention.raw.cdnow",
+    "report": "retention.clv.report",
+    "dashboard": "retention.serve.dashboard",
+    "publish": "retention.serve.publish",
+    "bench": "retention.bench.runner",
 }
 
 log = logging.getLogger("retention")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from retention.generate import generate
+from retention.demo.generate import generate
 
 CUSTOMERS = 500
 ORPHAN = "BAD-ORPHAN-CUSTOMER"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from conftest import dbt_output_tail, run_dbt_build
 
-from retention.cdnow import DBT_VARS as CDNOW_VARS
-from retention.cdnow import cdnow_raw, read_cdnow
+from retention.raw.cdnow import DBT_VARS as CDNOW_VARS
+from retention.raw.cdnow import cdnow_raw, read_cdnow
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def _work_dir(name: str) -> Path:
 
 def build_frames(name: str, frames, vars: dict, extra_args: tuple[str, ...] = ()) -> Build:
     """Load raw ``frames`` into a new DuckDB file and run dbt build on it."""
-    from retention.load import load_frames
+    from retention.raw.load import load_frames
 
     work_dir = _work_dir(name)
     database = work_dir / "warehouse.duckdb"

@@ -144,7 +144,7 @@ def run_dbt_build(
 @pytest.fixture(scope="session")
 def demo_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generator's Parquet for the demo dataset, written once per session."""
-    from retention.generate import generate
+    from retention.demo.generate import generate
 
     out = tmp_path_factory.mktemp("demo_raw")
     generate(out, customers=DEMO_CUSTOMERS, progress=False)
@@ -161,7 +161,7 @@ def dbt_build(
     if not DBT.exists():
         pytest.skip(f"{DBT} is not installed")
 
-    from retention.load import load, load_frames
+    from retention.raw.load import load, load_frames
     from retention.reference import read_raw
 
     builds: dict[tuple[str, str], DbtBuild] = {}

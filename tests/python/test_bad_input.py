@@ -32,7 +32,7 @@ import pytest
 from bad_input import EXTRA_COLUMN, Landing, clean_raw, describe, with_bad_input
 from conftest import DBT, dbt_output_tail, dbt_project_ready, run_dbt_build
 
-from retention.load import load_frames
+from retention.raw.load import load_frames
 
 SOURCES = ("customers", "orders", "events", "marketing_spend")
 REL_TOLERANCE = 1e-9

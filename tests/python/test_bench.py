@@ -17,9 +17,9 @@ import duckdb
 import pytest
 from conftest import DBT, dbt_project_ready
 
-from retention.bench import bench, dataset_for, ensure_dataset, run_measured
-from retention.generate import generate
-from retention.next_day import write_next_day
+from retention.bench.runner import bench, dataset_for, ensure_dataset, run_measured
+from retention.demo.generate import generate
+from retention.demo.next_day import write_next_day
 
 
 def _counts(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -33,8 +33,8 @@ import pytest
 from clv_builds import build_frames, cdnow_sample_build
 from conftest import REPO
 
-from retention import holdout
-from retention.bgnbd_sim import BgNbdProcess, raw_tables, simulate_purchases
+from retention.clv import holdout
+from retention.clv.bgnbd_sim import BgNbdProcess, raw_tables, simulate_purchases
 
 PUBLISHED_BG_NBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 PUBLISHED_BG_NBD_LOG_LIKELIHOOD = -9582.4
@@ -105,7 +105,7 @@ def test_gamma_gamma_on_cdnow_repeat_customers_reproduces_the_published_fit(cdno
 
 def test_refit_of_the_same_data_gives_identical_numbers(cdnow, tmp_path):
     """Deterministic: a second build of the same raw tables gives the same parameters."""
-    from retention.cdnow import DBT_VARS, cdnow_raw, read_cdnow
+    from retention.raw.cdnow import DBT_VARS, cdnow_raw, read_cdnow
 
     again = build_frames(
         "cdnow_again", cdnow_raw(read_cdnow("sample")), DBT_VARS, ONLY_FIT
@@ -270,7 +270,7 @@ def test_demo_predictions_equal_lifetimes_customer_lifetime_value_in_days(dbt_bu
 
 def test_makefile_passes_the_cdnow_vars_the_tests_use():
     """`make build DATASET=cdnow_sample|cdnow` and these tests build with the same vars."""
-    from retention.cdnow import DBT_VARS
+    from retention.raw.cdnow import DBT_VARS
 
     lines = (REPO / "Makefile").read_text().splitlines()
     line = next(line for line in lines if line.startswith("CDNOW_VARS :="))

@@ -17,7 +17,7 @@ import pytest
 from browser import SCREENSHOTS, dump_dom, screenshot
 from conftest import REPO, run_dbt
 
-from retention.dashboard import MARTS_READ
+from retention.serve.dashboard import MARTS_READ
 
 CHART_TITLES = (
     "Cohort retention",

@@ -124,7 +124,7 @@ ENGINE_CASES = ["default-vars"] if ENGINE == "spark" else list(CASES)
 
 @pytest.fixture(scope="module")
 def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from retention.generate import generate
+    from retention.demo.generate import generate
 
     out = tmp_path_factory.mktemp("engine_raw")
     generate(out, customers=CUSTOMERS, progress=False)
@@ -138,7 +138,7 @@ _LOADED: set[str] = set()
 def builds(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, raw_dir: Path
 ) -> Builds:
-    from retention.load import load
+    from retention.raw.load import load
 
     case_vars = CASES[request.param]
     duck_dir = tmp_path_factory.mktemp("duckdb_build")
@@ -206,7 +206,7 @@ Table = tuple[list[str], list[tuple[Any, ...]]]
 def _pg_connect():
     import psycopg2
 
-    from retention.load import postgres_dsn
+    from retention.raw.load import postgres_dsn
 
     return psycopg2.connect(postgres_dsn())
 
@@ -233,7 +233,7 @@ def _read_engine(builds: Builds, mart: str) -> Table:
         os.environ["RETENTION_SPARK_METASTORE"] = env["RETENTION_SPARK_METASTORE"]
         os.environ["RETENTION_SPARK_WAREHOUSE"] = env["RETENTION_SPARK_WAREHOUSE"]
         os.chdir(builds.work_dir)  # derby.log lands here
-        from retention.load import spark_session
+        from retention.raw.load import spark_session
 
         _SPARK["session"] = spark_session()
     frame = _SPARK["session"].table(f"marts.{mart}")

@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from retention import RetentionError, cli
-from retention.dirty import KINDS
-from retention.generate import generate
-from retention.load import load, load_frames
-from retention.schema import TABLE_NAMES, arrow_schema, sql_types
+from retention.demo.dirty import KINDS
+from retention.demo.generate import generate
+from retention.raw.load import load, load_frames
+from retention.contract import TABLE_NAMES, arrow_schema, sql_types
 
 SMALL = 300
 SEED = 42

@@ -35,8 +35,8 @@ import pandas as pd
 import pytest
 from conftest import dbt_output_tail, dbt_project_ready, run_dbt
 
-from retention.generate import generate
-from retention.load import load_frames, select_list
+from retention.demo.generate import generate
+from retention.raw.load import load_frames, select_list
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ import duckdb
 import pytest
 from conftest import DBT, REPO, dbt_output_tail, dbt_project_ready
 
-from retention.load import load
+from retention.raw.load import load
 from retention.reference import compute_marts, read_raw
 
 AS_OF_A = "2026-03-31"

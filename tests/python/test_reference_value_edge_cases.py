@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from edge_cases import CUSTOMER_COLUMNS, EVENT_COLUMNS, ORDER_COLUMNS, SPEND_COLUMNS
 
-from retention.reference_value import compute_value_marts, ntile
+from retention.reference import compute_value_marts, ntile
 
 TS = pd.Timestamp
 

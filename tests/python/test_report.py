@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from clv_builds import cdnow_sample_build
 
-from retention import report
+from retention.clv import report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_BYTES = 10_000  # a blank 990 x 605 figure compresses to a few KB

@@ -34,7 +34,7 @@ from edge_cases import CUSTOMER_COLUMNS, EVENT_COLUMNS, SPEND_COLUMNS
 from lifetimes.utils import summary_data_from_transaction_data
 
 from retention.reference import MICROS_PER_UNIT, compute_marts
-from retention.reference_value import compute_value_marts
+from retention.reference import compute_value_marts
 
 CDNOW_SAMPLE = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_sample.txt"
 CDNOW_END = "1997-09-30"
@@ -198,7 +198,7 @@ def cdnow_expected(cdnow) -> pd.DataFrame:
 def cdnow_build(cdnow, tmp_path_factory):
     """dbt build on the CDNOW raw tables (database path, exit code, output)."""
     _require_rfm_model()
-    from retention.load import load_frames
+    from retention.raw.load import load_frames
 
     work_dir = tmp_path_factory.mktemp("dbt_cdnow")
     database = work_dir / "warehouse.duckdb"
@@ -308,7 +308,7 @@ def test_dbt_rfm_summary_matches_lifetimes_on_demo(dbt_build, vars, observation_
 @pytest.fixture(scope="module")
 def demo_raw(demo_raw_dir, tmp_path_factory) -> dict[str, pd.DataFrame]:
     """The demo raw tables as dbt sees them (loaded with the contract casts)."""
-    from retention.load import load
+    from retention.raw.load import load
     from retention.reference import read_raw
 
     database = tmp_path_factory.mktemp("demo_rfm_reference") / "warehouse.duckdb"

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 from conftest import DBT, REPO, dbt_project_ready
 
-from retention.generate import generate
-from retention.load import load
+from retention.demo.generate import generate
+from retention.raw.load import load
 
 TABLES = ("customers", "orders", "events", "marketing_spend")
 # The newest row of each table by the timestamp the source config uses, computed

@@ -24,7 +24,7 @@ import pytest
 from test_marts_match_reference import CASES, Case, compare_frames, read_relation
 from test_rfm_matches_lifetimes import DEMO_RFM_VARS
 
-from retention.reference_value import compute_value_marts
+from retention.reference import compute_value_marts
 
 # mart -> its grain (CONTRACT.md section 3).
 VALUE_MART_KEYS: dict[str, list[str]] = {

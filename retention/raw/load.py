@@ -20,7 +20,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from retention import RetentionError
-from retention.schema import RAW_TABLES, TABLE_NAMES
+from retention.contract import RAW_TABLES, TABLE_NAMES
 
 log = logging.getLogger(__name__)
 

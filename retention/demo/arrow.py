@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from retention.schema import AMOUNT_ARROW, TIMESTAMP_ARROW
-from retention.shop import to_timestamp_us
+from retention.contract import AMOUNT_ARROW, TIMESTAMP_ARROW
+from retention.demo.shop import to_timestamp_us
 
 
 def _validity(null_mask: np.ndarray | None) -> pa.Buffer | None:

@@ -27,10 +27,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from retention import dirty, shop
-from retention.schema import TABLE_NAMES, arrow_schema
-from retention.simulate import simulate_chunk
-from retention.spend import marketing_spend
+from retention.demo import dirty
+from retention.demo import shop
+from retention.contract import TABLE_NAMES, arrow_schema
+from retention.demo.simulate import simulate_chunk
+from retention.demo.spend import marketing_spend
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def generate(
         writer.close()
         os.replace(partial[table], out / f"{table}.parquet")
     manifest: dict[str, Any] = {
-        "generator": "retention.generate",
+        "generator": "retention.demo.generate",
         "seed": seed,
         "customers": customers,
         "chunk_size": chunk_size,

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from retention.reference import (
+from retention.reference._core import (
     MICROS_PER_UNIT,
     build_churn,
     local_date,

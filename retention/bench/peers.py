@@ -28,7 +28,7 @@ from lifetimes.utils import summary_data_from_transaction_data
 from tqdm import tqdm
 
 from retention import reference as ref
-from retention import reference_value as refv
+
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def run_peers(
         ),
     )
     churn = step("pandas_churn", lambda: ref.build_churn(purchases, as_of, run.churn_window_days))
-    rfm_pandas = step("pandas_rfm_summary", lambda: refv.build_rfm_summary(purchases, as_of, 1))
+    rfm_pandas = step("pandas_rfm_summary", lambda: ref.build_rfm_summary(purchases, as_of, 1))
     transactions = pd.DataFrame(
         {
             "customer_id": purchases["customer_id"].astype(str),

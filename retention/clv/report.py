@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from retention import holdout
+from retention.clv import holdout
 
 log = logging.getLogger(__name__)
 

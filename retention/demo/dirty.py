@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from retention import arrowutil as au
-from retention import shop
-from retention.simulate import EV, ID_STRIDE, Chunk
+from retention.demo import arrow as au
+from retention.demo import shop
+from retention.demo.simulate import EV, ID_STRIDE, Chunk
 
 CUSTOMER_KINDS: tuple[str, ...] = (
     "customer_id_null",

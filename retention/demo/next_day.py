@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from retention.load import SCHEMA, _quote_literal, parquet_source, select_list
-from retention.schema import TABLE_NAMES
+from retention.raw.load import SCHEMA, _quote_literal, parquet_source, select_list
+from retention.contract import TABLE_NAMES
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ peak memory of dbt's process tree (polled from /proc) are measured here.
 At sizes of at most ``--peer-max-orders`` orders the peers run on the data of the full
 build: the pandas reference (retention/reference.py, reference_value.py) for cohort
 retention, churn and the RFM summary, and ``lifetimes.utils.summary_data_from_transaction_data``;
-their numbers are compared with the marts. ``retention.bench_report`` writes the
+their numbers are compared with the marts. ``retention.bench.report`` writes the
 Markdown and JSON reports and judges the issue's targets.
 """
 
@@ -32,11 +32,11 @@ from typing import Any
 import duckdb
 
 from retention import RetentionError
-from retention.bench_peers import run_peers
-from retention.bench_report import write_reports
-from retention.generate import SIZES, Size
-from retention.load import load
-from retention.next_day import append_next_day, write_next_day
+from retention.bench.peers import run_peers
+from retention.bench.report import write_reports
+from retention.demo.generate import SIZES, Size
+from retention.raw.load import load
+from retention.demo.next_day import append_next_day, write_next_day
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from retention.load import default_database, load_frames
+from retention.raw.load import default_database, load_frames
 
 log = logging.getLogger(__name__)
 

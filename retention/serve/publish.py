@@ -50,7 +50,7 @@ import duckdb
 from tqdm import tqdm
 
 from retention import RetentionError
-from retention.load import default_database
+from retention.raw.load import default_database
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The benchmark (make bench): generate at scale, time the builds, run the peers, report."""

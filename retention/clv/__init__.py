@@ -1,0 +1,1 @@
+"""Checks of the predictive CLV models: CDNOW holdout, plots, BG/NBD simulation."""

@@ -1,0 +1,1 @@
+"""Loaders: put raw tables (demo Parquet, CDNOW) into a warehouse's raw schema."""

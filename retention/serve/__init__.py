@@ -1,0 +1,1 @@
+"""Serving the marts: publish them for BI tools, and the static dashboard."""
