@@ -1,12 +1,111 @@
 """The independent pandas reference implementation of the marts (the oracle).
 
-Written from docs/design/CONTRACT.md, docs/design/METRICS.md and
-docs/metric_decisions.md, never from the SQL models, and importing nothing
-else of ``retention`` (tests/unit/test_reference_is_independent.py): that
-independence is what makes "the marts equal the reference" a real check.
+Written from docs/design/CONTRACT.md, docs/design/METRICS.md,
+docs/metric_decisions.md and docs/staging_rules.md, never from the SQL
+models, and importing nothing else of ``retention``
+(tests/unit/test_reference_is_independent.py): that independence is what
+makes "the marts equal the reference" a real check.
+
+One module per mart area: :mod:`.vars` (dbt vars), :mod:`.staging` (staged
+tables, as_of_date, purchases), :mod:`.cohorts`, :mod:`.churn`,
+:mod:`.purchases` (purchase days, time_between_purchases), :mod:`.customers`
+(customers, rfm_summary), :mod:`.economics` (channel_economics),
+:mod:`.kpis` (retention_kpis, retention_scorecard), :mod:`.activity`
+(activity_retention), and :mod:`.marts`, the entry points
+:func:`compute_marts` and :func:`compute_value_marts`.
 """
 
-from retention.reference._core import *  # noqa: F403
-from retention.reference._core import compute_marts, read_raw  # noqa: F401
-from retention.reference._value import *  # noqa: F403
-from retention.reference._value import compute_value_marts, ntile  # noqa: F401
+from ._common import (
+    MICROS_PER_UNIT,
+    local_date,
+    money,
+    ntile,
+    percentile,
+    period_index,
+    period_start,
+    ratio,
+)
+from .activity import ACTIVITY_COLUMNS, build_activity_retention
+from .churn import CHURN_COLUMNS, active_customers_on, build_churn
+from .cohorts import build_cohort_retention, build_customer_cohorts
+from .customers import (
+    CUSTOMER_COLUMNS,
+    RFM_COLUMNS,
+    build_customers,
+    build_rfm_summary,
+    lifecycle_stage,
+)
+from .economics import CHANNEL_COLUMNS, build_channel_economics
+from .kpis import (
+    KPI_COLUMNS,
+    SCORECARD_COLUMNS,
+    build_retention_kpis,
+    build_retention_scorecard,
+    read_benchmarks,
+    scorecard_status,
+    scorecard_values,
+)
+from .marts import compute_marts, compute_value_marts
+from .purchases import TBP_COLUMNS, build_time_between_purchases, purchase_days
+from .staging import (
+    Staged,
+    purchases_until,
+    read_raw,
+    resolve_as_of_date,
+    stage_all,
+    staging_counts,
+)
+from .vars import RunVars, ValueVars, parse_value_vars, parse_vars
+
+__all__ = [
+    # entry points
+    "compute_marts",
+    "compute_value_marts",
+    "read_raw",
+    # vars
+    "RunVars",
+    "ValueVars",
+    "parse_vars",
+    "parse_value_vars",
+    # staging and purchases
+    "Staged",
+    "stage_all",
+    "staging_counts",
+    "resolve_as_of_date",
+    "purchases_until",
+    "purchase_days",
+    # marts, step by step
+    "build_customer_cohorts",
+    "build_cohort_retention",
+    "active_customers_on",
+    "build_churn",
+    "build_time_between_purchases",
+    "lifecycle_stage",
+    "build_customers",
+    "build_rfm_summary",
+    "build_channel_economics",
+    "build_retention_kpis",
+    "read_benchmarks",
+    "scorecard_values",
+    "scorecard_status",
+    "build_retention_scorecard",
+    "build_activity_retention",
+    # mart columns
+    "CHURN_COLUMNS",
+    "TBP_COLUMNS",
+    "CUSTOMER_COLUMNS",
+    "RFM_COLUMNS",
+    "CHANNEL_COLUMNS",
+    "KPI_COLUMNS",
+    "SCORECARD_COLUMNS",
+    "ACTIVITY_COLUMNS",
+    # helpers
+    "MICROS_PER_UNIT",
+    "local_date",
+    "money",
+    "ratio",
+    "ntile",
+    "percentile",
+    "period_index",
+    "period_start",
+]

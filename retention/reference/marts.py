@@ -1,0 +1,123 @@
+"""The two entry points: :func:`compute_marts` (staging, customer_cohorts,
+cohort_retention, cohort_retention_by_channel, churn) and
+:func:`compute_value_marts` (the value and product marts of
+docs/design/CONTRACT.md section 3), from the four raw tables and the dbt vars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._common import empty_frame
+from .activity import build_activity_retention
+from .churn import build_churn
+from .cohorts import build_cohort_retention, build_customer_cohorts, customer_cohorts_mart
+from .customers import build_customers, build_rfm_summary
+from .economics import build_channel_economics
+from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
+from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
+from .staging import purchases_until, resolve_as_of_date, stage_all, staging_counts
+from .vars import parse_value_vars, parse_vars
+
+
+def compute_marts(
+    raw: Mapping[str, pd.DataFrame], vars: Mapping[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Compute the reference marts from the four raw tables and the dbt vars.
+
+    Returns ``customer_cohorts``, ``cohort_retention``,
+    ``cohort_retention_by_channel`` and ``churn`` (the CONTRACT.md columns),
+    plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
+    ``stg_customers``, ``stg_orders``, ``stg_events``,
+    ``stg_marketing_spend``, the counted ``purchases`` and ``run`` (one row:
+    the resolved as_of_date and vars).
+    """
+    run = parse_vars(vars)
+    staged = stage_all(raw, run)
+    resolved_as_of = resolve_as_of_date(staged, run)
+    purchases = purchases_until(staged["orders"].staged, staged["customers"].staged, resolved_as_of)
+    # No staged order or event: there are no purchases, every mart is empty
+    # and any date serves as as_of_date below.
+    as_of = resolved_as_of if resolved_as_of is not None else pd.Timestamp("1970-01-01")
+
+    cohorts = build_customer_cohorts(purchases, as_of, run.cohort_grain)
+    return {
+        "customer_cohorts": customer_cohorts_mart(cohorts),
+        "cohort_retention": build_cohort_retention(cohorts, by=[]),
+        "cohort_retention_by_channel": build_cohort_retention(cohorts, by=["acquisition_channel"]),
+        "churn": build_churn(purchases, as_of, run.churn_window_days),
+        "staging_counts": staging_counts(staged),
+        **{f"stg_{name}": s.staged for name, s in staged.items()},
+        "purchases": purchases,
+        "run": pd.DataFrame(
+            [
+                {
+                    "as_of_date": resolved_as_of if resolved_as_of is not None else pd.NaT,
+                    "reporting_timezone": run.reporting_timezone,
+                    "cohort_grain": run.cohort_grain,
+                    "churn_window_days": run.churn_window_days,
+                }
+            ]
+        ),
+    }
+
+
+def compute_value_marts(
+    raw: Mapping[str, pd.DataFrame],
+    vars: Mapping[str, Any] | None = None,
+    *,
+    benchmarks: str | Path | pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """The seven value / product marts of CONTRACT.md section 3 from the four
+    raw tables and the dbt vars: ``time_between_purchases``, ``customers``,
+    ``rfm_summary``, ``channel_economics``, ``retention_kpis``,
+    ``retention_scorecard``, ``activity_retention``.
+
+    Staging, as_of_date and purchases come from :mod:`.staging`
+    (docs/staging_rules.md; METRICS.md "Purchase": only purchases up to
+    as_of_date count).
+    """
+    run = parse_vars(vars)
+    value_vars = parse_value_vars(vars)
+    staged = stage_all(raw, run)
+    as_of = resolve_as_of_date(staged, run)
+    stg_orders = staged["orders"].staged
+    stg_customers = staged["customers"].staged
+    purchases = purchases_until(stg_orders, stg_customers, as_of)
+    days = purchase_days(purchases)
+    basics = customer_basics(purchases, run.cohort_grain)
+
+    observation_end = value_vars.rfm_observation_end or as_of
+    churn = build_churn(purchases, as_of, run.churn_window_days)
+    kpis = build_retention_kpis(purchases, days, churn, as_of)
+    channels = build_channel_economics(purchases, staged["marketing_spend"].staged, as_of)
+    values = scorecard_values(purchases, kpis, churn, channels, as_of)
+    return {
+        "time_between_purchases": build_time_between_purchases(days, basics)
+        if not purchases.empty
+        else empty_frame(TBP_COLUMNS),
+        "customers": build_customers(
+            purchases,
+            days,
+            stg_orders,
+            stg_customers,
+            as_of,
+            run.cohort_grain,
+            run.churn_window_days,
+        ),
+        "rfm_summary": build_rfm_summary(purchases, observation_end, value_vars.rfm_time_unit_days),
+        "channel_economics": channels,
+        "retention_kpis": kpis,
+        "retention_scorecard": build_retention_scorecard(values, read_benchmarks(benchmarks)),
+        "activity_retention": build_activity_retention(
+            stg_customers,
+            staged["events"].staged,
+            as_of,
+            run.reporting_timezone,
+            value_vars,
+        ),
+    }
