@@ -135,6 +135,23 @@ def build_customers(
     """
     if purchases.empty:
         return empty_frame(CUSTOMER_COLUMNS)
+    frame = _customer_totals(purchases, days, stg_orders, stg_customers, grain)
+    frame = _with_recency_and_scores(frame, as_of)
+    return _customers_mart(frame, churn_window_days)
+
+
+def _customer_totals(
+    purchases: pd.DataFrame,
+    days: pd.DataFrame,
+    stg_orders: pd.DataFrame,
+    stg_customers: pd.DataFrame,
+    grain: str,
+) -> pd.DataFrame:
+    """One row per customer with a purchase: :func:`.purchases.customer_basics`,
+    the order totals (purchases, net revenue and gross margin micros,
+    has_cost), purchase_days, country_code and ``gap_list``, the gaps between
+    consecutive purchase days in order.
+    """
     costs = stg_orders[["order_id", "has_cost"]]
     with_cost = purchases.merge(costs, on="order_id", how="left")
     basics = customer_basics(purchases, grain)
@@ -153,6 +170,12 @@ def build_customers(
     frame = frame.merge(countries, on="customer_id", how="left")
     frame["gap_list"] = [gap_lists.get(c, []) for c in frame["customer_id"]]
 
+    return frame
+
+
+def _with_recency_and_scores(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Add recency_days, tenure_days, span_days (last - first purchase date),
+    last_gap_days and the three RFM ntile scores."""
     frame["recency_days"] = (as_of - frame["last_purchase_date"]).dt.days.astype("int64")
     frame["tenure_days"] = (as_of - frame["first_purchase_date"]).dt.days.astype("int64")
     frame["span_days"] = (
@@ -166,6 +189,11 @@ def build_customers(
     frame["rfm_frequency_score"] = _ntile_scores(frame, "purchase_days", ascending=True)
     frame["rfm_monetary_score"] = _ntile_scores(frame, "net_revenue_micros", ascending=True)
 
+    return frame
+
+
+def _customers_mart(frame: pd.DataFrame, churn_window_days: int) -> pd.DataFrame:
+    """The CONTRACT.md columns of marts.customers, ordered by customer_id."""
     out = pd.DataFrame(
         {
             "customer_id": frame["customer_id"].astype(object),

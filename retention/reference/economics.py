@@ -27,6 +27,93 @@ CHANNEL_COLUMNS = [
 ]
 
 
+def _month_cohorts(purchases: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer with a purchase: customer_id, acquisition_channel
+    and cohort_index, the :func:`month_index` of the first purchase ("Cohort
+    month = calendar month of the first purchase (independent of
+    cohort_grain)").
+    """
+    if purchases.empty:
+        return pd.DataFrame(columns=["customer_id", "acquisition_channel", "cohort_index"])
+    first_dates = purchases.groupby("customer_id")["order_date"].min()
+    channels = purchases.groupby("customer_id")["acquisition_channel"].first()
+    return pd.DataFrame(
+        {
+            "customer_id": first_dates.index,
+            "acquisition_channel": channels.reindex(first_dates.index).values,
+            "cohort_index": month_index(first_dates).values,
+        }
+    )
+
+
+def _monthly_spend(stg_spend: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Staged spend micros per (channel, month index); spend after as_of_date
+    is ignored."""
+    spend = stg_spend[stg_spend["spend_date"] <= as_of]
+    spend = spend.assign(month=month_index(spend["spend_date"]))
+    return spend.groupby(["channel", "month"])["spend_amount_micros"].sum()
+
+
+def _monthly_margin(purchases: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """Gross margin micros per customer and month, with the customer's channel,
+    cohort_index and ``month_number`` (0 = the cohort month), to accumulate
+    over months 0..N."""
+    if purchases.empty:
+        margin = pd.DataFrame(columns=["customer_id", "month", "gross_margin_micros"])
+    else:
+        margin = (
+            purchases.assign(month=month_index(purchases["order_date"]))
+            .groupby(["customer_id", "month"], as_index=False)["gross_margin_micros"]
+            .sum()
+        )
+    margin = margin.merge(customers, on="customer_id")
+    margin["month_number"] = margin["month"] - margin["cohort_index"]
+    return margin
+
+
+def _channel_month(
+    channel: str, cohort: int, new: int, spent: int, by_number: pd.Series, as_of: pd.Timestamp
+) -> dict[str, object]:
+    """One row of marts.channel_economics: ``new`` customers and ``spent``
+    micros of the channel in cohort month ``cohort``; ``by_number``: the
+    cohort's gross margin micros by month number.
+    """
+    cac = NAN if spent == 0 or new == 0 else money(spent, new)
+    last_complete = max(
+        (
+            k
+            for k in range(0, month_index(as_of) - cohort + 1)
+            if month_last_day(cohort + k) <= as_of
+        ),
+        default=-1,
+    )
+
+    def cumulative(k: int) -> int:
+        return int(by_number[by_number.index <= k].sum())
+
+    ltv = {
+        n: (NAN if n > last_complete or new == 0 else money(cumulative(n), new)) for n in LTV_MONTHS
+    }
+    payback = None
+    if not np.isnan(cac):
+        # cumulative / new >= spend / new  <=>  cumulative >= spend (new > 0).
+        payback = next((k for k in range(0, last_complete + 1) if cumulative(k) >= spent), None)
+    return {
+        "acquisition_channel": channel,
+        "cohort_month": month_start(cohort),
+        "new_customers": new,
+        "spend": money(spent),
+        "cac": cac,
+        "ltv_3m": ltv[3],
+        "ltv_6m": ltv[6],
+        "ltv_12m": ltv[12],
+        "ltv_to_cac_12m": (
+            NAN if np.isnan(cac) or np.isnan(ltv[12]) else money_ratio(cumulative(12), spent)
+        ),
+        "payback_months": payback,
+    }
+
+
 def build_channel_economics(
     purchases: pd.DataFrame, stg_spend: pd.DataFrame, as_of: pd.Timestamp
 ) -> pd.DataFrame:
@@ -50,86 +137,25 @@ def build_channel_economics(
       NULL if none yet or if cac is NULL."
     - "``ltv_to_cac_12m`` = ltv_12m / cac (NULL when either is NULL)."
     """
-    as_of_month = month_index(as_of)
-    if purchases.empty:
-        first_dates = pd.Series(dtype="datetime64[us]")
-        customers = pd.DataFrame(columns=["customer_id", "acquisition_channel", "cohort_index"])
-    else:
-        first_dates = purchases.groupby("customer_id")["order_date"].min()
-        channels = purchases.groupby("customer_id")["acquisition_channel"].first()
-        customers = pd.DataFrame(
-            {
-                "customer_id": first_dates.index,
-                "acquisition_channel": channels.reindex(first_dates.index).values,
-                "cohort_index": month_index(first_dates).values,
-            }
-        )
+    customers = _month_cohorts(purchases)
     new_counts = customers.groupby(["acquisition_channel", "cohort_index"]).size()
-
-    spend = stg_spend[stg_spend["spend_date"] <= as_of]
-    spend = spend.assign(month=month_index(spend["spend_date"]))
-    spend_micros = spend.groupby(["channel", "month"])["spend_amount_micros"].sum()
+    spend_micros = _monthly_spend(stg_spend, as_of)
+    margin = _monthly_margin(purchases, customers)
 
     keys = sorted(
         {(str(c), int(m)) for c, m in new_counts.index}
         | {(str(c), int(m)) for c, m in spend_micros.index}
     )
-
-    # Monthly gross margin per customer, to accumulate over months 0..N.
-    if purchases.empty:
-        margin = pd.DataFrame(columns=["customer_id", "month", "gross_margin_micros"])
-    else:
-        margin = (
-            purchases.assign(month=month_index(purchases["order_date"]))
-            .groupby(["customer_id", "month"], as_index=False)["gross_margin_micros"]
-            .sum()
-        )
-    margin = margin.merge(customers, on="customer_id")
-    margin["month_number"] = margin["month"] - margin["cohort_index"]
-
     rows = []
     for channel, cohort in keys:
-        new = int(new_counts.get((channel, cohort), 0))
-        spent = int(spend_micros.get((channel, cohort), 0))
-        cac = NAN if spent == 0 or new == 0 else money(spent, new)
         in_cohort = margin[
             (margin["acquisition_channel"] == channel) & (margin["cohort_index"] == cohort)
         ]
         by_number = in_cohort.groupby("month_number")["gross_margin_micros"].sum()
-        last_complete = max(
-            (k for k in range(0, as_of_month - cohort + 1) if month_last_day(cohort + k) <= as_of),
-            default=-1,
-        )
+        new = int(new_counts.get((channel, cohort), 0))
+        spent = int(spend_micros.get((channel, cohort), 0))
+        rows.append(_channel_month(channel, cohort, new, spent, by_number, as_of))
 
-        def cumulative(k: int, by_number: pd.Series = by_number) -> int:
-            return int(by_number[by_number.index <= k].sum())
-
-        ltv = {
-            n: (NAN if n > last_complete or new == 0 else money(cumulative(n), new))
-            for n in LTV_MONTHS
-        }
-        payback = None
-        if not np.isnan(cac):
-            # cumulative / new >= spend / new  <=>  cumulative >= spend (new > 0).
-            payback = next((k for k in range(0, last_complete + 1) if cumulative(k) >= spent), None)
-        rows.append(
-            {
-                "acquisition_channel": channel,
-                "cohort_month": month_start(cohort),
-                "new_customers": new,
-                "spend": money(spent),
-                "cac": cac,
-                "ltv_3m": ltv[3],
-                "ltv_6m": ltv[6],
-                "ltv_12m": ltv[12],
-                "ltv_to_cac_12m": (
-                    NAN
-                    if np.isnan(cac) or np.isnan(ltv[12])
-                    else money_ratio(cumulative(12), spent)
-                ),
-                "payback_months": payback,
-            }
-        )
     frame = pd.DataFrame(rows, columns=CHANNEL_COLUMNS)
     frame["acquisition_channel"] = frame["acquisition_channel"].astype(object)
     frame["cohort_month"] = frame["cohort_month"].astype("datetime64[us]")

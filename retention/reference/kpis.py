@@ -149,14 +149,8 @@ def build_retention_kpis(
     frame["first_month"] = month_index(frame["customer_id"].map(first_date))
     second_date = days.loc[days["day_number"] == 2].set_index("customer_id")["order_date"]
     first_month = int(frame["month"].min())
-    as_of_month = month_index(as_of)
     revenue = frame.groupby(["customer_id", "month"], as_index=False)["net_revenue_micros"].sum()
-
-    monthly = pd.DataFrame(index=range(first_month, as_of_month + 1))
-    monthly["is_complete"] = [month_last_day(m) <= as_of for m in monthly.index]
-    monthly["active"] = frame.groupby("month")["customer_id"].nunique()
-    monthly["gross_margin_micros"] = frame.groupby("month")["gross_margin_micros"].sum()
-    monthly = monthly.fillna({"active": 0, "gross_margin_micros": 0})
+    monthly = _monthly_totals(frame, first_month, as_of)
     churn_rates = {
         int(month_index(pd.Timestamp(r.period_start))): float(r.churn_rate)
         for r in churn.itertuples()
@@ -164,40 +158,12 @@ def build_retention_kpis(
 
     rows = []
     for month in monthly.index:
-        start, end = month_start(month), min(month_last_day(month), as_of)
-        in_month = frame[frame["month"] == month]
-        active = int(in_month["customer_id"].nunique())
-        returning_rows = in_month[in_month["first_month"] < month]
-        new_ids = first_date.index[(first_date >= start) & (first_date <= end)]
-        orders = len(in_month)
-        revenue_micros = int(in_month["net_revenue_micros"].sum())
-
-        days_so_far = days[days["order_date"] <= end].groupby("customer_id").size()
-        repeaters = int((days_so_far >= 2).sum())
-
-        if month_last_day(month) + pd.Timedelta(days=180) <= as_of:
-            gaps = second_date.reindex(new_ids) - first_date.reindex(new_ids)
-            within = int((gaps <= pd.Timedelta(days=180)).sum())
-            repeat_180 = ratio(within, len(new_ids))
-        else:
-            repeat_180 = NAN
-
         nrr, grr = _nrr_grr(revenue, month, first_month)
         rows.append(
             {
-                "month_start": start,
-                "active_customers": active,
-                "new_customers": len(new_ids),
-                "returning_customers": int(returning_rows["customer_id"].nunique()),
-                "purchases": orders,
-                "net_revenue": money(revenue_micros),
-                "aov": money_or_null(revenue_micros, orders),
-                "purchase_frequency": ratio(orders, active),
-                "repeat_purchase_rate": ratio(repeaters, len(days_so_far)),
-                "returning_revenue_share": money_ratio(
-                    int(returning_rows["net_revenue_micros"].sum()), revenue_micros
-                ),
-                "repeat_rate_180d": repeat_180,
+                "month_start": month_start(month),
+                **_order_kpis(frame[frame["month"] == month], month),
+                **_repeat_kpis(days, first_date, second_date, month, as_of),
                 "nrr_12m": nrr,
                 "grr_12m": grr,
                 "formula_cltv": _formula_cltv(monthly, churn_rates, month),
@@ -212,6 +178,65 @@ def build_retention_kpis(
         kpis[column] = kpis[column].astype("float64")
     kpis["is_complete_period"] = kpis["is_complete_period"].astype(bool)
     return kpis
+
+
+def _monthly_totals(frame: pd.DataFrame, first_month: int, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Indexed by month number, from the earliest purchase month to the month
+    containing as_of_date: is_complete (month end <= as_of_date), active
+    (distinct buyers) and gross_margin_micros (0 for a month without any)."""
+    monthly = pd.DataFrame(index=range(first_month, month_index(as_of) + 1))
+    monthly["is_complete"] = [month_last_day(m) <= as_of for m in monthly.index]
+    monthly["active"] = frame.groupby("month")["customer_id"].nunique()
+    monthly["gross_margin_micros"] = frame.groupby("month")["gross_margin_micros"].sum()
+    return monthly.fillna({"active": 0, "gross_margin_micros": 0})
+
+
+def _order_kpis(in_month: pd.DataFrame, month: int) -> dict[str, float | int]:
+    """The KPIs of the purchases of one month (``in_month``, with
+    ``first_month``): active and returning customers, purchases, net_revenue,
+    aov, purchase_frequency and returning_revenue_share."""
+    active = int(in_month["customer_id"].nunique())
+    returning_rows = in_month[in_month["first_month"] < month]
+    orders = len(in_month)
+    revenue_micros = int(in_month["net_revenue_micros"].sum())
+    return {
+        "active_customers": active,
+        "returning_customers": int(returning_rows["customer_id"].nunique()),
+        "purchases": orders,
+        "net_revenue": money(revenue_micros),
+        "aov": money_or_null(revenue_micros, orders),
+        "purchase_frequency": ratio(orders, active),
+        "returning_revenue_share": money_ratio(
+            int(returning_rows["net_revenue_micros"].sum()), revenue_micros
+        ),
+    }
+
+
+def _repeat_kpis(
+    days: pd.DataFrame,
+    first_date: pd.Series,
+    second_date: pd.Series,
+    month: int,
+    as_of: pd.Timestamp,
+) -> dict[str, float | int]:
+    """new_customers, repeat_purchase_rate and repeat_rate_180d of one month,
+    whose end is its last day or as_of_date. ``first_date`` and
+    ``second_date``: each customer's first and second purchase day."""
+    start, end = month_start(month), min(month_last_day(month), as_of)
+    new_ids = first_date.index[(first_date >= start) & (first_date <= end)]
+    days_so_far = days[days["order_date"] <= end].groupby("customer_id").size()
+    repeaters = int((days_so_far >= 2).sum())
+    if month_last_day(month) + pd.Timedelta(days=180) <= as_of:
+        gaps = second_date.reindex(new_ids) - first_date.reindex(new_ids)
+        within = int((gaps <= pd.Timedelta(days=180)).sum())
+        repeat_180 = ratio(within, len(new_ids))
+    else:
+        repeat_180 = NAN
+    return {
+        "new_customers": len(new_ids),
+        "repeat_purchase_rate": ratio(repeaters, len(days_so_far)),
+        "repeat_rate_180d": repeat_180,
+    }
 
 
 def read_benchmarks(benchmarks: str | Path | pd.DataFrame) -> pd.DataFrame:
