@@ -19,136 +19,131 @@ DBT_VARS ?= $(if $(filter demo,$(DATASET)),{},$(CDNOW_VARS))
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export RETENTION_DUCKDB_PATH ?= $(CURDIR)/data/$(if $(filter demo,$(DATASET)),warehouse,$(DATASET)).duckdb
-export PYTHONPATH := $(CURDIR)
 
 DBT := $(BIN)/dbt
-# Where `python -m retention publish` swaps in the marts of each successful
-# build (README, "BI tools: read the published marts"), and how many
+# Where `retention publish` swaps in the marts of each successful
+# build (docs/publishing.md), and how many
 # published versions it keeps.
 PUBLISH_DIR ?= $(CURDIR)/data/published$(if $(filter demo,$(DATASET)),,-$(DATASET))
 PUBLISH_KEEP ?= 3
 
 ENGINE_CUSTOMERS ?= 800
 
-.PHONY: help venv data data-demo data-cdnow_sample data-cdnow load build publish lint test unit pytest clean report test-postgres test-spark
+.PHONY: help venv data data-demo data-cdnow_sample data-cdnow build publish lint test pytest pytest-fast clean report test-postgres test-spark
 .PHONY: docs dashboard conventions chromium bench freshness
 
-help:
-	@echo "make build   # venv + demo data ($(CUSTOMERS) customers) + dbt build on DuckDB + publish"
-	@echo "make publish # publish the marts of the last successful dbt build for BI tools"
-	@echo "make test    # lint + build + all tests"
-	@echo "make data    # (re)generate and load the demo data only"
-	@echo "make build DATASET=cdnow_sample|cdnow   # the CDNOW files inside lifetimes"
-	@echo "make report  # CDNOW holdout and demo CLTV plots under reports/"
-	@echo "make lint    # sqlfluff (dbt templater) + ruff"
-	@echo "make test-postgres  # same marts on a private PostgreSQL cluster as on DuckDB"
-	@echo "make test-spark     # same marts on local Spark (pyspark, Java 17) as on DuckDB"
-	@echo "make clean   # remove target/, logs/ and data/"
-	@echo "make docs    # dbt docs as one static file: target/static_index.html"
-	@echo "make dashboard  # static HTML dashboard: $(DASHBOARD_HTML)"
-	@echo "make conventions  # dbt-bouncer convention checks (part of make test)"
-	@echo "make bench   # benchmark: BENCH_SIZES='$(BENCH_SIZES)' (or BENCH_CUSTOMERS=n), BENCH_DATA_DIR=$(BENCH_DATA_DIR)"
-	@echo "make freshness  # dbt source freshness of the raw tables (target/sources.json)"
+help: ## this list (every target with a ## comment)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) DATASET=$(DATASET) (demo|cdnow_sample|cdnow)"
+	@echo "             BENCH_SIZES='$(BENCH_SIZES)' BENCH_CUSTOMERS=n BENCH_DATA_DIR=$(BENCH_DATA_DIR)"
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed ## .venv with the project installed (pip install -e) from the pinned requirements
 
-$(VENV)/.installed: requirements.txt
+# The project itself (pyproject.toml: the retention package, its console script
+# and extras), installed editable, every version pinned by requirements.txt.
+$(VENV)/.installed: pyproject.toml requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements.txt -e '.[dev,dashboard,bench]'
 	touch $@
 
 $(RAW_DIR)/.generated-$(CUSTOMERS)-$(SEED): | venv
 	rm -rf $(RAW_DIR) && mkdir -p $(RAW_DIR)
-	$(BIN)/python -m retention generate --customers $(CUSTOMERS) --seed $(SEED) --out $(RAW_DIR)
+	$(BIN)/retention generate --customers $(CUSTOMERS) --seed $(SEED) --out $(RAW_DIR)
 	touch $@
 
-data: data-$(DATASET)
+data: data-$(DATASET) ## (re)generate and load the demo data (or DATASET=cdnow_sample|cdnow) only
 
 data-demo: $(RAW_DIR)/.generated-$(CUSTOMERS)-$(SEED) | venv
-	$(BIN)/python -m retention load --source $(RAW_DIR) --database $(RETENTION_DUCKDB_PATH)
+	$(BIN)/retention load --source $(RAW_DIR) --database $(RETENTION_DUCKDB_PATH)
 
 data-cdnow_sample data-cdnow: | venv
-	$(BIN)/python -m retention load-cdnow --file $(if $(filter cdnow,$(DATASET)),master,sample) --database $(RETENTION_DUCKDB_PATH)
+	$(BIN)/retention load-cdnow --file $(if $(filter cdnow,$(DATASET)),master,sample) --database $(RETENTION_DUCKDB_PATH)
 
 # dbt build (--full-refresh: make data replaces the raw tables wholesale,
 # so the incremental models start over; docs/incremental.md), then publish
 # its marts: publish runs only when every node
 # passed (make stops on dbt's nonzero exit, and publish checks
 # target/run_results.json itself), so BI tools keep the last good marts.
-build: venv data
+build: venv data ## venv + demo data + dbt build on DuckDB + publish the marts
 	$(DBT) build --full-refresh --vars '$(DBT_VARS)'
 	$(MAKE) --no-print-directory publish
 
-publish: venv
-	$(BIN)/python -m retention publish --database $(RETENTION_DUCKDB_PATH) --out $(PUBLISH_DIR) --keep $(PUBLISH_KEEP)
+publish: venv ## publish the marts of the last successful dbt build for BI tools
+	$(BIN)/retention publish --database $(RETENTION_DUCKDB_PATH) --out $(PUBLISH_DIR) --keep $(PUBLISH_KEEP)
 
 # How old the newest row of each raw table is (thresholds: vars
 # freshness_warn_after_hours / freshness_error_after_hours). Exits 1 on error.
-freshness: venv
+freshness: venv ## dbt source freshness of the raw tables (target/sources.json)
 	$(DBT) source freshness --vars '$(DBT_VARS)'
 
 # Builds the CDNOW sample and the demo data into their own databases, then plots.
-report: venv
+report: venv ## CDNOW holdout and demo CLTV plots under reports/
 	$(MAKE) build DATASET=cdnow_sample RETENTION_DUCKDB_PATH=$(CURDIR)/data/cdnow_sample.duckdb
 	$(MAKE) build DATASET=demo RETENTION_DUCKDB_PATH=$(CURDIR)/data/warehouse.duckdb
-	$(BIN)/python -m retention report --cdnow-database data/cdnow_sample.duckdb --demo-database data/warehouse.duckdb --out reports
+	$(BIN)/retention report --cdnow-database data/cdnow_sample.duckdb --demo-database data/warehouse.duckdb --out reports
 
 # sqlfluff's dbt templater opens a connection: give it a scratch database so
 # lint works before any data exists.
-lint: venv
+lint: venv ## sqlfluff (dbt templater) + ruff
 	$(BIN)/ruff check retention tests
 	mkdir -p target
-	RETENTION_DUCKDB_PATH=$(CURDIR)/target/sqlfluff.duckdb $(BIN)/sqlfluff lint models analyses tests
+	RETENTION_DUCKDB_PATH=$(CURDIR)/target/sqlfluff.duckdb $(BIN)/sqlfluff lint models analyses data-tests
 
-pytest: venv
-	$(BIN)/python -m pytest
+# Every test of tests/ but the engine equality ones (make test-postgres,
+# make test-spark): unit, dbt and browser tests (docs/testing.md).
+pytest: venv ## every pytest test but the engine ones (unit, dbt, browser)
+	$(BIN)/python -m pytest tests/unit tests/dbt tests/browser
 
-test: lint build conventions pytest
+pytest-fast: venv ## the unit tests alone: no dbt, no database server, seconds
+	$(BIN)/python -m pytest -m unit tests/unit
+
+test: lint build conventions pytest ## lint + build + every test
 
 $(VENV)/.installed-%: requirements-%.txt $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $<
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements.txt -c $< -e '.[dev,dashboard,bench,$*]'
 	touch $@
 
 # Build the demo data (ENGINE_CUSTOMERS customers) on DuckDB and on the engine
-# and compare every mart (tests/python/test_engine_equality.py).
+# and compare every mart (tests/engines/test_engine_equality.py).
 # scripts/with-postgres.sh installs PostgreSQL if missing, runs a private
 # cluster on 127.0.0.1 in a temporary directory and stops it afterwards.
-test-postgres: $(VENV)/.installed-postgres
+test-postgres: $(VENV)/.installed-postgres ## the same marts on a private PostgreSQL cluster as on DuckDB
 	RETENTION_ENGINE=postgres RETENTION_ENGINE_CUSTOMERS=$(ENGINE_CUSTOMERS) \
-		scripts/with-postgres.sh $(BIN)/python -m pytest -s -p no:cacheprovider \
-		tests/python/test_engine_equality.py
+		scripts/with-postgres.sh $(BIN)/python -m pytest -s -p no:cacheprovider tests/engines
 
-test-spark: $(VENV)/.installed-spark
+test-spark: $(VENV)/.installed-spark ## the same marts on local Spark (pyspark, Java 17) as on DuckDB
 	@command -v java >/dev/null || { echo "Spark needs Java 17: install openjdk-17-jre-headless"; exit 1; }
 	RETENTION_ENGINE=spark RETENTION_ENGINE_CUSTOMERS=$(ENGINE_CUSTOMERS) \
-		$(BIN)/python -m pytest -s -p no:cacheprovider tests/python/test_engine_equality.py
+		$(BIN)/python -m pytest -s -p no:cacheprovider tests/engines
 
-clean:
+clean: ## remove target/, logs/ and data/
 	rm -rf target logs data
 
 # --- For BI tools and pull requests ------------------------------------------
 DASHBOARD_HTML ?= artifacts/dashboard/retention_dashboard.html
 
 # The docs site as one self-contained file (opens from disk, no server).
-docs: build
+docs: build ## dbt docs as one static file: target/static_index.html
 	$(DBT) docs generate --static
 	@echo "docs site: $(CURDIR)/target/static_index.html"
 
-dashboard: build
-	$(BIN)/python -m retention dashboard --database $(PUBLISH_DIR)/retention.duckdb --out $(DASHBOARD_HTML)
+dashboard: build ## static HTML dashboard of the published marts
+	$(BIN)/retention dashboard --database $(PUBLISH_DIR)/retention.duckdb --out $(DASHBOARD_HTML)
 	@echo "dashboard: $(CURDIR)/$(DASHBOARD_HTML)"
 
 # Naming, documentation, primary-key and layer checks (dbt-bouncer.yml).
-conventions: venv
+conventions: venv ## dbt-bouncer convention checks (part of make test)
 	$(DBT) parse --quiet
 	$(BIN)/dbt-bouncer --config-file dbt-bouncer.yml
 
 # Debian's chromium for the browser tests; a no-op when installed.
-chromium:
+chromium: ## Debian's chromium for the browser tests (a no-op when installed)
 	bash scripts/ensure-chromium.sh
 
-# --- Benchmark (README "Benchmark") ------------------------------------------
+# --- Benchmark (docs/benchmark.md) ------------------------------------------
 # Sizes: presets headline (1M customers, ~10M orders, ~100M events), tenth, smoke,
 # or BENCH_CUSTOMERS=<n> for one size of n customers at the same intensities.
 # Generated Parquet and the bench databases live in BENCH_DATA_DIR (reused by
@@ -162,7 +157,7 @@ BENCH_MEMORY_LIMIT ?= 6GB
 BENCH_THREADS ?= 2
 BENCH_NOTE ?=
 
-bench: venv
-	$(BIN)/python -m retention bench --sizes $(or $(BENCH_CUSTOMERS),$(BENCH_SIZES)) \
+bench: venv ## benchmark: BENCH_SIZES (tenth headline) or BENCH_CUSTOMERS=n; report in bench/results/
+	$(BIN)/retention bench --sizes $(or $(BENCH_CUSTOMERS),$(BENCH_SIZES)) \
 		--data-dir $(BENCH_DATA_DIR) --out $(BENCH_OUT) --seed $(BENCH_SEED) \
 		--memory-limit $(BENCH_MEMORY_LIMIT) --threads $(BENCH_THREADS) --note '$(BENCH_NOTE)'

@@ -1,8 +1,10 @@
-"""The ``python -m retention`` command line: one parser, one subcommand per module.
+"""The ``retention`` command line (also ``python -m retention``).
 
-To add a subcommand, write a module with ``HELP: str``,
-``add_arguments(parser) -> None`` and ``run(args) -> int`` and list it in
-``SUBCOMMANDS``. Modules are imported only when needed.
+One parser, one subcommand per module. A subcommand module has
+``add_arguments(parser) -> None`` and ``run(args) -> int``; it is listed in
+``SUBCOMMANDS`` with its one-line help. Only the module of the chosen
+subcommand is imported, so ``retention load`` never imports plotly, scipy or
+lifetimes (tests/unit/test_cli.py checks it).
 """
 
 from __future__ import annotations
@@ -12,41 +14,69 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from types import ModuleType
+from dataclasses import dataclass
 
 from retention import RetentionError
 
-SUBCOMMANDS: dict[str, str] = {
-    "generate": "retention.demo.generate",
-    "load": "retention.raw.load",
-    "load-cdnow": "retention.raw.cdnow",
-    "report": "retention.clv.report",
-    "dashboard": "retention.serve.dashboard",
-    "publish": "retention.serve.publish",
-    "bench": "retention.bench.runner",
+
+@dataclass(frozen=True)
+class Subcommand:
+    module: str
+    help: str
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "generate": Subcommand(
+        "retention.demo.generate", "write deterministic demo raw tables (Parquet)"
+    ),
+    "load": Subcommand(
+        "retention.raw.load",
+        "load raw Parquet tables into the raw schema of DuckDB, Postgres or Spark",
+    ),
+    "load-cdnow": Subcommand(
+        "retention.raw.cdnow",
+        "load a CDNOW file shipped with lifetimes into the raw tables (DuckDB)",
+    ),
+    "report": Subcommand(
+        "retention.clv.report",
+        "write PNG plots of the CLV models: CDNOW holdout and demo CLTV by cohort",
+    ),
+    "dashboard": Subcommand(
+        "retention.serve.dashboard", "write the static HTML dashboard from the DuckDB marts"
+    ),
+    "publish": Subcommand(
+        "retention.serve.publish",
+        "copy the marts of a successful dbt build into a new DuckDB file and swap it in atomically",
+    ),
+    "bench": Subcommand(
+        "retention.bench.runner",
+        "benchmark: generate or reuse data, full + incremental dbt build, pandas/lifetimes peers",
+    ),
 }
 
 log = logging.getLogger("retention")
 
 
-def _module(name: str) -> ModuleType:
-    return importlib.import_module(SUBCOMMANDS[name])
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first argument not an option)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m retention", description="Retention analytics helpers."
-    )
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser; only the subcommand chosen in ``argv`` gets its arguments (and its import)."""
+    parser = argparse.ArgumentParser(prog="retention", description="Retention analytics helpers.")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more logging (-v debug)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in SUBCOMMANDS:
-        module = _module(name)
-        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(command)
-        command.set_defaults(run=module.run)
+    chosen = _chosen(argv)
+    for name, spec in SUBCOMMANDS.items():
+        command = sub.add_parser(name, help=spec.help, description=spec.help)
+        if name == chosen:
+            module = importlib.import_module(spec.module)
+            module.add_arguments(command)
+            command.set_defaults(run=module.run)
     return parser
 
 
@@ -58,7 +88,8 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
     try:
         return int(args.run(args))

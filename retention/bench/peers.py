@@ -1,7 +1,7 @@
 """The benchmark's peers on the data of a finished dbt build, and whether the numbers agree.
 
-- pandas: the project's reference implementation (retention/reference.py,
-  reference_value.py; written from the spec, as a user would write it in pandas)
+- pandas: the project's reference implementation (retention/reference/;
+  written from the spec, as a user would write it in pandas)
   stages raw customers and orders, then builds cohort retention, churn and the RFM summary;
 - ``lifetimes.utils.summary_data_from_transaction_data`` on the reference's purchases.
 
@@ -28,13 +28,10 @@ from lifetimes.utils import summary_data_from_transaction_data
 from tqdm import tqdm
 
 from retention import reference as ref
-
+from retention.reference.compare import compare_frames
 
 log = logging.getLogger(__name__)
 
-ABS_TOLERANCE = 1e-9
-REL_TOLERANCE = 1e-12
-EXAMPLES = 3
 
 # The dbt models each peer stands for (the mart and the mart it reads its rows from).
 MATCHING_MODELS: dict[str, list[str]] = {
@@ -85,50 +82,15 @@ def _timed(timings: dict[str, float], name: str, step: Callable[[], Any]) -> Any
     return result
 
 
-def _normal(value: Any) -> Any:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if hasattr(value, "isoformat"):
-        return pd.Timestamp(value).isoformat()
-    return value
-
-
-def _numbers_differ(mine: pd.Series, theirs: pd.Series) -> pd.Series:
-    a = pd.to_numeric(mine, errors="coerce").astype(float)
-    b = pd.to_numeric(theirs, errors="coerce").astype(float)
-    both_null = a.isna() & b.isna()
-    diff = (a - b).abs()
-    close = (diff <= ABS_TOLERANCE) | (diff <= REL_TOLERANCE * b.abs())
-    return ~(both_null | close.fillna(False))
-
-
 def compare(
     actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str], columns: Iterable[str]
 ) -> dict[str, Any]:
-    """Rows matched on ``keys``; each column equal (numbers within 1e-9, or 1e-12 relative)."""
-    a = actual.copy()
-    e = expected.copy()
-    for key in keys:
-        a[key] = a[key].map(_normal)
-        e[key] = e[key].map(_normal)
-    merged = a.merge(e, on=keys, how="outer", suffixes=("_mart", "_peer"), indicator=True)
-    problems: list[str] = []
-    only_mart = int((merged["_merge"] == "left_only").sum())
-    only_peer = int((merged["_merge"] == "right_only").sum())
-    if only_mart or only_peer:
-        problems.append(f"{only_mart} rows only in the mart, {only_peer} only in the peer")
-    both = merged[merged["_merge"] == "both"]
-    for column in columns:
-        mine, theirs = both[f"{column}_mart"], both[f"{column}_peer"]
-        numeric = pd.api.types.is_numeric_dtype(theirs) and not pd.api.types.is_bool_dtype(theirs)
-        bad = _numbers_differ(mine, theirs) if numeric else mine.map(_normal) != theirs.map(_normal)
-        if bool(bad.any()):
-            rows = both.loc[bad, keys + [f"{column}_mart", f"{column}_peer"]].head(EXAMPLES)
-            problems.append(
-                f"{column}: {int(bad.sum())} of {len(both)} rows differ, e.g. "
-                + json.dumps(rows.to_dict("records"), default=str)
-            )
-    return {"rows": len(both), "agree": not problems, "problems": problems}
+    """Rows matched on ``keys``, each of ``columns`` equal (the project's one
+    comparison, retention/reference/compare.py)."""
+    problems = compare_frames(
+        actual, expected, keys, labels=("mart", "peer"), columns=[*keys, *columns]
+    )
+    return {"rows": len(expected), "agree": not problems, "problems": problems}
 
 
 def _lineage(target: Path, names: list[str]) -> set[str]:
@@ -278,7 +240,7 @@ def run_peers(
                 timings["pandas_cohort_retention"] + timings["pandas_churn"], 3
             ),
             "dbt": dbt_rc,
-            # judged: the issue's "matching models' execution time" on the same input;
+            # judged on the matching models' execution time from the same input
             # the pandas marts step (given purchases) vs the mart models alone
             "ratio": _ratio(
                 timings["pandas_cohort_retention"] + timings["pandas_churn"], dbt_rc["seconds"]

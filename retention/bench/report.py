@@ -1,4 +1,8 @@
-"""The benchmark report: the issue's targets judged, Markdown tables and a JSON file."""
+"""The benchmark report: the performance targets judged, Markdown tables and a JSON file.
+
+The targets (TARGETS below) are the project's performance goals, documented in
+docs/benchmark.md.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 GB = 1e9
 HOT_MODELS = 10
 
+# The performance targets (docs/benchmark.md):
 # (key, description, limit, unit, higher_is_better)
 TARGETS: list[tuple[str, str, float, str, bool]] = [
     ("full_build_seconds", "full dbt build (models + tests) at headline size", 180, "s", False),

@@ -9,10 +9,10 @@ day). Per-node execution times come from ``target/run_results.json``; wall time 
 peak memory of dbt's process tree (polled from /proc) are measured here.
 
 At sizes of at most ``--peer-max-orders`` orders the peers run on the data of the full
-build: the pandas reference (retention/reference.py, reference_value.py) for cohort
+build: the pandas reference (retention/reference/) for cohort
 retention, churn and the RFM summary, and ``lifetimes.utils.summary_data_from_transaction_data``;
 their numbers are compared with the marts. ``retention.bench.report`` writes the
-Markdown and JSON reports and judges the issue's targets.
+Markdown and JSON reports and judges the performance targets (docs/benchmark.md).
 """
 
 from __future__ import annotations
@@ -35,13 +35,12 @@ from retention import RetentionError
 from retention.bench.peers import run_peers
 from retention.bench.report import write_reports
 from retention.demo.generate import SIZES, Size
-from retention.raw.load import load
 from retention.demo.next_day import append_next_day, write_next_day
+from retention.paths import project_dir
+from retention.raw.load import load
 
 log = logging.getLogger(__name__)
 
-HELP = "benchmark: generate or reuse data, full + incremental dbt build, pandas/lifetimes peers"
-REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MEMORY_LIMIT = "6GB"
 DEFAULT_THREADS = 2
 DEFAULT_PEER_MAX_ORDERS = 1_500_000
@@ -203,7 +202,7 @@ def ensure_dataset(dataset: Dataset, progress: bool) -> dict[str, Any]:
     command += ["--out", str(dataset.raw)] + ([] if progress else ["--no-progress"])
     measured = run_measured(
         command,
-        {**os.environ, "PYTHONPATH": str(REPO)},
+        dict(os.environ),
         dataset.folder / "generate.log",
         show_output=progress,
     )
@@ -225,7 +224,6 @@ def _dbt_env(database: Path, memory_limit: str, threads: int) -> dict[str, str]:
         "RETENTION_DUCKDB_MEMORY_LIMIT": memory_limit,
         "RETENTION_THREADS": str(threads),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "PYTHONPATH": str(REPO),
     }
 
 
@@ -251,7 +249,7 @@ def _node_times(target: Path) -> list[dict[str, Any]]:
 
 # The daily production run: dbt recommends leaving unit tests (the SQL on fixed
 # fixtures) to development and CI; every model and data test still runs, and
-# `python -m retention publish` accepts such a build (README, "Run it every day").
+# `python -m retention publish` accepts such a build (docs/incremental.md).
 DAILY_ARGS = ("--exclude-resource-type", "unit_test")
 
 
@@ -266,9 +264,9 @@ def dbt_build(
         str(dbt),
         "build",
         "--project-dir",
-        str(REPO),
+        str(project_dir()),
         "--profiles-dir",
-        str(REPO / "profiles"),
+        str(project_dir() / "profiles"),
         "--target",
         "duckdb",
         "--target-path",

@@ -1,6 +1,6 @@
 """A pure BG/NBD purchase process with known parameters, as raw tables.
 
-The demo generator (retention/simulate.py) is only BG/NBD-*like*: a customer
+The demo generator (retention/demo/simulate.py) is only BG/NBD-*like*: a customer
 may drop out right after the first purchase (BG/NBD allows dropout only after
 repeat purchases), rates and dropout probabilities come from a mixture of six
 channel-specific Gamma and Beta distributions, rates are capped, seasonality

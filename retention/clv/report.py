@@ -20,7 +20,6 @@ from retention.clv import holdout
 
 log = logging.getLogger(__name__)
 
-HELP = "write PNG plots of the CLV models: CDNOW holdout and demo CLTV by cohort"
 CUMULATIVE = "cdnow_holdout_cumulative.png"
 WEEKLY = "cdnow_holdout_weekly.png"
 CONDITIONAL = "cdnow_conditional_expectations.png"

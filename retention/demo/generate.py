@@ -27,15 +27,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from retention.demo import dirty
-from retention.demo import shop
 from retention.contract import TABLE_NAMES, arrow_schema
+from retention.demo import dirty, shop
 from retention.demo.simulate import simulate_chunk
 from retention.demo.spend import marketing_spend
 
 log = logging.getLogger(__name__)
 
-HELP = "write deterministic demo raw tables (Parquet)"
 DEFAULT_CUSTOMERS = 5000
 DEFAULT_SEED = 42
 DEFAULT_CHUNK_SIZE = 25_000
@@ -79,7 +77,7 @@ def generate(
 ) -> dict[str, Any]:
     """Write ``<out_dir>/<table>.parquet`` for the four raw tables plus ``manifest.json``.
 
-    ``dirty_rows=False`` skips the injection of dirty rows (retention/dirty.py): the
+    ``dirty_rows=False`` skips the injection of dirty rows (retention/demo/dirty.py): the
     same simulated shop, every row valid. Returns the manifest: parameters, row
     counts and dirty-row counts per table and kind.
     """

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import duckdb
 
-from retention.raw.load import SCHEMA, _quote_literal, parquet_source, select_list
+from retention._sql import RAW_SCHEMA as SCHEMA
+from retention._sql import quote_literal
 from retention.contract import TABLE_NAMES
+from retention.raw.load import parquet_source, select_list
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def write_next_day(raw_dir: Path, out_dir: Path) -> Path:
         new_day = end + timedelta(days=1)
         suffix = "-" + new_day.strftime("%Y%m%d")
         shift = "interval 2 day"
-        lit = {t: _quote_literal(p) for t, p in src.items()}
+        lit = {t: quote_literal(p) for t, p in src.items()}
         on_day = f"cast('{copied}' as date)"
         con.execute(
             f"""
@@ -132,7 +134,7 @@ def write_next_day(raw_dir: Path, out_dir: Path) -> Path:
             """,
         }
         for table, query in queries.items():
-            target = _quote_literal(str(out_dir / f"{table}.parquet"))
+            target = quote_literal(str(out_dir / f"{table}.parquet"))
             con.execute(
                 f"copy ({query} order by all) to {target} (format parquet, compression zstd)"
             )
@@ -146,7 +148,7 @@ def append_next_day(next_day_dir: Path, database: Path) -> dict[str, int]:
     added: dict[str, int] = {}
     with duckdb.connect(str(database)) as con:
         for table in TABLE_NAMES:
-            path = _quote_literal(str(next_day_dir / f"{table}.parquet"))
+            path = quote_literal(str(next_day_dir / f"{table}.parquet"))
             before = con.execute(f"select count(*) from {SCHEMA}.{table}").fetchall()[0][0]
             con.execute(
                 f"insert into {SCHEMA}.{table}\nselect\n    {select_list(table)}\n"

@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retention.contract import arrow_schema
 from retention.demo import arrow as au
 from retention.demo import shop
-from retention.contract import arrow_schema
 
 EVENT_NAMES: tuple[str, ...] = (
     "sign_up",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from retention.contract import arrow_schema
 from retention.demo import arrow as au
 from retention.demo import shop
-from retention.contract import arrow_schema
 
 
 def marketing_spend(rng: np.random.Generator, n_customers: int) -> pa.Table:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from retention.raw.load import default_database, load_frames
+from retention._sql import default_database
+from retention.raw.load import load_frames
 
 log = logging.getLogger(__name__)
 
-HELP = "load a CDNOW file shipped with lifetimes into the raw tables (DuckDB)"
 FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
 # The vars a CDNOW build needs (Fader, Hardie & Lee 2005: 39 calibration weeks).
 DBT_VARS = {

@@ -20,28 +20,19 @@ import pandas as pd
 from tqdm import tqdm
 
 from retention import RetentionError
+from retention._sql import (
+    DEFAULT_DATABASE,
+    ENV_DATABASE,
+    RAW_SCHEMA,
+    default_database,
+    quote_ident,
+    quote_literal,
+)
 from retention.contract import RAW_TABLES, TABLE_NAMES
 
 log = logging.getLogger(__name__)
 
-HELP = "load raw Parquet tables into the raw schema of DuckDB, Postgres or Spark"
-ENV_DATABASE = "RETENTION_DUCKDB_PATH"
-DEFAULT_DATABASE = Path("data/warehouse.duckdb")
-SCHEMA = "raw"
-
-
-def default_database() -> Path:
-    """``$RETENTION_DUCKDB_PATH`` or ``data/warehouse.duckdb``."""
-    return Path(os.environ.get(ENV_DATABASE) or DEFAULT_DATABASE)
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
+SCHEMA = RAW_SCHEMA
 
 def select_list(table: str, available: set[str] | None = None) -> str:
     """``cast(col as type) as col, ...`` in contract order.
@@ -51,9 +42,9 @@ def select_list(table: str, available: set[str] | None = None) -> str:
     parts = []
     for column in RAW_TABLES[table]:
         source = (
-            _quote_ident(column.name) if available is None or column.name in available else "null"
+            quote_ident(column.name) if available is None or column.name in available else "null"
         )
-        parts.append(f"cast({source} as {column.sql_type}) as {_quote_ident(column.name)}")
+        parts.append(f"cast({source} as {column.sql_type}) as {quote_ident(column.name)}")
     return ",\n    ".join(parts)
 
 
@@ -104,7 +95,7 @@ def load(
         for table in tqdm(TABLE_NAMES, desc="load", unit="table", disable=not progress):
             con.execute(
                 f"create or replace table {SCHEMA}.{table} as\nselect\n    {select_list(table)}\n"
-                f"from read_parquet({_quote_literal(sources[table])})"
+                f"from read_parquet({quote_literal(sources[table])})"
             )
             counts[table] = _count(con, table)
             log.info("loaded %s.%s: %d rows from %s", SCHEMA, table, counts[table], sources[table])
@@ -165,7 +156,7 @@ def _cast_arrow(source: str, table: str):  # -> pyarrow.Table
     """The Parquet of ``table`` read by DuckDB and cast to the contract types."""
     with duckdb.connect() as con:
         return con.sql(
-            f"select\n    {select_list(table)}\nfrom read_parquet({_quote_literal(source)})"
+            f"select\n    {select_list(table)}\nfrom read_parquet({quote_literal(source)})"
         ).to_arrow_table()
 
 
@@ -178,7 +169,7 @@ def postgres_dsn() -> str:
         "password": os.environ.get("RETENTION_PG_PASSWORD", ""),
         "dbname": os.environ.get("RETENTION_PG_DBNAME", "retention"),
     }
-    return " ".join(f"{k}={_quote_literal(v)}" for k, v in parts.items() if v)
+    return " ".join(f"{k}={quote_literal(v)}" for k, v in parts.items() if v)
 
 
 def load_postgres(
@@ -197,7 +188,7 @@ def load_postgres(
         cur.execute(f"create schema if not exists {SCHEMA}")
         for table in tqdm(TABLE_NAMES, desc="load", unit="table", disable=not progress):
             columns = ", ".join(
-                f"{_quote_ident(c.name)} {engine_type(c.sql_type, 'postgres')}"
+                f"{quote_ident(c.name)} {engine_type(c.sql_type, 'postgres')}"
                 for c in RAW_TABLES[table]
             )
             cur.execute(f"drop table if exists {SCHEMA}.{table}")

@@ -22,7 +22,6 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-HELP = "write the static HTML dashboard from the DuckDB marts"
 DEFAULT_OUT = Path("artifacts/dashboard/retention_dashboard.html")
 MARTS_READ = (
     "cohort_retention",

@@ -50,11 +50,10 @@ import duckdb
 from tqdm import tqdm
 
 from retention import RetentionError
-from retention.raw.load import default_database
+from retention._sql import default_database
 
 log = logging.getLogger(__name__)
 
-HELP = "copy the marts of a successful dbt build into a new DuckDB file and swap it in atomically"
 DEFAULT_OUT = Path("data/published")
 DEFAULT_KEEP = 3
 MARTS_SCHEMA = "marts"

@@ -1,0 +1,183 @@
+"""The benchmark code cannot rot: a smoke bench (~1% of the headline size) runs end to end.
+
+Only that it ran and that the numbers agree with the reference (pandas) and lifetimes
+are asserted, never timings (performance targets are judged by ``make bench``).
+Also the pieces it relies on: the generator's intensity knobs, the next-day data and
+the peak-memory measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from retention.bench.runner import bench, dataset_for, ensure_dataset, run_measured
+from retention.demo.generate import generate
+from retention.demo.next_day import write_next_day
+
+
+def _counts(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchall()[0][0])
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
+    root = tmp_path_factory.mktemp("bench")
+    report, markdown = bench(["smoke"], root / "data", root / "results", progress=False)
+    return report, markdown, root
+
+
+def test_smoke_bench_builds_both_times(smoke) -> None:
+    report, _, _ = smoke
+    size = report["sizes"][0]
+    assert size["size"] == "smoke"
+    for label in ("full_build", "incremental_build"):
+        build = size[label]
+        assert build["returncode"] == 0, f"{label}: see {size['data_folder']}/dbt-*.log"
+        assert build["not_ok"] == []
+        models = [n for n in build["nodes"] if n["resource_type"] == "model"]
+        assert len(models) > 20
+        assert build["peak_rss_bytes"] > 50_000_000  # dbt + DuckDB never fit in 50 MB
+    # ~1% of headline: ~10k customers, ~100k orders, ~1M events
+    assert 9_000 < size["raw_rows"]["customers"] < 11_000
+    assert 80_000 < size["raw_rows"]["orders"] < 120_000
+    assert 800_000 < size["raw_rows"]["events"] < 1_200_000
+    assert size["next_day_rows"]["orders"] > 0 and size["next_day_rows"]["events"] > 0
+
+
+def test_incremental_build_is_the_daily_command(smoke) -> None:
+    """The full build runs every node; the incremental build leaves out only
+    dbt's unit tests (the daily production command) and runs every model
+    and data test of the full build."""
+    report, _, _ = smoke
+    size = report["sizes"][0]
+    kinds = {
+        label: {
+            kind: {n["unique_id"] for n in size[label]["nodes"] if n["resource_type"] == kind}
+            for kind in ("model", "test", "unit_test")
+        }
+        for label in ("full_build", "incremental_build")
+    }
+    assert kinds["full_build"]["unit_test"], "the full build runs the unit tests"
+    assert kinds["incremental_build"]["unit_test"] == set()
+    for kind in ("model", "test"):
+        assert kinds["incremental_build"][kind] == kinds["full_build"][kind], kind
+    assert "--exclude-resource-type unit_test" in size["incremental_build"]["command"]
+
+
+def test_incremental_build_sees_the_new_day(smoke) -> None:
+    report, _, _ = smoke
+    database = Path(report["sizes"][0]["data_folder"]) / "bench.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchall()[0][0]
+        # the generator's calendar ends 2026-06-30; the appended day is the next one
+        assert as_of == date(2026, 7, 1)
+        assert (
+            _counts(
+                con,
+                "select count(*) from raw.orders o join marts.customers c"
+                " on trim(o.customer_id) = c.customer_id"
+                " where cast(o.ordered_at as date) = date '2026-07-01'",
+            )
+            > 0
+        )
+
+
+def test_smoke_peers_agree_with_the_marts(smoke) -> None:
+    report, _, _ = smoke
+    peers = report["sizes"][0]["peers"]
+    assert peers is not None and "agreement" in peers
+    for name, check in peers["agreement"].items():
+        assert check["agree"], f"{name}: {check['problems']}"
+        assert check["rows"] > 0, name
+    assert peers["agreement"]["churn_vs_pandas"]["rows"] >= 24  # months 2024-01..2026-06
+
+
+def test_smoke_report_files(smoke) -> None:
+    report, markdown, root = smoke
+    text = markdown.read_text()
+    assert "| smoke |" in text and "## Targets" in text and "## Hottest models" in text
+    saved = json.loads(markdown.with_suffix(".json").read_text())
+    assert saved["sizes"][0]["raw_rows"] == report["sizes"][0]["raw_rows"]
+    assert {t["target"] for t in saved["targets"]} >= {"full_build_seconds", "rfm_vs_lifetimes"}
+    # a second run reuses the generated Parquet (same size and seed)
+    assert ensure_dataset(dataset_for("smoke", 42, root / "data"), progress=False)["reused"]
+
+
+def test_order_intensity_scales_orders_with_the_same_dirty_kinds(tmp_path: Path) -> None:
+    base = generate(tmp_path / "base", customers=2000, seed=3, progress=False)
+    more = generate(tmp_path / "more", customers=2000, seed=3, progress=False, order_intensity=3.0)
+    assert base["rows"]["customers"] == more["rows"]["customers"]
+    assert 2.3 < more["rows"]["orders"] / base["rows"]["orders"] < 3.6
+    for table in ("orders", "events"):
+        assert set(base["dirty_rows"][table]) == set(more["dirty_rows"][table])
+        assert all(v > 0 for v in more["dirty_rows"][table].values()), table
+    assert "order_intensity" in more and "order_intensity" not in base
+
+
+def test_next_day_copies_the_last_full_day_with_new_ids(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    generate(raw, customers=1500, seed=5, progress=False)
+    out = write_next_day(raw, tmp_path / "next")
+    con = duckdb.connect()
+
+    def n(sql: str) -> int:
+        return _counts(con, sql.format(raw=raw, out=out))
+
+    last = con.execute(
+        f"select max(cast(ordered_at as date)) from '{raw}/orders.parquet'"
+        " where ordered_at < '2100-01-01'"
+    ).fetchall()[0][0]
+    new_day = last + timedelta(days=1)
+    copied = last - timedelta(days=1)
+    for table, column in (("orders", "ordered_at"), ("events", "occurred_at")):
+        expected = n(
+            f"select count(*) from '{{raw}}/{table}.parquet' where cast({column} as date)"
+            f" = date '{copied}'"
+        )
+        assert expected > 0
+        assert n(f"select count(*) from '{{out}}/{table}.parquet'") == expected
+        assert (
+            n(
+                f"select count(*) from '{{out}}/{table}.parquet' where cast({column} as date)"
+                f" = date '{new_day}'"
+            )
+            == expected
+        )
+    # ids that were real are new (no collision with the existing rows)
+    assert (
+        n(
+            "select count(*) from '{out}/orders.parquet' n join '{raw}/orders.parquet' o"
+            " on n.order_id = o.order_id where trim(n.order_id) <> ''"
+        )
+        == 0
+    )
+    # customers who signed up on the copied day are new customers with their orders
+    new_customers = n("select count(*) from '{out}/customers.parquet'")
+    assert new_customers > 0
+    assert (
+        n(
+            "select count(*) from '{out}/customers.parquet' n join '{raw}/customers.parquet' c"
+            " on n.customer_id = c.customer_id where trim(n.customer_id) <> ''"
+        )
+        == 0
+    )
+    # a second call reuses the files
+    assert write_next_day(raw, tmp_path / "next") == out
+
+
+def test_peak_memory_is_measured(tmp_path: Path) -> None:
+    # 300 MB touched page by page, held for a second (the tree is polled every 0.1 s)
+    code = (
+        "import time; b = bytearray(300_000_000); b[::4096] = b'x' * len(b[::4096]); time.sleep(1)"
+    )
+    measured = run_measured([sys.executable, "-c", code])
+    assert measured.returncode == 0
+    assert measured.peak_rss_bytes > 300_000_000
+    small = run_measured([sys.executable, "-c", "pass"])
+    assert small.peak_rss_bytes < 200_000_000

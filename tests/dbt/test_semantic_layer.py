@@ -1,0 +1,268 @@
+"""The MetricFlow semantic layer answers with the marts' numbers.
+
+Runs ``mf validate-configs`` and a few ``mf query`` calls against the DuckDB
+warehouse of the shared demo build (conftest.py), and compares every answer
+with numbers computed here, independently, from the marts with pandas: the
+per-row rates the marts store, and pooled ratios of sums for coarser groups.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from support.dbt import REPO
+
+MF = REPO / ".venv" / "bin" / "mf"
+DBT = REPO / ".venv" / "bin" / "dbt"
+TIMEOUT_SECONDS = 600
+REL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def warehouse(dbt_build) -> Path:
+    build = dbt_build("demo", {})
+    assert build.ok, f"{build.describe()} failed:\n{build.tail()}"
+    # mf reads target/semantic_manifest.json of the project; write it fresh.
+    parsed = subprocess.run(
+        [str(DBT), "parse", "--quiet"],
+        cwd=REPO,
+        env=_env(build.database_path),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+    )
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+    return build.database_path
+
+
+def _env(database_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RETENTION_DUCKDB_PATH": str(database_path),
+        "DBT_PROFILES_DIR": str(REPO / "profiles"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def _mf(database_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(MF), *args],
+        cwd=REPO,
+        env=_env(database_path),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+    )
+
+
+def mf_query(
+    database_path: Path, tmp_path: Path, metrics: list[str], group_by: list[str]
+) -> pd.DataFrame:
+    """``mf query`` written to CSV and read back."""
+    out = tmp_path / f"{'_'.join(metrics)}__{'_'.join(group_by) or 'total'}.csv"
+    args = ["query", "--metrics", ",".join(metrics), "--csv", str(out)]
+    if group_by:
+        args += ["--group-by", ",".join(group_by)]
+    done = _mf(database_path, *args)
+    assert done.returncode == 0 and out.exists(), done.stdout + done.stderr
+    return pd.read_csv(out)
+
+
+def mart(database_path: Path, name: str) -> pd.DataFrame:
+    with duckdb.connect(str(database_path), read_only=True) as con:
+        return con.sql(f"select * from marts.{name}").df()
+
+
+def as_dates(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values).dt.date
+
+
+def assert_close(actual: pd.Series, expected: pd.Series, what: str) -> None:
+    actual = actual.astype(float).to_numpy()
+    expected = expected.astype(float).to_numpy()
+    assert len(actual) == len(expected), f"{what}: {len(actual)} rows, expected {len(expected)}"
+    same_nulls = np.isnan(actual) == np.isnan(expected)
+    assert same_nulls.all(), f"{what}: NULLs differ\n{actual}\n{expected}"
+    ok = np.isclose(actual, expected, rtol=REL, atol=1e-9, equal_nan=True)
+    assert ok.all(), f"{what}: differs\nmf:   {actual[~ok]}\nmart: {expected[~ok]}"
+
+
+def test_mf_validate_configs_passes(warehouse: Path) -> None:
+    done = _mf(warehouse, "validate-configs")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Successfully validated the semantics" in output, output
+    assert "Successfully validated metrics against data warehouse" in output, output
+
+
+def test_pooled_retention_curve_is_ratio_of_sums_over_cohorts(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    metrics = ["retention_rate", "rolling_retention_rate", "cohort_ltv_per_customer"]
+    got = mf_query(warehouse, tmp_path, metrics, ["cohort__period_number"])
+    got = got.sort_values("cohort__period_number").reset_index(drop=True)
+
+    cohorts = mart(warehouse, "cohort_retention")
+    sums = (
+        cohorts.groupby("period_number")[
+            ["active_customers", "retained_on_or_after", "cohort_size", "cumulative_gross_margin"]
+        ]
+        .sum()
+        .astype(float)
+    )
+    expected = sums.sort_index().reset_index()
+    assert got["cohort__period_number"].tolist() == expected["period_number"].tolist()
+    assert_close(
+        got["retention_rate"], expected.active_customers / expected.cohort_size, "retention"
+    )
+    assert_close(
+        got["rolling_retention_rate"],
+        expected.retained_on_or_after / expected.cohort_size,
+        "rolling retention",
+    )
+    assert_close(
+        got["cohort_ltv_per_customer"],
+        expected.cumulative_gross_margin / expected.cohort_size,
+        "cohort LTV",
+    )
+    # Period 0: everyone is active; later periods lose customers.
+    assert got["retention_rate"].iloc[0] == pytest.approx(1.0)
+    assert got["retention_rate"].iloc[1] < 1.0
+
+
+def test_retention_per_cohort_and_period_equals_cohort_retention_mart(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    got = mf_query(
+        warehouse,
+        tmp_path,
+        ["retention_rate", "rolling_retention_rate"],
+        ["cohort__cohort_period__day", "cohort__period_number"],
+    )
+    got["cohort_period"] = as_dates(got["cohort__cohort_period__day"])
+    got = got.rename(columns={"cohort__period_number": "period_number"})
+    expected = mart(warehouse, "cohort_retention")
+    expected["cohort_period"] = as_dates(expected["cohort_period"])
+    joined = expected.merge(
+        got, on=["cohort_period", "period_number"], how="outer", suffixes=("", "_mf")
+    )
+    assert len(joined) == len(expected), "mf and the mart have different (cohort, period) rows"
+    assert_close(joined["retention_rate_mf"], joined["retention_rate"], "retention")
+    assert_close(joined["rolling_retention_rate_mf"], joined["rolling_retention_rate"], "rolling")
+
+
+def test_churn_and_crr_by_month_and_pooled_by_year(warehouse: Path, tmp_path: Path) -> None:
+    churn = mart(warehouse, "churn")
+    churn["month"] = as_dates(churn["period_start"])
+
+    monthly = mf_query(warehouse, tmp_path, ["churn_rate", "crr"], ["metric_time__month"])
+    monthly["month"] = as_dates(monthly["metric_time__month"])
+    joined = churn.merge(monthly, on="month", suffixes=("", "_mf"))
+    assert len(joined) == len(churn)
+    assert_close(joined["churn_rate_mf"], joined["churn_rate"], "monthly churn")
+    assert_close(joined["crr_mf"], joined["crr"], "monthly crr")
+
+    yearly = mf_query(warehouse, tmp_path, ["churn_rate", "crr"], ["metric_time__year"])
+    yearly["year"] = pd.to_datetime(yearly["metric_time__year"]).dt.year
+    churn["year"] = pd.to_datetime(churn["period_start"]).dt.year
+    churn["e_minus_n"] = churn.customers_end - churn.new_customers_active_end
+    sums = churn.groupby("year")[["churned_customers", "e_minus_n", "customers_start"]].sum()
+    sums = sums.astype(float)
+    start = sums.customers_start.replace(0, np.nan)
+    expected = pd.DataFrame(
+        {
+            "churn_expected": sums.churned_customers / start,
+            "crr_expected": sums.e_minus_n / start,
+        }
+    ).reset_index()
+    joined = expected.merge(yearly, on="year")
+    assert len(joined) == len(expected) >= 2
+    assert_close(joined["churn_rate"], joined["churn_expected"], "yearly pooled churn")
+    assert_close(joined["crr"], joined["crr_expected"], "yearly pooled crr")
+
+
+def test_value_and_repeat_metrics_match_retention_kpis(warehouse: Path, tmp_path: Path) -> None:
+    kpis = mart(warehouse, "retention_kpis")
+    kpis["month"] = as_dates(kpis["month_start"])
+    metrics = ["aov", "purchase_frequency", "repeat_purchase_rate", "nrr_12m"]
+    monthly = mf_query(warehouse, tmp_path, metrics, ["metric_time__month"])
+    monthly["month"] = as_dates(monthly["metric_time__month"])
+    joined = kpis.merge(monthly, on="month", suffixes=("", "_mf"))
+    assert len(joined) == len(kpis)
+    for metric in metrics:
+        assert_close(joined[f"{metric}_mf"], joined[metric], f"monthly {metric}")
+    assert joined["nrr_12m"].notna().any(), "the demo data should have 24 months for NRR"
+
+    # A year: purchases pooled over its months; stocks (repeat buyers, NRR
+    # base) taken at the year's last month.
+    yearly = mf_query(warehouse, tmp_path, metrics, ["metric_time__year"])
+    yearly["year"] = pd.to_datetime(yearly["metric_time__year"]).dt.year
+    kpis["year"] = pd.to_datetime(kpis["month_start"]).dt.year
+    flows = kpis.groupby("year")[["net_revenue", "purchases", "active_customers"]].sum()
+    flows = flows.astype(float)
+    last = kpis.sort_values("month_start").groupby("year").tail(1).set_index("year")
+    expected = pd.DataFrame(
+        {
+            "aov": flows.net_revenue / flows.purchases,
+            "purchase_frequency": flows.purchases / flows.active_customers,
+            "repeat_purchase_rate": last.repeat_purchase_rate,
+            "nrr_12m": last.nrr_12m,
+        }
+    ).reset_index()
+    joined = expected.merge(yearly, on="year", suffixes=("", "_mf"))
+    assert len(joined) == len(expected) >= 2
+    for metric in metrics:
+        assert_close(joined[f"{metric}_mf"], joined[metric], f"yearly {metric}")
+
+
+def test_cac_and_ltv_to_cac_per_cohort_and_pooled_by_channel(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    economics = mart(warehouse, "channel_economics")
+    economics["month"] = as_dates(economics["cohort_month"])
+    metrics = ["cac", "ltv_to_cac_12m"]
+
+    cells = mf_query(
+        warehouse,
+        tmp_path,
+        metrics,
+        ["channel_cohort__acquisition_channel", "metric_time__month"],
+    )
+    cells = cells.rename(columns={"channel_cohort__acquisition_channel": "acquisition_channel"})
+    cells["month"] = as_dates(cells["metric_time__month"])
+    joined = economics.merge(cells, on=["acquisition_channel", "month"], suffixes=("", "_mf"))
+    assert len(joined) == len(economics)
+    assert_close(joined["cac_mf"], joined["cac"], "cac per channel-month")
+    assert_close(joined["ltv_to_cac_12m_mf"], joined["ltv_to_cac_12m"], "LTV/CAC per cell")
+
+    by_channel = mf_query(warehouse, tmp_path, metrics, ["channel_cohort__acquisition_channel"])
+    by_channel = by_channel.rename(
+        columns={"channel_cohort__acquisition_channel": "acquisition_channel"}
+    )
+    paid = economics[economics.spend > 0].copy()
+    mature = paid[paid.ltv_12m.notna()].copy()
+    mature["margin_12m"] = mature.ltv_12m * mature.new_customers
+    spend = paid.groupby("acquisition_channel").spend.sum().astype(float)
+    new = paid.groupby("acquisition_channel").new_customers.sum().astype(float)
+    margin = mature.groupby("acquisition_channel").margin_12m.sum()
+    mature_spend = mature.groupby("acquisition_channel").spend.sum().astype(float)
+    expected = pd.DataFrame(
+        {
+            "acquisition_channel": sorted(economics.acquisition_channel.unique()),
+        }
+    )
+    expected["cac_expected"] = expected.acquisition_channel.map(spend / new.replace(0, np.nan))
+    expected["ltv_to_cac_expected"] = expected.acquisition_channel.map(
+        margin / mature_spend.replace(0, np.nan)
+    )
+    joined = expected.merge(by_channel, on="acquisition_channel")
+    assert len(joined) == len(expected)
+    assert_close(joined["cac"], joined["cac_expected"], "pooled cac")
+    assert_close(joined["ltv_to_cac_12m"], joined["ltv_to_cac_expected"], "pooled LTV/CAC")
+    assert joined["cac"].notna().sum() >= 3, "several paid channels expected in the demo data"

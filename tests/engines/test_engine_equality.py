@@ -1,0 +1,344 @@
+"""The same raw data built on DuckDB and on Postgres or Spark gives identical marts.
+
+Runs only when ``RETENTION_ENGINE`` is ``postgres`` or ``spark`` (``make
+test-postgres`` / ``make test-spark`` set it; plain ``make pytest`` skips this
+file). For Postgres the ``RETENTION_PG_*`` env vars must point at a database
+the tests may fill (scripts/with-postgres.sh starts a private one).
+
+The demo shop (``RETENTION_ENGINE_CUSTOMERS``, default 800 customers) is
+generated once, loaded by the project's loader into a fresh DuckDB file and
+into the engine's ``raw`` schema, and ``dbt build`` (every model, data test
+and unit test) runs on both. Then every mart is compared row by row on its
+grain: keys, counts, dates, booleans and text exactly, money and rates within
+1e-9. On Postgres, the BI role named by the var ``bi_read_role`` must be able
+to read every mart and unable to write to them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from support.dbt import DBT, REPO, dbt_output_tail, run_dbt_build
+
+from retention.reference.compare import compare_frames
+
+ENGINE = os.environ.get("RETENTION_ENGINE", "")
+CUSTOMERS = int(os.environ.get("RETENTION_ENGINE_CUSTOMERS", "800"))
+BI_ROLE = "retention_bi_reader"
+DBT_TIMEOUT_SECONDS = 3600
+
+pytestmark = pytest.mark.skipif(
+    ENGINE not in ("postgres", "spark"),
+    reason="set RETENTION_ENGINE=postgres or spark (make test-postgres / make test-spark)",
+)
+
+# Every mart (models/marts/** and the cohort table, schema marts) -> its grain.
+MART_KEYS: dict[str, list[str]] = {
+    "customer_cohorts": ["customer_id", "period_number"],
+    "cohort_retention": ["cohort_period", "period_number"],
+    "cohort_retention_by_channel": ["cohort_period", "acquisition_channel", "period_number"],
+    "activity_retention": ["signup_week", "day_n"],
+    "churn": ["period_start"],
+    "customers": ["customer_id"],
+    "time_between_purchases": ["cohort_period", "transition"],
+    "rfm_summary": ["customer_id"],
+    "channel_economics": ["acquisition_channel", "cohort_month"],
+    "retention_kpis": ["month_start"],
+    "retention_scorecard": ["kpi"],
+}
+
+
+# Marts that read dbt Python models: disabled on Postgres and on Spark
+# (dbt_project.yml, python_models), so there is nothing to compare there.
+PYTHON_MODEL_MARTS = {"clv_model_params", "customer_value_predictions"}
+
+
+def test_every_mart_is_compared():
+    """A new mart must be added to MART_KEYS (else the equality test misses it)."""
+    on_disk = {
+        path.stem
+        for folder in ("models/marts", "models/cohorts")
+        for path in (REPO / folder).rglob("*.sql")
+    }
+    expected = set(MART_KEYS) | PYTHON_MODEL_MARTS
+    assert on_disk == expected, f"marts without a comparison: {on_disk - expected}"
+
+
+# --------------------------------------------------------------------------
+# Builds
+# --------------------------------------------------------------------------
+
+
+def _engine_env(work_dir: Path) -> dict[str, str]:
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PYTHONPATH": str(REPO)}
+    if ENGINE == "spark":
+        # The loader, dbt and the reader below share one Hive metastore
+        # (Derby: one process at a time) and one warehouse folder.
+        env["RETENTION_SPARK_METASTORE"] = str(work_dir / "metastore_db")
+        env["RETENTION_SPARK_WAREHOUSE"] = str(work_dir / "spark-warehouse")
+    return env
+
+
+def _run(command: list[str], work_dir: Path) -> tuple[int, str, float]:
+    start = time.monotonic()
+    done = subprocess.run(
+        command,
+        cwd=work_dir,
+        env=_engine_env(work_dir),
+        capture_output=True,
+        text=True,
+        timeout=DBT_TIMEOUT_SECONDS,
+    )
+    return done.returncode, done.stdout + done.stderr, time.monotonic() - start
+
+
+class Builds:
+    def __init__(self, work_dir: Path, duckdb_path: Path, engine_code: int, engine_output: str):
+        self.work_dir = work_dir
+        self.duckdb_path = duckdb_path
+        self.engine_code = engine_code
+        self.engine_output = engine_output
+
+
+# Var sets built on both engines. Spark builds only the default: its Derby
+# metastore allows one process at a time, and this process reads the marts.
+CASES: dict[str, dict[str, Any]] = {
+    "default-vars": {},
+    "week-new-york-window-30": {
+        "cohort_grain": "week",
+        "reporting_timezone": "America/New_York",
+        "churn_window_days": 30,
+    },
+}
+ENGINE_CASES = ["default-vars"] if ENGINE == "spark" else list(CASES)
+
+
+@pytest.fixture(scope="module")
+def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from retention.demo.generate import generate
+
+    out = tmp_path_factory.mktemp("engine_raw")
+    generate(out, customers=CUSTOMERS, progress=False)
+    return out
+
+
+_LOADED: set[str] = set()
+
+
+@pytest.fixture(scope="module", params=ENGINE_CASES)
+def builds(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, raw_dir: Path
+) -> Builds:
+    from retention.raw.load import load
+
+    case_vars = CASES[request.param]
+    duck_dir = tmp_path_factory.mktemp("duckdb_build")
+    duckdb_path = duck_dir / "warehouse.duckdb"
+    load(raw_dir, duckdb_path, progress=False)
+    code, output = run_dbt_build(duckdb_path, case_vars, duck_dir)
+    assert code == 0, f"the DuckDB build failed:\n{dbt_output_tail(output)}"
+
+    work_dir = _SPARK_DIR.get("dir") or tmp_path_factory.mktemp(f"{ENGINE}_build")
+    _SPARK_DIR.setdefault("dir", work_dir)
+    if ENGINE not in _LOADED:
+        load_cmd = [sys.executable, "-m", "retention", "-q", "load", "--engine", ENGINE]
+        code, output, seconds = _run(
+            load_cmd + ["--source", str(raw_dir), "--no-progress"], work_dir
+        )
+        assert code == 0, f"loading raw data into {ENGINE} failed:\n{output[-4000:]}"
+        print(f"\n[{ENGINE}] raw data loaded in {seconds:.0f} s")
+        _LOADED.add(ENGINE)
+
+    vars: dict[str, Any] = dict(case_vars)
+    if ENGINE == "spark":
+        vars["python_models"] = False  # dbt Python models do not run on a Spark session
+    if ENGINE == "postgres":
+        _create_bi_role()
+        vars["bi_read_role"] = BI_ROLE
+    command = [
+        str(DBT),
+        "build",
+        "--project-dir",
+        str(REPO),
+        "--profiles-dir",
+        str(REPO / "profiles"),
+        "--target",
+        ENGINE,
+        "--vars",
+        json.dumps(vars),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+        # Every case rebuilds the same engine schemas with other vars (another
+        # reporting_timezone): the incremental models must start over
+        # (docs/incremental.md, "When to run --full-refresh").
+        "--full-refresh",
+    ]
+    code, output, seconds = _run(command, work_dir)
+    print(f"[{ENGINE}] dbt build {request.param} finished in {seconds:.0f} s (exit code {code})")
+    return Builds(work_dir, duckdb_path, code, output)
+
+
+def test_dbt_build_succeeds_on_engine(builds: Builds):
+    assert builds.engine_code == 0, (
+        f"dbt build on {ENGINE} exited {builds.engine_code}:\n"
+        f"{dbt_output_tail(builds.engine_output)}"
+    )
+
+
+# --------------------------------------------------------------------------
+# Reading marts: (column names, rows) from each engine
+# --------------------------------------------------------------------------
+
+Table = tuple[list[str], list[tuple[Any, ...]]]
+
+
+def _pg_connect():
+    import psycopg2
+
+    from retention.raw.load import postgres_dsn
+
+    return psycopg2.connect(postgres_dsn())
+
+
+def _read_duckdb(builds: Builds, mart: str) -> Table:
+    import duckdb
+
+    with duckdb.connect(str(builds.duckdb_path), read_only=True) as con:
+        cur = con.execute(f"select * from marts.{mart}")
+        return [d[0] for d in cur.description], cur.fetchall()
+
+
+_SPARK: dict[str, Any] = {}
+_SPARK_DIR: dict[str, Path] = {}
+
+
+def _read_engine(builds: Builds, mart: str) -> Table:
+    if ENGINE == "postgres":
+        with _pg_connect() as con, con.cursor() as cur:
+            cur.execute(f"select * from marts.{mart}")
+            return [d[0] for d in cur.description], cur.fetchall()
+    if "session" not in _SPARK:
+        env = _engine_env(builds.work_dir)
+        os.environ["RETENTION_SPARK_METASTORE"] = env["RETENTION_SPARK_METASTORE"]
+        os.environ["RETENTION_SPARK_WAREHOUSE"] = env["RETENTION_SPARK_WAREHOUSE"]
+        os.chdir(builds.work_dir)  # derby.log lands here
+        from retention.raw.load import spark_session
+
+        _SPARK["session"] = spark_session()
+    frame = _SPARK["session"].table(f"marts.{mart}")
+    return list(frame.columns), [tuple(row) for row in frame.collect()]
+
+
+# --------------------------------------------------------------------------
+# Comparing
+# --------------------------------------------------------------------------
+
+
+def compare_tables(duck: Table, engine: Table, keys: list[str]) -> list[str]:
+    """Differences between the DuckDB mart and the engine's, as readable lines
+    (retention/reference/compare.py, matched on the mart's grain)."""
+    frames = [pd.DataFrame(rows, columns=columns, dtype=object) for columns, rows in (duck, engine)]
+    if duck[0] != engine[0]:
+        return [f"columns differ: duckdb {duck[0]} vs {ENGINE} {engine[0]}"]
+    return compare_frames(frames[0], frames[1], keys, labels=("duckdb", ENGINE))
+
+
+@pytest.mark.parametrize("mart", list(MART_KEYS))
+def test_mart_equals_duckdb(builds: Builds, mart: str):
+    duck = _read_duckdb(builds, mart)
+    engine = _read_engine(builds, mart)
+    assert duck[1], f"marts.{mart} is empty on DuckDB: the comparison would prove nothing"
+    problems = compare_tables(duck, engine, MART_KEYS[mart])
+    assert not problems, f"marts.{mart} on {ENGINE} differs from DuckDB:\n" + "\n".join(
+        f"  - {p}" for p in problems
+    )
+
+
+def _query_engine(builds: Builds, sql: str) -> Table:
+    if ENGINE == "postgres":
+        with _pg_connect() as con, con.cursor() as cur:
+            cur.execute(sql)
+            return [d[0] for d in cur.description], cur.fetchall()
+    _read_engine(builds, next(iter(MART_KEYS)))  # starts the Spark session
+    frame = _SPARK["session"].sql(sql)
+    return list(frame.columns), [tuple(row) for row in frame.collect()]
+
+
+def test_email_hash_equals_duckdb(builds: Builds):
+    """stg_customers.email_hash (dispatched sha256_hex) is the same on every engine."""
+    import duckdb
+
+    sql = "select customer_id, email_hash from staging.stg_customers"
+    with duckdb.connect(str(builds.duckdb_path), read_only=True) as con:
+        cur = con.execute(sql)
+        duck: Table = ([d[0] for d in cur.description], cur.fetchall())
+    engine = _query_engine(builds, sql)
+    hashes = [row[1] for row in duck[1] if row[1] is not None]
+    assert hashes and all(len(h) == 64 for h in hashes)
+    problems = compare_tables(duck, engine, ["customer_id"])
+    assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------
+# Postgres: the BI role reads marts and cannot write
+# --------------------------------------------------------------------------
+
+
+def _create_bi_role() -> None:
+    with _pg_connect() as con, con.cursor() as cur:
+        cur.execute(f"select 1 from pg_roles where rolname = '{BI_ROLE}'")
+        if cur.fetchone() is None:
+            cur.execute(f"create role {BI_ROLE} nologin")
+
+
+@pytest.mark.parametrize("mart", list(MART_KEYS))
+def test_bi_role_can_read_mart(builds: Builds, mart: str):
+    if ENGINE != "postgres":
+        pytest.skip("roles and grants are tested on Postgres")
+    with _pg_connect() as con, con.cursor() as cur:
+        cur.execute(f"set role {BI_ROLE}")
+        cur.execute(f"select count(*) from marts.{mart}")
+        assert cur.fetchone()[0] >= 0
+
+
+def test_bi_role_cannot_write(builds: Builds):
+    if ENGINE != "postgres":
+        pytest.skip("roles and grants are tested on Postgres")
+    import psycopg2.errors
+
+    statements = {
+        "insert": "insert into marts.churn select * from marts.churn limit 1",
+        "update": "update marts.customers set purchases = 0",
+        "delete": "delete from marts.retention_scorecard",
+        "create": "create table marts.bi_scratch (x integer)",
+        "drop": "drop table marts.customers",
+    }
+    for what, statement in statements.items():
+        with _pg_connect() as con, con.cursor() as cur:
+            cur.execute(f"set role {BI_ROLE}")
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute(statement)
+            con.rollback()
+        assert what  # each statement was refused
+
+
+def test_bi_role_cannot_read_staging(builds: Builds):
+    """Only the marts are granted: staging (with PII such as email) stays closed."""
+    if ENGINE != "postgres":
+        pytest.skip("roles and grants are tested on Postgres")
+    import psycopg2.errors
+
+    with _pg_connect() as con, con.cursor() as cur:
+        cur.execute(f"set role {BI_ROLE}")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("select * from staging.stg_customers limit 1")

@@ -1,0 +1,1 @@
+"""Helpers and datasets of the tests (imported as ``support``: pytest's pythonpath)."""

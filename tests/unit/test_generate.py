@@ -1,0 +1,481 @@
+"""Tests of the demo-data generator and the raw loader (small sizes, fast)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from retention import RetentionError, cli
+from retention.contract import TABLE_NAMES, arrow_schema, sql_types
+from retention.demo.dirty import KINDS
+from retention.demo.generate import generate
+from retention.raw.load import load, load_frames
+
+SMALL = 300
+SEED = 42
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("raw_small")
+    generate(out, customers=SMALL, seed=SEED, progress=False)
+    return out
+
+
+def _con(source: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for table in TABLE_NAMES:
+        con.execute(
+            f"create view {table} as select * from read_parquet('{source / (table + '.parquet')}')"
+        )
+    return con
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _tables(source: Path) -> dict[str, object]:
+    return {t: pq.read_table(source / f"{t}.parquet") for t in TABLE_NAMES}
+
+
+# --- determinism and size -----------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_parquet(small_data: Path, tmp_path: Path) -> None:
+    generate(tmp_path, customers=SMALL, seed=SEED, progress=False)
+    first, second = _tables(small_data), _tables(tmp_path)
+    for table in TABLE_NAMES:
+        assert first[table].equals(second[table]), table
+    assert (small_data / "manifest.json").read_text() == (tmp_path / "manifest.json").read_text()
+
+
+def test_different_seed_gives_different_data(small_data: Path, tmp_path: Path) -> None:
+    generate(tmp_path, customers=SMALL, seed=SEED + 1, progress=False)
+    first, second = _tables(small_data), _tables(tmp_path)
+    for table in ("customers", "orders", "events"):
+        assert not first[table].equals(second[table]), table
+
+
+def _distinct_customers(source: Path) -> int:
+    con = _con(source)
+    return int(
+        _scalar(
+            con,
+            """
+        select count(distinct trim(customer_id)) from (
+            select customer_id from customers union all select customer_id from orders
+        ) where trim(customer_id) <> ''
+    """,
+        )
+    )
+
+
+def test_size_parameter_scales_customers(small_data: Path, tmp_path: Path) -> None:
+    generate(tmp_path, customers=2 * SMALL, seed=SEED, progress=False)
+    assert _distinct_customers(small_data) == SMALL
+    assert _distinct_customers(tmp_path) == 2 * SMALL
+    small_orders = pq.read_metadata(small_data / "orders.parquet").num_rows
+    big_orders = pq.read_metadata(tmp_path / "orders.parquet").num_rows
+    assert 1.4 * small_orders < big_orders < 2.8 * small_orders
+
+
+def test_chunks_keep_ids_unique(tmp_path: Path) -> None:
+    manifest = generate(tmp_path, customers=SMALL, seed=SEED, chunk_size=100, progress=False)
+    assert manifest["rows"]["customers"] > SMALL * 0.9
+    assert _distinct_customers(tmp_path) == SMALL
+    con = _con(tmp_path)
+    # clean copies of one order_id only differ by the injected "older version" rows
+    assert (
+        _scalar(
+            con,
+            """
+        select count(*) from (
+            select order_id from orders where trim(order_id) <> '' and updated_at is not null
+            group by order_id, updated_at
+            having count(distinct (customer_id, ordered_at, order_amount)) > 1
+        )
+    """,
+        )
+        == 0
+    )
+
+
+# --- contract ----------------------------------------------------------------------------------
+
+
+def test_columns_and_types_match_contract(small_data: Path) -> None:
+    for table in TABLE_NAMES:
+        schema = pq.read_schema(small_data / f"{table}.parquet")
+        assert schema.names == list(sql_types(table)), table
+        assert schema.equals(arrow_schema(table), check_metadata=False), table
+    orders = pq.read_schema(small_data / "orders.parquet")
+    assert str(orders.field("order_amount").type) == "decimal128(18, 2)"
+    assert str(orders.field("ordered_at").type) == "timestamp[us]"
+
+
+def test_calendar_and_as_of_date(small_data: Path) -> None:
+    con = _con(small_data)
+    plausible = "between timestamp '1990-01-01' and timestamp '2099-12-31 23:59:59'"
+    assert (
+        str(_scalar(con, f"select max(ordered_at)::date from orders where ordered_at {plausible}"))
+        == "2026-06-30"
+    )
+    assert (
+        str(
+            _scalar(con, f"select max(occurred_at)::date from events where occurred_at {plausible}")
+        )
+        == "2026-06-30"
+    )
+    assert (
+        str(_scalar(con, f"select min(ordered_at)::date from orders where ordered_at {plausible}"))
+        >= "2024-01-01"
+    )
+    # the last day stays 2026-06-30 in reporting time zones from UTC-11 to UTC+11
+    assert (
+        str(_scalar(con, f"select max(ordered_at) from orders where ordered_at {plausible}"))
+        <= "2026-06-30 12:00:00"
+    )
+    assert (
+        str(_scalar(con, f"select max(occurred_at) from events where occurred_at {plausible}"))
+        <= "2026-06-30 12:00:00"
+    )
+
+
+def test_shop_behaviour(small_data: Path) -> None:
+    con = _con(small_data)
+    statuses = dict(con.execute("select status, count(*) from orders group by 1").fetchall())
+    for status in ("completed", "cancelled", "pending", "refunded"):
+        assert statuses.get(status, 0) > 0, status
+    assert statuses["completed"] > 0.8 * sum(v for k, v in statuses.items())
+    assert (
+        _scalar(
+            con,
+            "select count(*) from orders"
+            " where status = 'refunded' and refunded_amount <> order_amount",
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            con, "select count(*) from orders where status = 'completed' and refunded_amount > 0"
+        )
+        > 0
+    )
+    share_cost = float(_scalar(con, "select avg((cost_amount is not null)::int) from orders"))
+    assert 0.75 < share_cost < 0.95
+    assert (
+        _scalar(
+            con,
+            "select count(*) from (select customer_id, ordered_at::date from orders"
+            " where status = 'completed' group by all having count(*) > 1)",
+        )
+        > 0
+    )
+    assert (
+        _scalar(
+            con,
+            """
+        select count(*) from events
+        where event_name = 'nps_response' and json_valid(properties)
+          and try_cast(properties->>'score' as int) between 0 and 10
+    """,
+        )
+        > 0
+    )
+    channels = {
+        r[0] for r in con.execute("select distinct channel from marketing_spend").fetchall()
+    }
+    assert {"paid_search", "paid_social", "affiliate"} <= channels
+    assert "organic" not in channels
+    # signed-up-but-never-bought customers exist and still have events
+    assert (
+        _scalar(
+            con,
+            """
+        select count(*) from customers c
+        where not exists (select 1 from orders o where o.customer_id = c.customer_id)
+          and exists (select 1 from events e where e.customer_id = c.customer_id)
+    """,
+        )
+        > 0
+    )
+
+
+# --- dirty rows ---------------------------------------------------------------------------------
+
+_ALL_COLUMNS = {t: ", ".join(sql_types(t)) for t in TABLE_NAMES}
+
+
+def _dup(table: str) -> str:
+    columns = _ALL_COLUMNS[table]
+    return f"select count(*) from (select {columns} from {table} group by all having count(*) > 1)"
+
+
+DIRTY_CHECKS: dict[str, dict[str, str]] = {
+    "customers": {
+        "customer_id_null": "customer_id is null",
+        "customer_id_empty": "customer_id = ''",
+        "customer_id_whitespace": "customer_id <> '' and trim(customer_id) = ''",
+        "duplicate_identical": _dup("customers"),
+        "older_version_changed_channel": """select count(*) from (
+            select customer_id from customers
+            where updated_at is not null and trim(customer_id) <> ''
+            group by 1
+            having count(distinct acquisition_channel) > 1 and count(distinct updated_at) > 1)""",
+        "older_version_null_updated_at": """select count(*) from (
+            select customer_id from customers where trim(customer_id) <> ''
+            group by 1
+            having count(*) filter (where updated_at is null) > 0 and count(updated_at) > 0)""",
+        "channel_odd_case": "acquisition_channel <> lower(trim(acquisition_channel))"
+        " and trim(acquisition_channel) <> ''",
+        "channel_null": "acquisition_channel is null",
+        "channel_blank": "acquisition_channel is not null and trim(acquisition_channel) = ''",
+        "country_lowercase": "regexp_full_match(country_code, '[a-z]{2}')",
+        "country_alpha3": "length(trim(country_code)) = 3",
+        "country_invalid": "regexp_matches(country_code, '[0-9]')",
+        "signed_up_at_1970": "signed_up_at < timestamp '1990-01-01'",
+        "missing_customer_with_orders": """select count(*) from orders o
+            where trim(o.customer_id) <> ''
+            and not exists (select 1 from customers c where c.customer_id = o.customer_id)""",
+    },
+    "orders": {
+        "order_id_null": "order_id is null",
+        "order_id_empty": "order_id = ''",
+        "order_id_whitespace": "order_id <> '' and trim(order_id) = ''",
+        "customer_id_null": "customer_id is null",
+        "customer_id_blank": "trim(customer_id) = ''",
+        "ordered_at_null": "ordered_at is null",
+        "ordered_at_1970": "ordered_at < timestamp '1990-01-01'",
+        "ordered_at_2199": "ordered_at > timestamp '2099-12-31 23:59:59'",
+        "order_amount_null": "order_amount is null",
+        "order_amount_negative": "order_amount < 0",
+        "refunded_amount_negative": "refunded_amount < 0",
+        "cost_amount_negative": "cost_amount < 0",
+        "refund_exceeds_order_amount": "refunded_amount > order_amount",
+        "status_padded": "status <> trim(status) and lower(trim(status)) = 'completed'",
+        "status_upper": "status = 'COMPLETED'",
+        "status_unknown": "lower(trim(status))"
+        " not in ('completed', 'cancelled', 'pending', 'refunded', '')",
+        "status_null": "status is null",
+        "status_blank": "status is not null and trim(status) = ''",
+        "duplicate_identical": _dup("orders"),
+        "older_version_different_payload": """select count(*) from (
+            select order_id from orders where updated_at is not null and trim(order_id) <> ''
+            group by 1 having count(distinct status) > 1 and count(distinct updated_at) > 1)""",
+        "older_version_null_updated_at": """select count(*) from (
+            select order_id from orders where trim(order_id) <> ''
+            group by 1
+            having count(*) filter (where updated_at is null) > 0 and count(updated_at) > 0)""",
+        "customer_missing_from_customers": """select count(*) from orders o
+            where trim(o.customer_id) <> ''
+            and not exists (select 1 from customers c where c.customer_id = o.customer_id)""",
+        "early_utc_month_start": """day(ordered_at) = 1 and hour(ordered_at) between 1 and 4
+            and ordered_at between timestamp '2024-01-01' and timestamp '2026-06-30 23:59:59'""",
+    },
+    "events": {
+        "event_id_null": "event_id is null",
+        "event_id_empty": "event_id = ''",
+        "event_id_whitespace": "event_id <> '' and trim(event_id) = ''",
+        "duplicate_identical": _dup("events"),
+        "duplicate_later_occurred_at": """select count(*) from (
+            select event_id from events where trim(event_id) <> '' and occurred_at is not null
+            group by 1 having count(distinct occurred_at) > 1)""",
+        "anonymous_null": "customer_id is null",
+        "anonymous_blank": "customer_id is not null and trim(customer_id) = ''",
+        "event_name_null": "event_name is null",
+        "event_name_odd_case": "event_name <> lower(trim(event_name))",
+        "platform_odd_case": "platform <> lower(trim(platform))",
+        "occurred_at_null": "occurred_at is null",
+        "occurred_at_1970": "occurred_at < timestamp '1990-01-01'",
+        "occurred_at_2199": "occurred_at > timestamp '2099-12-31 23:59:59'",
+        "properties_malformed_json": "properties is not null and not json_valid(properties)",
+        "nps_score_out_of_range": """event_name = 'nps_response' and json_valid(properties)
+            and try_cast(properties->>'score' as int) not between 0 and 10""",
+    },
+    "marketing_spend": {
+        "spend_amount_negative": "spend_amount < 0",
+        "spend_amount_null": "spend_amount is null",
+        "channel_null": "channel is null",
+        "spend_date_null": "spend_date is null",
+        "duplicate_identical": _dup("marketing_spend"),
+        "channel_odd_case": "channel <> lower(trim(channel))",
+        "campaign_blank": "campaign is not null and trim(campaign) = ''",
+    },
+}
+
+
+def test_every_dirty_kind_has_a_check() -> None:
+    for table in TABLE_NAMES:
+        assert set(DIRTY_CHECKS[table]) == set(KINDS[table]), table
+
+
+@pytest.mark.parametrize(("table", "kind"), [(t, k) for t in TABLE_NAMES for k in KINDS[t]])
+def test_dirty_kind_present(small_data: Path, table: str, kind: str) -> None:
+    check = DIRTY_CHECKS[table][kind]
+    sql = (
+        check
+        if check.lstrip().lower().startswith("select")
+        else f"select count(*) from {table} where {check}"
+    )
+    assert int(_scalar(_con(small_data), sql)) >= 1, f"{table}: no {kind} rows"
+    manifest = json.loads((small_data / "manifest.json").read_text())
+    assert manifest["dirty_rows"][table][kind] >= 1
+
+
+def test_dirty_rows_are_a_small_share(tmp_path: Path) -> None:
+    manifest = generate(tmp_path, customers=3000, seed=7, progress=False)
+    for table in TABLE_NAMES:
+        injected = sum(
+            v
+            for k, v in manifest["dirty_rows"][table].items()
+            if k not in ("early_utc_month_start", "customer_missing_from_customers")
+        )
+        assert injected / manifest["rows"][table] < 0.05, table
+
+
+def test_no_ambiguous_version_ties(small_data: Path) -> None:
+    con = _con(small_data)
+    for table, key, version in (
+        ("customers", "customer_id", "updated_at"),
+        ("orders", "order_id", "updated_at"),
+    ):
+        ties = _scalar(
+            con,
+            f"""
+            select count(*) from (
+                select {key}, {version} from (select distinct * from {table})
+                where trim({key}) <> '' group by all having count(*) > 1)
+        """,
+        )
+        assert ties == 0, table
+
+
+# --- loader ---------------------------------------------------------------------------------------
+
+
+def test_loader_creates_tables_with_contract_types(small_data: Path, tmp_path: Path) -> None:
+    database = tmp_path / "nested" / "deeper" / "warehouse.duckdb"
+    assert not database.parent.exists()
+    counts = load(small_data, database, progress=False)
+    assert database.is_file()
+    with duckdb.connect(str(database), read_only=True) as con:
+        for table in TABLE_NAMES:
+            described = {r[0]: r[1] for r in con.execute(f"describe raw.{table}").fetchall()}
+            assert list(described) == list(sql_types(table)), table
+            expected = {c: t.upper() for c, t in sql_types(table).items()}
+            assert described == expected, table
+            parquet_rows = pq.read_metadata(small_data / f"{table}.parquet").num_rows
+            assert (
+                _scalar(con, f"select count(*) from raw.{table}") == parquet_rows == counts[table]
+            )
+
+
+def test_loader_replaces_tables_on_rerun(small_data: Path, tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    first = load(small_data, database, progress=False)
+    second = load(small_data, database, progress=False)
+    assert first == second
+    other = tmp_path / "other"
+    generate(other, customers=50, seed=1, progress=False)
+    third = load(other, database, progress=False)
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert _scalar(con, "select count(*) from raw.orders") == third["orders"] < first["orders"]
+
+
+def test_loader_reads_part_file_folders(small_data: Path, tmp_path: Path) -> None:
+    for table in TABLE_NAMES:
+        (tmp_path / table).mkdir()
+        data = pq.read_table(small_data / f"{table}.parquet")
+        half = data.num_rows // 2
+        pq.write_table(data.slice(0, half), tmp_path / table / "part-0.parquet")
+        pq.write_table(data.slice(half), tmp_path / table / "part-1.parquet")
+    counts = load(tmp_path, tmp_path / "w.duckdb", progress=False)
+    assert counts == {
+        t: pq.read_metadata(small_data / f"{t}.parquet").num_rows for t in TABLE_NAMES
+    }
+
+
+def test_missing_parquet_names_the_table(small_data: Path, tmp_path: Path) -> None:
+    for table in ("customers", "orders", "events"):
+        (tmp_path / f"{table}.parquet").write_bytes((small_data / f"{table}.parquet").read_bytes())
+    with pytest.raises(RetentionError, match="marketing_spend"):
+        load(tmp_path, tmp_path / "w.duckdb", progress=False)
+    assert not (tmp_path / "w.duckdb").exists()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retention",
+            "load",
+            "--source",
+            str(tmp_path),
+            "--database",
+            str(tmp_path / "w.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 2
+    assert "marketing_spend" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_generate_and_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "raw"
+    database = tmp_path / "env" / "warehouse.duckdb"
+    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(database))
+    assert (
+        cli.main(
+            ["generate", "--customers", "60", "--seed", "3", "--out", str(out), "--no-progress"]
+        )
+        == 0
+    )
+    assert cli.main(["load", "--source", str(out), "--no-progress"]) == 0
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert (
+            _scalar(con, "select count(*) from raw.customers")
+            == pq.read_metadata(out / "customers.parquet").num_rows
+        )
+
+
+def test_load_frames_casts_and_fills_missing(tmp_path: Path) -> None:
+    database = tmp_path / "frames" / "w.duckdb"
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "customer_id": ["c1", None],
+            "ordered_at": ["2025-01-31 02:00:00", "2025-02-01 10:00:00"],
+            "status": [" Completed ", "refunded"],
+            "order_amount": [10.5, 20],
+        }
+    )
+    customers = pd.DataFrame({"customer_id": ["c1"], "acquisition_channel": ["email"]})
+    counts = load_frames({"orders": orders, "customers": customers}, database)
+    assert counts == {"customers": 1, "orders": 2, "events": 0, "marketing_spend": 0}
+    with duckdb.connect(str(database), read_only=True) as con:
+        for table in TABLE_NAMES:
+            described = {r[0]: r[1] for r in con.execute(f"describe raw.{table}").fetchall()}
+            assert described == {c: t.upper() for c, t in sql_types(table).items()}, table
+        assert _scalar(con, "select sum(order_amount) from raw.orders") == pytest.approx(30.5)
+        assert (
+            _scalar(
+                con,
+                "select count(*) from raw.orders where cost_amount is null and updated_at is null",
+            )
+            == 2
+        )
+    with pytest.raises(ValueError, match="unknown columns"):
+        load_frames({"orders": orders.assign(oops=1)}, database)
+    with pytest.raises(ValueError, match="unknown raw tables"):
+        load_frames({"order": orders}, database)
