@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import money, period_index, period_start, ratio
+from ._common import money, money_or_null, period_index, period_start, ratio
 
 
 def cohort_customers(purchases: pd.DataFrame, grain: str) -> pd.DataFrame:
@@ -112,7 +112,7 @@ def _rates(numerators: pd.Series, denominators: pd.Series) -> list[float]:
 
 def _money_per(micros: pd.Series, counts: pd.Series) -> list[float]:
     """Row-wise money per customer (NULL when there is no customer)."""
-    return [float("nan") if n == 0 else money(m, n) for m, n in zip(micros, counts, strict=True)]
+    return [money_or_null(m, n) for m, n in zip(micros, counts, strict=True)]
 
 
 def build_cohort_retention(cohorts: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import NAN, money, money_ratio, month_index, month_last_day, month_start
+from .cohorts import cohort_customers
 
 LTV_MONTHS = (3, 6, 12)
 
@@ -35,15 +36,8 @@ def _month_cohorts(purchases: pd.DataFrame) -> pd.DataFrame:
     """
     if purchases.empty:
         return pd.DataFrame(columns=["customer_id", "acquisition_channel", "cohort_index"])
-    first_dates = purchases.groupby("customer_id")["order_date"].min()
-    channels = purchases.groupby("customer_id")["acquisition_channel"].first()
-    return pd.DataFrame(
-        {
-            "customer_id": first_dates.index,
-            "acquisition_channel": channels.reindex(first_dates.index).values,
-            "cohort_index": month_index(first_dates).values,
-        }
-    )
+    customers = cohort_customers(purchases, "month")
+    return customers[["customer_id", "acquisition_channel", "cohort_index"]]
 
 
 def _monthly_spend(stg_spend: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
@@ -72,19 +66,22 @@ def _monthly_margin(purchases: pd.DataFrame, customers: pd.DataFrame) -> pd.Data
 
 
 def _channel_month(
-    channel: str, cohort: int, new: int, spent: int, by_number: pd.Series, as_of: pd.Timestamp
+    channel: str,
+    cohort: int,
+    new: int,
+    spent: int,
+    by_number: pd.Series,
+    as_of: pd.Timestamp,
+    as_of_month: int,
 ) -> dict[str, object]:
     """One row of marts.channel_economics: ``new`` customers and ``spent``
     micros of the channel in cohort month ``cohort``; ``by_number``: the
-    cohort's gross margin micros by month number.
+    cohort's gross margin micros by month number; ``as_of_month``: the
+    :func:`month_index` of as_of_date.
     """
     cac = NAN if spent == 0 or new == 0 else money(spent, new)
     last_complete = max(
-        (
-            k
-            for k in range(0, month_index(as_of) - cohort + 1)
-            if month_last_day(cohort + k) <= as_of
-        ),
+        (k for k in range(0, as_of_month - cohort + 1) if month_last_day(cohort + k) <= as_of),
         default=-1,
     )
 
@@ -137,6 +134,7 @@ def build_channel_economics(
       NULL if none yet or if cac is NULL."
     - "``ltv_to_cac_12m`` = ltv_12m / cac (NULL when either is NULL)."
     """
+    as_of_month = month_index(as_of)
     customers = _month_cohorts(purchases)
     new_counts = customers.groupby(["acquisition_channel", "cohort_index"]).size()
     spend_micros = _monthly_spend(stg_spend, as_of)
@@ -154,7 +152,7 @@ def build_channel_economics(
         by_number = in_cohort.groupby("month_number")["gross_margin_micros"].sum()
         new = int(new_counts.get((channel, cohort), 0))
         spent = int(spend_micros.get((channel, cohort), 0))
-        rows.append(_channel_month(channel, cohort, new, spent, by_number, as_of))
+        rows.append(_channel_month(channel, cohort, new, spent, by_number, as_of, as_of_month))
 
     frame = pd.DataFrame(rows, columns=CHANNEL_COLUMNS)
     frame["acquisition_channel"] = frame["acquisition_channel"].astype(object)

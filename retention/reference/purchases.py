@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._common import mean, percentile, period_index, period_start
+from ._common import mean, percentile
+from .cohorts import cohort_customers
 
 TRANSITIONS = ("1-2", "2-3", "3+", "all")
 
@@ -59,17 +60,14 @@ def purchase_days(purchases: pd.DataFrame) -> pd.DataFrame:
 
 def customer_basics(purchases: pd.DataFrame, grain: str) -> pd.DataFrame:
     """One row per customer with a purchase: channel (already ``unknown`` for a
-    customer missing from raw.customers), first purchase date and the
-    cohort_grain cohort period (METRICS.md "Cohort of a customer").
+    customer missing from raw.customers), first purchase date, the
+    cohort_grain cohort period (METRICS.md "Cohort of a customer", see
+    :func:`.cohorts.cohort_customers`) and the last purchase date.
     """
-    basics = purchases.groupby("customer_id", as_index=False).agg(
-        acquisition_channel=("acquisition_channel", "first"),
-        first_purchase_date=("order_date", "min"),
-        last_purchase_date=("order_date", "max"),
+    last = purchases.groupby("customer_id", as_index=False).agg(
+        last_purchase_date=("order_date", "max")
     )
-    cohort_index = period_index(basics["first_purchase_date"], grain)
-    basics["cohort_period"] = period_start(cohort_index, grain).values
-    return basics
+    return cohort_customers(purchases, grain).merge(last, on="customer_id")
 
 
 def _transition_of(gap_number: int) -> str:

@@ -142,11 +142,6 @@ def parse_value_vars(vars: Mapping[str, Any] | None) -> ValueVars:
     window = _int_var("activation_window_days", vars.get("activation_window_days", 7), 0)
 
     end_raw = vars.get("rfm_observation_end")
-    if end_raw in (None, ""):
-        end = None
-    else:
-        end = pd.Timestamp(str(end_raw))
-        if pd.isna(end) or end != end.normalize():
-            raise ValueError(f"var rfm_observation_end: {end_raw!r} is not a date 'YYYY-MM-DD'")
+    end = None if end_raw in (None, "") else _parse_date_var("rfm_observation_end", end_raw)
     unit = _int_var("rfm_time_unit_days", vars.get("rfm_time_unit_days", 1), 1)
     return ValueVars(retention_days, event, window, end, unit)
