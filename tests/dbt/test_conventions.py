@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from support.dbt import REPO, run_dbt
 
-BOUNCER = REPO / ".venv" / "bin" / "dbt-bouncer"
+BOUNCER = Path(sys.executable).with_name("dbt-bouncer")
 # Keys that may be NULL, with the reason.
 NULLABLE_KEYS = {
     "int_as_of_date.as_of_date": "one-row model; NULL while the raw tables are empty",

@@ -35,6 +35,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import support.publish_reader
 from support.dbt import DBT, REPO, dbt_output_tail
 
 from retention.raw.load import load
@@ -86,7 +87,6 @@ def _env(database: Path) -> dict[str, str]:
         "RETENTION_DUCKDB_PATH": str(database),
         "RETENTION_TARGET": "duckdb",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "PYTHONPATH": str(REPO),
     }
 
 
@@ -199,7 +199,7 @@ def scenario(
 
     reads_file, stop = work / "reads.jsonl", work / "stop-reader"
     reader = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("publish_reader.py")),
+        [sys.executable, str(Path(support.publish_reader.__file__)),
          "--published", str(published), "--out", str(reads_file), "--stop", str(stop)],
         cwd=work, env=_env(database), stderr=subprocess.PIPE, text=True,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -18,8 +19,8 @@ import pandas as pd
 import pytest
 from support.dbt import REPO
 
-MF = REPO / ".venv" / "bin" / "mf"
-DBT = REPO / ".venv" / "bin" / "dbt"
+MF = Path(sys.executable).with_name("mf")
+DBT = Path(sys.executable).with_name("dbt")
 TIMEOUT_SECONDS = 600
 REL = 1e-9
 

@@ -78,7 +78,7 @@ def test_every_mart_is_compared():
 
 
 def _engine_env(work_dir: Path) -> dict[str, str]:
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     if ENGINE == "spark":
         # The loader, dbt and the reader below share one Hive metastore
         # (Derby: one process at a time) and one warehouse folder.

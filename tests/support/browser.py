@@ -12,7 +12,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from retention.paths import project_dir
+
+REPO = project_dir()
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 FLAGS = [
     "--headless",

@@ -16,6 +16,7 @@ from retention import RetentionError, cli
 from retention.contract import TABLE_NAMES, arrow_schema, sql_types
 from retention.demo.dirty import KINDS
 from retention.demo.generate import generate
+from retention.paths import project_dir
 from retention.raw.load import load, load_frames
 
 SMALL = 300
@@ -425,7 +426,7 @@ def test_missing_parquet_names_the_table(small_data: Path, tmp_path: Path) -> No
         capture_output=True,
         text=True,
         check=False,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=project_dir(),
     )
     assert result.returncode == 2
     assert "marketing_spend" in result.stderr and "Traceback" not in result.stderr
