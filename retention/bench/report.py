@@ -113,7 +113,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return lines
 
 
-def markdown(report: dict[str, Any]) -> str:
+def _header(report: dict[str, Any]) -> list[str]:
     machine = report["machine"]
     lines = [
         f"# Benchmark {report['started_utc']}",
@@ -127,55 +127,70 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     if report.get("note"):
         lines += ["", f"Note: {report['note']}"]
-    lines += ["", "## Builds", ""]
-    rows = []
-    for s in report["sizes"]:
-        gen = s["generator"]
-        gen_text = (
-            f"{gen['seconds']:.0f} s / {_gb(gen.get('peak_rss_bytes'))} GB"
-            if "seconds" in gen
-            else "n/a"
-        ) + (" (reused)" if gen.get("reused") else "")
-        full, inc = s["full_build"], s["incremental_build"]
-        raw = s["raw_rows"]
-        rows.append(
-            [
-                s["size"],
-                f"{raw['customers']:,}",
-                f"{raw['orders']:,}",
-                f"{raw['events']:,}",
-                gen_text,
-                f"{s['load_seconds']:.1f}",
-                f"{full['wall_seconds']:.1f}",
-                f"{full['models_seconds']:.1f} / {full['tests_seconds']:.1f}",
-                _gb(full["peak_rss_bytes"]),
-                _status(full),
-                f"{s['next_day_rows']['orders']:,} / {s['next_day_rows']['events']:,}",
-                f"{inc['wall_seconds']:.1f}",
-                _gb(inc["peak_rss_bytes"]),
-                _status(inc),
-            ]
-        )
-    lines += _table(
-        [
-            "size",
-            "raw customers",
-            "raw orders",
-            "raw events",
-            "generator time / peak",
-            "load s",
-            "full build s",
-            "models / tests s (sum)",
-            "full peak GB",
-            "full",
-            "next day orders / events",
-            "incremental s",
-            "incr. peak GB",
-            "incremental",
-        ],
-        rows,
-    )
-    lines += ["", "## Targets", ""]
+    return lines
+
+
+BUILD_COLUMNS = [
+    "size",
+    "raw customers",
+    "raw orders",
+    "raw events",
+    "generator time / peak",
+    "load s",
+    "full build s",
+    "models / tests s (sum)",
+    "full peak GB",
+    "full",
+    "next day orders / events",
+    "incremental s",
+    "incr. peak GB",
+    "incremental",
+]
+
+
+def _build_row(s: dict[str, Any]) -> list[str]:
+    gen = s["generator"]
+    gen_text = (
+        f"{gen['seconds']:.0f} s / {_gb(gen.get('peak_rss_bytes'))} GB"
+        if "seconds" in gen
+        else "n/a"
+    ) + (" (reused)" if gen.get("reused") else "")
+    full, inc = s["full_build"], s["incremental_build"]
+    raw = s["raw_rows"]
+    return [
+        s["size"],
+        f"{raw['customers']:,}",
+        f"{raw['orders']:,}",
+        f"{raw['events']:,}",
+        gen_text,
+        f"{s['load_seconds']:.1f}",
+        f"{full['wall_seconds']:.1f}",
+        f"{full['models_seconds']:.1f} / {full['tests_seconds']:.1f}",
+        _gb(full["peak_rss_bytes"]),
+        _status(full),
+        f"{s['next_day_rows']['orders']:,} / {s['next_day_rows']['events']:,}",
+        f"{inc['wall_seconds']:.1f}",
+        _gb(inc["peak_rss_bytes"]),
+        _status(inc),
+    ]
+
+
+JUDGED = (
+    "Judged: wall times of `dbt build` (full: models, data tests, unit tests; "
+    "incremental: the daily `dbt build --exclude-resource-type unit_test`, every model "
+    "and data test), peak memory of dbt's process tree; growth = headline / tenth full "
+    "build; cohort retention + churn = "
+    "the pandas cohort retention and churn step given purchases vs the execution time "
+    "(run_results.json) of the matching models cohort_retention, "
+    "cohort_retention_by_channel and churn, both from the same input; rfm_summary = "
+    "lifetimes on ready transactions vs the rfm_summary model alone. The ratios from raw "
+    "data (dbt's upstream includes the event staging, which pandas skips) and against "
+    "DuckDB alone are in the peers table."
+)
+
+
+def _targets(report: dict[str, Any]) -> list[str]:
+    lines = ["", "## Targets", ""]
     lines += _table(
         ["target", "limit", "measured", "verdict", "by"],
         [
@@ -189,83 +204,80 @@ def markdown(report: dict[str, Any]) -> str:
             for v in report["targets"]
         ],
     )
-    lines += [
-        "",
-        "Judged: wall times of `dbt build` (full: models, data tests, unit tests; "
-        "incremental: the daily `dbt build --exclude-resource-type unit_test`, every model "
-        "and data test), peak memory of dbt's process tree; growth = headline / tenth full "
-        "build; cohort retention + churn = "
-        "the pandas cohort retention and churn step given purchases vs the execution time "
-        "(run_results.json) of the matching models cohort_retention, "
-        "cohort_retention_by_channel and churn, both from the same input; rfm_summary = "
-        "lifetimes on ready transactions vs the rfm_summary model alone. The ratios from raw "
-        "data (dbt's upstream includes the event staging, which pandas skips) and against "
-        "DuckDB alone are in the peers table.",
+    return lines + ["", JUDGED]
+
+
+PEER_COLUMNS = [
+    "peer",
+    "peer s",
+    "dbt models s",
+    "dbt with upstream s",
+    "DuckDB on compiled SQL s",
+    "ratio",
+    "numbers agree",
+]
+
+
+def _peer_rows(peers: dict[str, Any]) -> list[list[str]]:
+    c = peers["comparisons"]
+    a = peers["agreement"]
+    rc, rfm, rfmp = (
+        c["cohort_retention_and_churn_vs_pandas"],
+        c["rfm_summary_vs_lifetimes"],
+        c["rfm_summary_vs_pandas"],
+    )
+    return [
+        [
+            "pandas cohort retention + churn (from raw; marts step alone)",
+            f"{rc['peer_seconds']:.2f} ({rc['peer_marts_only_seconds']:.2f})",
+            f"{rc['dbt']['seconds']:.2f}",
+            f"{rc['dbt']['seconds_with_upstream']:.2f}",
+            _num(rc["dbt"].get("engine_seconds")),
+            f"{rc['ratio']}x marts alone ({rc['ratio_from_raw']}x from raw, "
+            f"{_x(rc.get('ratio_marts_engine_only'))} vs DuckDB alone)",
+            f"{a['cohort_retention_vs_pandas']['agree']} "
+            f"({a['cohort_retention_vs_pandas']['rows']} rows) / "
+            f"{a['churn_vs_pandas']['agree']} ({a['churn_vs_pandas']['rows']} rows)",
+        ],
+        [
+            "lifetimes summary_data_from_transaction_data",
+            f"{rfm['peer_seconds']:.2f}",
+            f"{rfm['dbt']['seconds']:.2f}",
+            f"{rfm['dbt']['seconds_with_upstream']:.2f}",
+            _num(rfm["dbt"].get("engine_seconds")),
+            f"{rfm['ratio']}x ({rfm['ratio_with_upstream']}x with upstream, "
+            f"{_x(rfm.get('ratio_engine_only'))} vs DuckDB alone)",
+            f"{a['rfm_summary_vs_lifetimes']['agree']} "
+            f"({a['rfm_summary_vs_lifetimes']['rows']} customers)",
+        ],
+        [
+            "pandas RFM summary (reference)",
+            f"{rfmp['peer_seconds']:.2f}",
+            f"{rfmp['dbt']['seconds']:.2f}",
+            "",
+            _num(rfmp["dbt"].get("engine_seconds")),
+            f"{rfmp['ratio']}x",
+            f"{a['rfm_summary_vs_pandas']['agree']}",
+        ],
     ]
-    for s in report["sizes"]:
-        peers = s.get("peers")
-        if not peers:
-            continue
-        lines += ["", f"## Peers at {s['size']} ({s['raw_rows']['orders']:,} raw orders)", ""]
-        if "comparisons" not in peers:
-            lines.append(f"Skipped: {peers.get('skipped')}")
-            continue
-        c = peers["comparisons"]
-        a = peers["agreement"]
-        rc, rfm, rfmp = (
-            c["cohort_retention_and_churn_vs_pandas"],
-            c["rfm_summary_vs_lifetimes"],
-            c["rfm_summary_vs_pandas"],
-        )
-        lines += _table(
-            [
-                "peer",
-                "peer s",
-                "dbt models s",
-                "dbt with upstream s",
-                "DuckDB on compiled SQL s",
-                "ratio",
-                "numbers agree",
-            ],
-            [
-                [
-                    "pandas cohort retention + churn (from raw; marts step alone)",
-                    f"{rc['peer_seconds']:.2f} ({rc['peer_marts_only_seconds']:.2f})",
-                    f"{rc['dbt']['seconds']:.2f}",
-                    f"{rc['dbt']['seconds_with_upstream']:.2f}",
-                    _num(rc["dbt"].get("engine_seconds")),
-                    f"{rc['ratio']}x marts alone ({rc['ratio_from_raw']}x from raw, "
-                    f"{_x(rc.get('ratio_marts_engine_only'))} vs DuckDB alone)",
-                    f"{a['cohort_retention_vs_pandas']['agree']} "
-                    f"({a['cohort_retention_vs_pandas']['rows']} rows) / "
-                    f"{a['churn_vs_pandas']['agree']} ({a['churn_vs_pandas']['rows']} rows)",
-                ],
-                [
-                    "lifetimes summary_data_from_transaction_data",
-                    f"{rfm['peer_seconds']:.2f}",
-                    f"{rfm['dbt']['seconds']:.2f}",
-                    f"{rfm['dbt']['seconds_with_upstream']:.2f}",
-                    _num(rfm["dbt"].get("engine_seconds")),
-                    f"{rfm['ratio']}x ({rfm['ratio_with_upstream']}x with upstream, "
-                    f"{_x(rfm.get('ratio_engine_only'))} vs DuckDB alone)",
-                    f"{a['rfm_summary_vs_lifetimes']['agree']} "
-                    f"({a['rfm_summary_vs_lifetimes']['rows']} customers)",
-                ],
-                [
-                    "pandas RFM summary (reference)",
-                    f"{rfmp['peer_seconds']:.2f}",
-                    f"{rfmp['dbt']['seconds']:.2f}",
-                    "",
-                    _num(rfmp["dbt"].get("engine_seconds")),
-                    f"{rfmp['ratio']}x",
-                    f"{a['rfm_summary_vs_pandas']['agree']}",
-                ],
-            ],
-        )
-        problems = [p for v in a.values() for p in v["problems"]]
-        if problems:
-            lines += ["", "Disagreements:", *[f"- {p}" for p in problems]]
-    lines += ["", "## Hottest models", ""]
+
+
+def _peers(s: dict[str, Any]) -> list[str]:
+    peers = s.get("peers")
+    if not peers:
+        return []
+    lines = ["", f"## Peers at {s['size']} ({s['raw_rows']['orders']:,} raw orders)", ""]
+    if "comparisons" not in peers:
+        return lines + [f"Skipped: {peers.get('skipped')}"]
+    lines += _table(PEER_COLUMNS, _peer_rows(peers))
+    problems = [p for v in peers["agreement"].values() for p in v["problems"]]
+    if problems:
+        lines += ["", "Disagreements:", *[f"- {p}" for p in problems]]
+    return lines
+
+
+def _hottest(report: dict[str, Any]) -> list[str]:
+    lines = ["", "## Hottest models", ""]
     for s in report["sizes"]:
         for label in ("full_build", "incremental_build"):
             nodes = [n for n in s[label]["nodes"] if n["resource_type"] == "model"]
@@ -278,6 +290,18 @@ def markdown(report: dict[str, Any]) -> str:
                     for n in hot
                 )
             )
+    return lines
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The Markdown report: header, builds, targets, peers per size, hottest models."""
+    lines = _header(report)
+    lines += ["", "## Builds", ""]
+    lines += _table(BUILD_COLUMNS, [_build_row(s) for s in report["sizes"]])
+    lines += _targets(report)
+    for s in report["sizes"]:
+        lines += _peers(s)
+    lines += _hottest(report)
     return "\n".join(lines) + "\n"
 
 
