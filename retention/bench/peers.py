@@ -149,11 +149,10 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 2) if denominator > 0 else None
 
 
-def run_peers(
-    database: Path, target: Path, nodes: list[dict[str, Any]], progress: bool = True
-) -> dict[str, Any]:
-    """Time the peers on the build's data, compare their numbers with the marts."""
-    raw, as_of, marts = read_inputs(database)
+def _time_peers(
+    raw: dict[str, pd.DataFrame], as_of: pd.Timestamp, progress: bool
+) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+    """Run every peer step on the raw tables, timed: (seconds per step, outputs)."""
     vars_ = {"as_of_date": str(as_of.date())}
     timings: dict[str, float] = {}
     bar = tqdm(total=6, desc="peers", unit="step", disable=not progress)
@@ -201,11 +200,23 @@ def run_peers(
     bar.close()
     lifetimes = lifetimes.rename(columns={"T": "t"}).reset_index()
     lifetimes["customer_id"] = lifetimes["customer_id"].astype(str)
+    outputs = {
+        "purchases": purchases,
+        "cohort_retention": retention,
+        "churn": churn,
+        "rfm_pandas": rfm_pandas,
+        "lifetimes": lifetimes,
+    }
+    return timings, outputs
 
+
+def _agreement(marts: dict[str, pd.DataFrame], peers: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Each peer's numbers against the mart it stands for."""
+    retention, churn = peers["cohort_retention"], peers["churn"]
     rfm_mart = marts["rfm_summary"]
     rfm_mart = rfm_mart.assign(customer_id=rfm_mart["customer_id"].astype(str))
     rfm_columns = ["frequency", "recency", "t", "monetary_value"]
-    agreement = {
+    return {
         "cohort_retention_vs_pandas": compare(
             marts["cohort_retention"],
             retention,
@@ -218,14 +229,22 @@ def run_peers(
             ["period_start"],
             [c for c in churn.columns if c != "period_start"],
         ),
-        "rfm_summary_vs_lifetimes": compare(rfm_mart, lifetimes, ["customer_id"], rfm_columns),
-        "rfm_summary_vs_pandas": compare(rfm_mart, rfm_pandas, ["customer_id"], rfm_columns),
+        "rfm_summary_vs_lifetimes": compare(
+            rfm_mart, peers["lifetimes"], ["customer_id"], rfm_columns
+        ),
+        "rfm_summary_vs_pandas": compare(
+            rfm_mart, peers["rfm_pandas"], ["customer_id"], rfm_columns
+        ),
     }
+
+
+def _comparisons(
+    timings: dict[str, float], database: Path, target: Path, nodes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The peers' times against the matching dbt models (and DuckDB alone)."""
+    pandas_marts_step = timings["pandas_cohort_retention"] + timings["pandas_churn"]
     pandas_retention_churn = (
-        timings["pandas_staging"]
-        + timings["pandas_purchases"]
-        + timings["pandas_cohort_retention"]
-        + timings["pandas_churn"]
+        timings["pandas_staging"] + timings["pandas_purchases"] + pandas_marts_step
     )
     dbt_rc = dbt_seconds(target, nodes, MATCHING_MODELS["cohort_retention_and_churn"])
     dbt_rfm = dbt_seconds(target, nodes, MATCHING_MODELS["rfm_summary"])
@@ -233,26 +252,19 @@ def run_peers(
         database, target, MATCHING_MODELS["cohort_retention_and_churn"]
     )
     dbt_rfm["engine_seconds"] = engine_seconds(database, target, MATCHING_MODELS["rfm_summary"])
-    comparisons = {
+    return {
         "cohort_retention_and_churn_vs_pandas": {
             "peer_seconds": round(pandas_retention_churn, 3),
-            "peer_marts_only_seconds": round(
-                timings["pandas_cohort_retention"] + timings["pandas_churn"], 3
-            ),
+            "peer_marts_only_seconds": round(pandas_marts_step, 3),
             "dbt": dbt_rc,
-            # judged on the matching models' execution time from the same input
+            # judged on the matching models' execution time from the same input:
             # the pandas marts step (given purchases) vs the mart models alone
-            "ratio": _ratio(
-                timings["pandas_cohort_retention"] + timings["pandas_churn"], dbt_rc["seconds"]
-            ),
+            "ratio": _ratio(pandas_marts_step, dbt_rc["seconds"]),
             # pandas from raw (staging included) vs the dbt models from raw (upstream
             # included, which also stages events: pandas skips them)
             "ratio_from_raw": _ratio(pandas_retention_churn, dbt_rc["seconds_with_upstream"]),
             # the same, against DuckDB alone on the marts' compiled SQL (no dbt overhead)
-            "ratio_marts_engine_only": _ratio(
-                timings["pandas_cohort_retention"] + timings["pandas_churn"],
-                dbt_rc["engine_seconds"],
-            ),
+            "ratio_marts_engine_only": _ratio(pandas_marts_step, dbt_rc["engine_seconds"]),
         },
         "rfm_summary_vs_lifetimes": {
             "peer_seconds": timings["lifetimes_summary"],
@@ -270,11 +282,21 @@ def run_peers(
             "ratio": _ratio(timings["pandas_rfm_summary"], dbt_rfm["seconds"]),
         },
     }
+
+
+def run_peers(
+    database: Path, target: Path, nodes: list[dict[str, Any]], progress: bool = True
+) -> dict[str, Any]:
+    """Time the peers on the build's data, compare their numbers with the marts."""
+    raw, as_of, marts = read_inputs(database)
+    timings, peers = _time_peers(raw, as_of, progress)
+    agreement = _agreement(marts, peers)
+    comparisons = _comparisons(timings, database, target, nodes)
     log.info("peers: %s", timings)
     return {
         "as_of_date": str(as_of.date()),
         "orders": len(raw["orders"]),
-        "purchases": len(purchases),
+        "purchases": len(peers["purchases"]),
         "timings": timings,
         "comparisons": comparisons,
         "agreement": agreement,
