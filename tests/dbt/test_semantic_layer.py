@@ -19,10 +19,11 @@ import pandas as pd
 import pytest
 from support.dbt import REPO
 
+from retention.reference.compare import compare_frames
+
 MF = Path(sys.executable).with_name("mf")
 DBT = Path(sys.executable).with_name("dbt")
 TIMEOUT_SECONDS = 600
-REL = 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +86,17 @@ def as_dates(values: pd.Series) -> pd.Series:
 
 
 def assert_close(actual: pd.Series, expected: pd.Series, what: str) -> None:
-    actual = actual.astype(float).to_numpy()
-    expected = expected.astype(float).to_numpy()
+    """Two columns equal row by row (the project's one comparison,
+    retention/reference/compare.py: NULL only equals NULL, floats within 1e-9)."""
     assert len(actual) == len(expected), f"{what}: {len(actual)} rows, expected {len(expected)}"
-    same_nulls = np.isnan(actual) == np.isnan(expected)
-    assert same_nulls.all(), f"{what}: NULLs differ\n{actual}\n{expected}"
-    ok = np.isclose(actual, expected, rtol=REL, atol=1e-9, equal_nan=True)
-    assert ok.all(), f"{what}: differs\nmf:   {actual[~ok]}\nmart: {expected[~ok]}"
+    rows = range(len(actual))
+    problems = compare_frames(
+        pd.DataFrame({"row": rows, "value": actual.astype(float).to_numpy()}),
+        pd.DataFrame({"row": rows, "value": expected.astype(float).to_numpy()}),
+        ["row"],
+        labels=("mf", "mart"),
+    )
+    assert not problems, f"{what}: " + "; ".join(problems)
 
 
 def test_mf_validate_configs_passes(warehouse: Path) -> None:
