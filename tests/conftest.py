@@ -110,3 +110,11 @@ def dbt_build(
         return builds[key]
 
     return build
+
+
+@pytest.fixture
+def built(dbt_build, request: pytest.FixtureRequest):
+    """(case, its build) for a ``support.marts.Case``: parametrize indirectly
+    with the cases (tests/dbt/test_*marts_match_reference.py)."""
+    case = request.param
+    return case, dbt_build(case.dataset, case.vars)

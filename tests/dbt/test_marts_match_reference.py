@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from support.marts import CASES, Case, count_rows, read_relation
+from support.marts import CASES, Case, count_rows, fail_differs, read_relation
 
 from retention.reference import MICROS_PER_UNIT, compute_marts
 from retention.reference.compare import compare_frames
@@ -45,28 +45,12 @@ LABELS = ("dbt", "reference")
 _REFERENCE: dict[Case, dict[str, pd.DataFrame]] = {}
 
 
-@pytest.fixture
-def built(dbt_build, request):
-    case: Case = request.param
-    return case, dbt_build(case.dataset, case.vars)
 
 
 def reference_for(case: Case, build) -> dict[str, pd.DataFrame]:
     if case not in _REFERENCE:
         _REFERENCE[case] = compute_marts(build.raw, case.vars)
     return _REFERENCE[case]
-
-
-def _fail(case: Case, build, what: str, problems: list[str]) -> None:
-    message = f"[{case.id}] {what} differs from the reference ({build.describe()}):\n" + "\n".join(
-        f"  - {p}" for p in problems
-    )
-    if not build.ok:
-        message += (
-            f"\n\n(the full dbt build exited {build.returncode}, see test_dbt_build_succeeds;"
-            f" these marts come from the models-only build)\n{build.models_only_note}"
-        )
-    pytest.fail(message, pytrace=False)
 
 
 # --------------------------------------------------------------------------
@@ -90,7 +74,7 @@ def test_mart_matches_reference(built, mart):
     actual = read_relation(build, "marts", mart)
     problems = compare_frames(actual, expected, MART_KEYS[mart], labels=LABELS)
     if problems:
-        _fail(case, build, f"marts.{mart}", problems)
+        fail_differs(case, build, f"marts.{mart}", problems)
 
 
 @pytest.mark.parametrize("built", CASE_PARAMS, indirect=True)
@@ -120,7 +104,7 @@ def test_staging_row_counts_by_reason_match_reference(built):
             }
             problems.append(f"{source}: (dbt, reference) per outcome differ: {diff}")
     if problems:
-        _fail(case, build, "staging row counts", problems)
+        fail_differs(case, build, "staging row counts", problems)
 
 
 STG_ORDER_COLUMNS = [
@@ -153,4 +137,4 @@ def test_stg_orders_match_reference(built):
         actual, expected, ["order_id"], labels=LABELS, columns=STG_ORDER_COLUMNS
     )
     if problems:
-        _fail(case, build, "staging.stg_orders", problems)
+        fail_differs(case, build, "staging.stg_orders", problems)

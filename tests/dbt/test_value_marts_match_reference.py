@@ -21,7 +21,7 @@ import json
 
 import pandas as pd
 import pytest
-from support.marts import BENCHMARKS, CASES, DEMO_RFM_VARS, Case, read_relation
+from support.marts import BENCHMARKS, CASES, DEMO_RFM_VARS, Case, fail_differs, read_relation
 
 from retention.reference import compute_value_marts
 from retention.reference.compare import compare_frames
@@ -53,22 +53,6 @@ def value_reference_for(case: Case, build) -> dict[str, pd.DataFrame]:
     return _REFERENCE[case]
 
 
-@pytest.fixture
-def built(dbt_build, request):
-    case: Case = request.param
-    return case, dbt_build(case.dataset, case.vars)
-
-
-def _fail(case: Case, build, what: str, problems: list[str]) -> None:
-    message = f"[{case.id}] {what} differs from the reference ({build.describe()}):\n" + "\n".join(
-        f"  - {p}" for p in problems
-    )
-    if not build.ok:
-        message += (
-            f"\n\n(the full dbt build exited {build.returncode}; these marts come from the"
-            f" models-only build)\n{build.models_only_note}"
-        )
-    pytest.fail(message, pytrace=False)
 
 
 @pytest.mark.parametrize("built", [pytest.param(c, id=c.id) for c in EXTRA_CASES], indirect=True)
@@ -90,7 +74,7 @@ def test_value_mart_matches_reference(built, mart):
         # Models may add columns (CONTRACT.md), so this is only reported.
         print(f"[{case.id}] marts.{mart} has extra columns {extra}")
     if problems:
-        _fail(case, build, f"marts.{mart}", problems)
+        fail_differs(case, build, f"marts.{mart}", problems)
 
 
 def test_reference_returns_exactly_the_contract_columns():

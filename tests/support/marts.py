@@ -115,3 +115,16 @@ def count_rows(build, schema: str, table: str, group_by: str | None = None) -> d
             f"select {group_by}, count(*) from {relation} group by 1"
         ).fetchall()
         return {key: int(n) for key, n in rows}
+
+
+def fail_differs(case: Case, build, what: str, problems: list[str]) -> None:
+    """Fail the test: ``what`` of ``case``'s build differs from the reference."""
+    message = f"[{case.id}] {what} differs from the reference ({build.describe()}):\n" + "\n".join(
+        f"  - {p}" for p in problems
+    )
+    if not build.ok:
+        message += (
+            f"\n\n(the full dbt build exited {build.returncode}, see its build test;"
+            f" these marts come from the models-only build)\n{build.models_only_note}"
+        )
+    pytest.fail(message, pytrace=False)
