@@ -1,5 +1,5 @@
 """A failing data test stops what depends on it, and says which rule broke and
-how many rows (issue 4, part 6).
+how many rows (macros/hooks, report_failed_rules).
 
 The honest way to break a rule is a user mistake the project invites: editing
 the ``kpi_benchmarks`` seed (README: "Edit this file to use your own

@@ -2,7 +2,7 @@
 
 ``edge_case_raw()`` returns the four raw tables of CONTRACT.md section 1.
 Each row is commented with the rule it exercises (docs/staging_rules.md,
-shared/design/METRICS.md). Unless said otherwise, orders are ``completed``
+docs/design/METRICS.md). Unless said otherwise, orders are ``completed``
 and placed at 12:00 UTC, which is the same local date in every zone the tests
 use (UTC and UTC-5).
 

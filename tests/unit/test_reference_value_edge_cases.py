@@ -3,7 +3,7 @@
 retention/reference/ is the yardstick the dbt value marts are compared
 with, so it is checked here on its own, on tiny hand-built raw datasets, against
 numbers worked out by hand from the spec (in the comments):
-shared/design/METRICS.md and docs/metric_decisions.md.
+docs/design/METRICS.md and docs/metric_decisions.md.
 
 Unless said otherwise orders are ``completed``, placed at 12:00 UTC, without
 refund or cost, and the vars are the defaults (churn_window_days 90, month
