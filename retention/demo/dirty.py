@@ -20,72 +20,142 @@ from retention.demo import arrow as au
 from retention.demo import shop
 from retention.demo.simulate import EV, ID_STRIDE, Chunk
 
+# The bad-input catalogue (docs/bad_input.md): one slug per kind, its raw table and what
+# staging does with it. The docs table, the bad-input test (tests/support/bad_input.py) and
+# the counters below use these slugs; the generator injects a subset of the kinds. A counter
+# key is a slug, or ``slug:variant`` when the generator counts variants of one kind apart.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # orders
+    "blank_order_id": ("orders", "quarantined"),
+    "padded_order_id": ("orders", "normalized (trimmed)"),
+    "blank_customer_id_on_order": ("orders", "quarantined"),
+    "order_repeated_with_other_payload": (
+        "orders",
+        "deduplicated: the latest `updated_at` wins, NULL counts as oldest",
+    ),
+    "order_repeated_identically": ("orders", "deduplicated"),
+    "negative_order_amount": ("orders", "quarantined"),
+    "refund_above_order_amount": ("orders", "quarantined"),
+    "missing_ordered_at": ("orders", "quarantined"),
+    "missing_order_amount": ("orders", "quarantined"),
+    "absurd_ordered_at": ("orders", "quarantined"),
+    "oddly_cased_status": ("orders", "normalized (lower-cased, trimmed)"),
+    "unknown_status": (
+        "orders",
+        "kept out of metrics: staged as `on_hold` / `unknown`, not a purchase unless listed"
+        " in `purchase_statuses`",
+    ),
+    "order_after_as_of_date": ("orders", "kept out of metrics"),
+    "orphan_order": (
+        "orders",
+        "staged and counted; the customer has channel `unknown`, no signup, country or campaign",
+    ),
+    "order_at_utc_month_start": ("orders", "valid input (not bad): staged as usual"),
+    # customers
+    "blank_customer_id": ("customers", "quarantined"),
+    "padded_customer_id": ("customers", "normalized (trimmed)"),
+    "customer_repeated_with_changed_channel": (
+        "customers",
+        "deduplicated: latest `updated_at` wins",
+    ),
+    "customer_repeated_identically": ("customers", "deduplicated"),
+    "oddly_cased_channel_or_country": ("customers", "normalized"),
+    "absurd_signed_up_at": ("customers", "the signup is set to NULL (the customer is kept)"),
+    # events
+    "blank_event_id": ("events", "quarantined"),
+    "anonymous_event": ("events", "kept out of customer metrics"),
+    "duplicate_event_id": ("events", "deduplicated: the earliest `occurred_at` wins"),
+    "missing_event_name": ("events", "quarantined"),
+    "missing_occurred_at": ("events", "quarantined"),
+    "absurd_occurred_at": ("events", "quarantined"),
+    "malformed_properties_json": ("events", "kept; score unknown"),
+    "nps_score_out_of_range": ("events", "kept; score unknown"),
+    "oddly_cased_event_name_or_platform": ("events", "normalized"),
+    "event_after_as_of_date": ("events", "kept out of metrics"),
+    # marketing spend
+    "negative_or_incomplete_spend": ("marketing_spend", "quarantined"),
+    "spend_line_repeated_identically": ("marketing_spend", "deduplicated"),
+    "oddly_cased_spend_channel_or_campaign": ("marketing_spend", "normalized"),
+    # not rows: a table, a column
+    "empty_raw_table": ("any", "valid input: the build passes"),
+    "extra_column": (
+        "all four",
+        "ignored (staging selects the contract columns by name)",
+    ),
+}
+
+
+def kind_of(counter_key: str) -> str:
+    """The catalogue slug of a counter key (``slug`` or ``slug:variant``)."""
+    return counter_key.split(":", 1)[0]
+
+
 CUSTOMER_KINDS: tuple[str, ...] = (
-    "customer_id_null",
-    "customer_id_empty",
-    "customer_id_whitespace",
-    "duplicate_identical",
-    "older_version_changed_channel",
-    "older_version_null_updated_at",
-    "channel_odd_case",
-    "channel_null",
-    "channel_blank",
-    "country_lowercase",
-    "country_alpha3",
-    "country_invalid",
-    "signed_up_at_1970",
-    "missing_customer_with_orders",
+    "blank_customer_id:null",
+    "blank_customer_id:empty",
+    "blank_customer_id:whitespace",
+    "customer_repeated_identically",
+    "customer_repeated_with_changed_channel:older_updated_at",
+    "customer_repeated_with_changed_channel:null_updated_at",
+    "oddly_cased_channel_or_country:channel",
+    "oddly_cased_channel_or_country:channel_null",
+    "oddly_cased_channel_or_country:channel_blank",
+    "oddly_cased_channel_or_country:country_lowercase",
+    "oddly_cased_channel_or_country:country_alpha3",
+    "oddly_cased_channel_or_country:country_invalid",
+    "absurd_signed_up_at",
+    "orphan_order:customer_removed",
 )
 ORDER_KINDS: tuple[str, ...] = (
-    "order_id_null",
-    "order_id_empty",
-    "order_id_whitespace",
-    "customer_id_null",
-    "customer_id_blank",
-    "ordered_at_null",
-    "ordered_at_1970",
-    "ordered_at_2199",
-    "order_amount_null",
-    "order_amount_negative",
-    "refunded_amount_negative",
-    "cost_amount_negative",
-    "refund_exceeds_order_amount",
-    "status_padded",
-    "status_upper",
-    "status_unknown",
-    "status_null",
-    "status_blank",
-    "duplicate_identical",
-    "older_version_different_payload",
-    "older_version_null_updated_at",
-    "customer_missing_from_customers",
-    "early_utc_month_start",
+    "blank_order_id:null",
+    "blank_order_id:empty",
+    "blank_order_id:whitespace",
+    "blank_customer_id_on_order:null",
+    "blank_customer_id_on_order:blank",
+    "missing_ordered_at",
+    "absurd_ordered_at:1970",
+    "absurd_ordered_at:2199",
+    "missing_order_amount",
+    "negative_order_amount:order_amount",
+    "negative_order_amount:refunded_amount",
+    "negative_order_amount:cost_amount",
+    "refund_above_order_amount",
+    "oddly_cased_status:padded",
+    "oddly_cased_status:upper",
+    "unknown_status:unknown",
+    "unknown_status:null",
+    "unknown_status:blank",
+    "order_repeated_identically",
+    "order_repeated_with_other_payload:older_updated_at",
+    "order_repeated_with_other_payload:null_updated_at",
+    "orphan_order",
+    "order_at_utc_month_start",
 )
 EVENT_KINDS: tuple[str, ...] = (
-    "event_id_null",
-    "event_id_empty",
-    "event_id_whitespace",
-    "duplicate_identical",
-    "duplicate_later_occurred_at",
-    "anonymous_null",
-    "anonymous_blank",
-    "event_name_null",
-    "event_name_odd_case",
-    "platform_odd_case",
-    "occurred_at_null",
-    "occurred_at_1970",
-    "occurred_at_2199",
-    "properties_malformed_json",
+    "blank_event_id:null",
+    "blank_event_id:empty",
+    "blank_event_id:whitespace",
+    "duplicate_event_id:identical",
+    "duplicate_event_id:later_occurred_at",
+    "anonymous_event:null",
+    "anonymous_event:blank",
+    "missing_event_name",
+    "oddly_cased_event_name_or_platform:event_name",
+    "oddly_cased_event_name_or_platform:platform",
+    "missing_occurred_at",
+    "absurd_occurred_at:1970",
+    "absurd_occurred_at:2199",
+    "malformed_properties_json",
     "nps_score_out_of_range",
 )
 SPEND_KINDS: tuple[str, ...] = (
-    "spend_amount_negative",
-    "spend_amount_null",
-    "channel_null",
-    "spend_date_null",
-    "duplicate_identical",
-    "channel_odd_case",
-    "campaign_blank",
+    "negative_or_incomplete_spend:negative_amount",
+    "negative_or_incomplete_spend:null_amount",
+    "negative_or_incomplete_spend:null_channel",
+    "negative_or_incomplete_spend:null_date",
+    "spend_line_repeated_identically",
+    "oddly_cased_spend_channel_or_campaign:channel",
+    "oddly_cased_spend_channel_or_campaign:blank_campaign",
 )
 KINDS: dict[str, tuple[str, ...]] = {
     "customers": CUSTOMER_KINDS,
@@ -160,7 +230,7 @@ def dirty_customers(
 
     # customers deleted from raw.customers while their orders remain (never all of a tiny chunk)
     orphans = picker.pick(min(k, int(chunk.customer_is_buyer.sum()) // 10), chunk.customer_is_buyer)
-    counts["missing_customer_with_orders"] = orphans.size
+    counts["orphan_order:customer_removed"] = orphans.size
 
     channel = _col(table, "acquisition_channel")
     rows = picker.pick(k)
@@ -168,8 +238,11 @@ def dirty_customers(
         [ODD_CHANNEL[v] for v in channel.take(pa.array(rows)).to_pylist()], type=pa.string()
     )
     channel = au.replace_rows_with(channel, rows, odd)
-    counts["channel_odd_case"] = rows.size
-    for kind, value in (("channel_null", None), ("channel_blank", "  ")):
+    counts["oddly_cased_channel_or_country:channel"] = rows.size
+    for kind, value in (
+        ("oddly_cased_channel_or_country:channel_null", None),
+        ("oddly_cased_channel_or_country:channel_blank", "  "),
+    ):
         rows = picker.pick(k)
         channel = au.replace_rows(channel, rows, value)
         counts[kind] = rows.size
@@ -178,8 +251,11 @@ def dirty_customers(
     country = _col(table, "country_code")
     rows = picker.pick(k)
     country = au.replace_rows_with(country, rows, pc.utf8_lower(country.take(pa.array(rows))))
-    counts["country_lowercase"] = rows.size
-    for kind, value in (("country_alpha3", "USA"), ("country_invalid", "x1")):
+    counts["oddly_cased_channel_or_country:country_lowercase"] = rows.size
+    for kind, value in (
+        ("oddly_cased_channel_or_country:country_alpha3", "USA"),
+        ("oddly_cased_channel_or_country:country_invalid", "x1"),
+    ):
         rows = picker.pick(k)
         country = au.replace_rows(country, rows, value)
         counts[kind] = rows.size
@@ -193,7 +269,7 @@ def dirty_customers(
             _col(table, "signed_up_at"), rows, np.datetime64("1970-01-01T00:00:00", "us")
         ),
     )
-    counts["signed_up_at_1970"] = rows.size
+    counts["absurd_signed_up_at"] = rows.size
 
     # older versions: the current row gets updated_at = signup + 1 day,
     # the older row has another channel and updated_at = signup (or NULL)
@@ -213,8 +289,8 @@ def dirty_customers(
     )
     extras: list[pa.Table] = []
     for kind, rows in (
-        ("older_version_changed_channel", older_changed),
-        ("older_version_null_updated_at", older_null),
+        ("customer_repeated_with_changed_channel:older_updated_at", older_changed),
+        ("customer_repeated_with_changed_channel:null_updated_at", older_null),
     ):
         if rows.size == 0:
             continue
@@ -224,7 +300,7 @@ def dirty_customers(
         ) % len(shop.CHANNELS)
         old = _with(old, "acquisition_channel", au.from_catalog(shop.CHANNEL_NAMES, other))
         old = _fill(old, "acquisition_campaign", None)
-        if kind == "older_version_changed_channel":
+        if kind == "customer_repeated_with_changed_channel:older_updated_at":
             old = _with(old, "updated_at", _col(old, "signed_up_at"))
         else:
             old = _fill(old, "updated_at", None)
@@ -233,14 +309,18 @@ def dirty_customers(
 
     source = np.sort(rng.permutation(np.setdiff1d(np.arange(n), orphans))[: 4 * k])
     for i, (kind, value) in enumerate(
-        (("customer_id_null", None), ("customer_id_empty", ""), ("customer_id_whitespace", "  "))
+        (
+            ("blank_customer_id:null", None),
+            ("blank_customer_id:empty", ""),
+            ("blank_customer_id:whitespace", "  "),
+        )
     ):
         part = table.take(pa.array(source[i * k : (i + 1) * k]))
         extras.append(_fill(part, "customer_id", value))
         counts[kind] = part.num_rows
     dup = table.take(pa.array(source[3 * k :]))
     extras.append(dup)
-    counts["duplicate_identical"] = dup.num_rows
+    counts["customer_repeated_identically"] = dup.num_rows
 
     keep = np.ones(n, dtype=bool)
     keep[orphans] = False
@@ -260,21 +340,21 @@ def dirty_orders(
     picker = _Picker(rng, m)
     t = chunk.order_t
     day = shop.day_of(t)
-    counts["customer_missing_from_customers"] = int(
+    counts["orphan_order"] = int(
         pc.sum(pc.is_in(_col(table, "customer_id"), value_set=orphan_customer_ids)).as_py() or 0
     )
-    counts["early_utc_month_start"] = int(
+    counts["order_at_utc_month_start"] = int(
         ((shop.DAY_OF_MONTH[day] == 1) & (shop.hour_of(t) >= 1) & (shop.hour_of(t) <= 4)).sum()
     )
 
     status = _col(table, "status")
     completed = chunk.order_status == 0
     for kind, value, allowed in (
-        ("status_padded", " Completed ", completed),
-        ("status_upper", "COMPLETED", completed),
-        ("status_unknown", "on_hold", None),
-        ("status_null", None, None),
-        ("status_blank", " ", None),
+        ("oddly_cased_status:padded", " Completed ", completed),
+        ("oddly_cased_status:upper", "COMPLETED", completed),
+        ("unknown_status:unknown", "on_hold", None),
+        ("unknown_status:null", None, None),
+        ("unknown_status:blank", " ", None),
     ):
         rows = picker.pick(k, allowed)
         status = au.replace_rows(status, rows, value)
@@ -297,29 +377,37 @@ def dirty_orders(
         return part
 
     for kind, value in (
-        ("order_id_null", None),
-        ("order_id_empty", ""),
-        ("order_id_whitespace", "   "),
+        ("blank_order_id:null", None),
+        ("blank_order_id:empty", ""),
+        ("blank_order_id:whitespace", "   "),
     ):
         extras.append(_fill(copies(kind, new_id=False), "order_id", value))
-    extras.append(_fill(copies("customer_id_null"), "customer_id", None))
-    extras.append(_fill(copies("customer_id_blank"), "customer_id", " "))
-    extras.append(_fill(copies("ordered_at_null"), "ordered_at", None))
+    extras.append(_fill(copies("blank_customer_id_on_order:null"), "customer_id", None))
+    extras.append(_fill(copies("blank_customer_id_on_order:blank"), "customer_id", " "))
+    extras.append(_fill(copies("missing_ordered_at"), "ordered_at", None))
     extras.append(
-        _fill(copies("ordered_at_1970"), "ordered_at", np.datetime64("1970-01-01T00:00:00", "us"))
+        _fill(
+            copies("absurd_ordered_at:1970"),
+            "ordered_at",
+            np.datetime64("1970-01-01T00:00:00", "us"),
+        )
     )
     extras.append(
-        _fill(copies("ordered_at_2199"), "ordered_at", np.datetime64("2199-01-01T00:00:00", "us"))
+        _fill(
+            copies("absurd_ordered_at:2199"),
+            "ordered_at",
+            np.datetime64("2199-01-01T00:00:00", "us"),
+        )
     )
-    extras.append(_fill(copies("order_amount_null"), "order_amount", None))
-    part = copies("order_amount_negative")
+    extras.append(_fill(copies("missing_order_amount"), "order_amount", None))
+    part = copies("negative_order_amount:order_amount")
     extras.append(_with(part, "order_amount", pc.negate(_col(part, "order_amount"))))
-    part = copies("refunded_amount_negative")
+    part = copies("negative_order_amount:refunded_amount")
     extras.append(_with(part, "refunded_amount", pc.negate(_col(part, "order_amount"))))
     has_cost = _col(table, "cost_amount").is_valid().to_numpy(zero_copy_only=False)
-    part = copies("cost_amount_negative", has_cost)
+    part = copies("negative_order_amount:cost_amount", has_cost)
     extras.append(_with(part, "cost_amount", pc.negate(_col(part, "cost_amount"))))
-    part = copies("refund_exceeds_order_amount")
+    part = copies("refund_above_order_amount")
     extras.append(
         _with(
             part,
@@ -329,18 +417,21 @@ def dirty_orders(
             ),
         )
     )
-    extras.append(copies("duplicate_identical", new_id=False))
+    extras.append(copies("order_repeated_identically", new_id=False))
 
     # older versions of real orders: same order_id, different payload, earlier (or NULL) updated_at
     versionable = (updated_us > ordered_us) & np.isin(chunk.order_status, [0, 2]) & picker.free
-    for kind in ("older_version_different_payload", "older_version_null_updated_at"):
+    for kind in (
+        "order_repeated_with_other_payload:older_updated_at",
+        "order_repeated_with_other_payload:null_updated_at",
+    ):
         part = copies(kind, versionable, new_id=False)
         was_refunded = pc.equal(_col(part, "status"), "refunded")
         part = _with(part, "status", pc.if_else(was_refunded, "completed", "pending"))
         part = _fill(part, "refunded_amount", None)
         part = (
             _with(part, "updated_at", _col(part, "ordered_at"))
-            if kind == "older_version_different_payload"
+            if kind == "order_repeated_with_other_payload:older_updated_at"
             else _fill(part, "updated_at", None)
         )
         extras.append(part)
@@ -361,33 +452,33 @@ def dirty_events(
     customer = _col(table, "customer_id")
     rows = picker.pick(count_for(n, 0.004), page_views)
     customer = au.replace_rows(customer, rows, None)
-    counts["anonymous_null"] = rows.size
+    counts["anonymous_event:null"] = rows.size
     rows = picker.pick(max(2, count_for(n, 0.004)), page_views)
     blanks = pa.array(["", " "] * (rows.size // 2) + [""] * (rows.size % 2), type=pa.string())
     customer = au.replace_rows_with(customer, rows, blanks)
-    counts["anonymous_blank"] = rows.size
+    counts["anonymous_event:blank"] = rows.size
     table = _with(table, "customer_id", customer)
 
     name = _col(table, "event_name")
     rows = picker.pick(k, early)
     name = au.replace_rows(name, rows, None)
-    counts["event_name_null"] = rows.size
+    counts["missing_event_name"] = rows.size
     rows = picker.pick(k, page_views)
     name = au.replace_rows(name, rows, " Page_View")
-    counts["event_name_odd_case"] = rows.size
+    counts["oddly_cased_event_name_or_platform:event_name"] = rows.size
     table = _with(table, "event_name", name)
 
     platform = _col(table, "platform")
     rows = picker.pick(k, early & (pc.equal(platform, "ios").to_numpy(zero_copy_only=False)))
     platform = au.replace_rows(platform, rows, "iOS ")
-    counts["platform_odd_case"] = rows.size
+    counts["oddly_cased_event_name_or_platform:platform"] = rows.size
     table = _with(table, "platform", platform)
 
     occurred = _col(table, "occurred_at")
     for kind, value in (
-        ("occurred_at_null", None),
-        ("occurred_at_1970", np.datetime64("1970-01-01T00:00:00", "us")),
-        ("occurred_at_2199", np.datetime64("2199-01-01T00:00:00", "us")),
+        ("missing_occurred_at", None),
+        ("absurd_occurred_at:1970", np.datetime64("1970-01-01T00:00:00", "us")),
+        ("absurd_occurred_at:2199", np.datetime64("2199-01-01T00:00:00", "us")),
     ):
         rows = picker.pick(k, early)
         occurred = au.replace_rows(occurred, rows, value)
@@ -399,7 +490,7 @@ def dirty_events(
     # NPS answers with broken properties are extra rows: copies of real rows turned into
     # nps_response events with new ids
     for kind, values in (
-        ("properties_malformed_json", ['{"score": 7', '{"score": }']),
+        ("malformed_properties_json", ['{"score": 7', '{"score": }']),
         ("nps_score_out_of_range", ['{"score": 11}', '{"score": -1}']),
     ):
         rows = picker.pick(max(k, len(values)), early)
@@ -417,20 +508,20 @@ def dirty_events(
         counts[kind] = part.num_rows
 
     for kind, value in (
-        ("event_id_null", None),
-        ("event_id_empty", ""),
-        ("event_id_whitespace", "  "),
+        ("blank_event_id:null", None),
+        ("blank_event_id:empty", ""),
+        ("blank_event_id:whitespace", "  "),
     ):
         part = table.take(pa.array(picker.pick(k, early)))
         extras.append(_fill(part, "event_id", value))
         counts[kind] = part.num_rows
     part = table.take(pa.array(picker.pick(k, early)))
     extras.append(part)
-    counts["duplicate_identical"] = part.num_rows
+    counts["duplicate_event_id:identical"] = part.num_rows
     part = table.take(pa.array(picker.pick(k, early)))
     shift = pa.array(rng.integers(1, 120, part.num_rows) * 1_000_000, type=pa.duration("us"))
     extras.append(_with(part, "occurred_at", pc.add(_col(part, "occurred_at"), shift)))
-    counts["duplicate_later_occurred_at"] = part.num_rows
+    counts["duplicate_event_id:later_occurred_at"] = part.num_rows
     return pa.concat_tables([table, *extras]), counts
 
 
@@ -440,31 +531,31 @@ def dirty_spend(rng: np.random.Generator, table: pa.Table) -> tuple[pa.Table, Co
     counts: Counter[str] = Counter()
     picker = _Picker(rng, n)
     channel = _col(table, "channel")
-    for kind, value in (("channel_odd_case", " Paid_Social "),):
+    for kind, value in (("oddly_cased_spend_channel_or_campaign:channel", " Paid_Social "),):
         rows = picker.pick(k, pc.equal(channel, "paid_social").to_numpy(zero_copy_only=False))
         channel = au.replace_rows(channel, rows, value)
         counts[kind] = rows.size
     table = _with(table, "channel", channel)
     rows = picker.pick(k)
     table = _with(table, "campaign", au.replace_rows(_col(table, "campaign"), rows, " "))
-    counts["campaign_blank"] = rows.size
+    counts["oddly_cased_spend_channel_or_campaign:blank_campaign"] = rows.size
 
     extras: list[pa.Table] = []
     for kind in (
-        "spend_amount_negative",
-        "spend_amount_null",
-        "channel_null",
-        "spend_date_null",
-        "duplicate_identical",
+        "negative_or_incomplete_spend:negative_amount",
+        "negative_or_incomplete_spend:null_amount",
+        "negative_or_incomplete_spend:null_channel",
+        "negative_or_incomplete_spend:null_date",
+        "spend_line_repeated_identically",
     ):
         part = table.take(pa.array(picker.pick(k)))
-        if kind == "spend_amount_negative":
+        if kind == "negative_or_incomplete_spend:negative_amount":
             part = _with(part, "spend_amount", pc.negate(_col(part, "spend_amount")))
-        elif kind == "spend_amount_null":
+        elif kind == "negative_or_incomplete_spend:null_amount":
             part = _fill(part, "spend_amount", None)
-        elif kind == "channel_null":
+        elif kind == "negative_or_incomplete_spend:null_channel":
             part = _fill(part, "channel", None)
-        elif kind == "spend_date_null":
+        elif kind == "negative_or_incomplete_spend:null_date":
             part = _fill(part, "spend_date", None)
         extras.append(part)
         counts[kind] = part.num_rows

@@ -224,93 +224,101 @@ def _dup(table: str) -> str:
 
 DIRTY_CHECKS: dict[str, dict[str, str]] = {
     "customers": {
-        "customer_id_null": "customer_id is null",
-        "customer_id_empty": "customer_id = ''",
-        "customer_id_whitespace": "customer_id <> '' and trim(customer_id) = ''",
-        "duplicate_identical": _dup("customers"),
-        "older_version_changed_channel": """select count(*) from (
+        "blank_customer_id:null": "customer_id is null",
+        "blank_customer_id:empty": "customer_id = ''",
+        "blank_customer_id:whitespace": "customer_id <> '' and trim(customer_id) = ''",
+        "customer_repeated_identically": _dup("customers"),
+        "customer_repeated_with_changed_channel:older_updated_at": """select count(*) from (
             select customer_id from customers
             where updated_at is not null and trim(customer_id) <> ''
             group by 1
             having count(distinct acquisition_channel) > 1 and count(distinct updated_at) > 1)""",
-        "older_version_null_updated_at": """select count(*) from (
+        "customer_repeated_with_changed_channel:null_updated_at": """select count(*) from (
             select customer_id from customers where trim(customer_id) <> ''
             group by 1
             having count(*) filter (where updated_at is null) > 0 and count(updated_at) > 0)""",
-        "channel_odd_case": "acquisition_channel <> lower(trim(acquisition_channel))"
-        " and trim(acquisition_channel) <> ''",
-        "channel_null": "acquisition_channel is null",
-        "channel_blank": "acquisition_channel is not null and trim(acquisition_channel) = ''",
-        "country_lowercase": "regexp_full_match(country_code, '[a-z]{2}')",
-        "country_alpha3": "length(trim(country_code)) = 3",
-        "country_invalid": "regexp_matches(country_code, '[0-9]')",
-        "signed_up_at_1970": "signed_up_at < timestamp '1990-01-01'",
-        "missing_customer_with_orders": """select count(*) from orders o
+        "oddly_cased_channel_or_country:channel": (
+            "acquisition_channel <> lower(trim(acquisition_channel))"
+            " and trim(acquisition_channel) <> ''"
+        ),
+        "oddly_cased_channel_or_country:channel_null": "acquisition_channel is null",
+        "oddly_cased_channel_or_country:channel_blank": (
+            "acquisition_channel is not null and trim(acquisition_channel) = ''"
+        ),
+        "oddly_cased_channel_or_country:country_lowercase": (
+            "regexp_full_match(country_code, '[a-z]{2}')"
+        ),
+        "oddly_cased_channel_or_country:country_alpha3": "length(trim(country_code)) = 3",
+        "oddly_cased_channel_or_country:country_invalid": "regexp_matches(country_code, '[0-9]')",
+        "absurd_signed_up_at": "signed_up_at < timestamp '1990-01-01'",
+        "orphan_order:customer_removed": """select count(*) from orders o
             where trim(o.customer_id) <> ''
             and not exists (select 1 from customers c where c.customer_id = o.customer_id)""",
     },
     "orders": {
-        "order_id_null": "order_id is null",
-        "order_id_empty": "order_id = ''",
-        "order_id_whitespace": "order_id <> '' and trim(order_id) = ''",
-        "customer_id_null": "customer_id is null",
-        "customer_id_blank": "trim(customer_id) = ''",
-        "ordered_at_null": "ordered_at is null",
-        "ordered_at_1970": "ordered_at < timestamp '1990-01-01'",
-        "ordered_at_2199": "ordered_at > timestamp '2099-12-31 23:59:59'",
-        "order_amount_null": "order_amount is null",
-        "order_amount_negative": "order_amount < 0",
-        "refunded_amount_negative": "refunded_amount < 0",
-        "cost_amount_negative": "cost_amount < 0",
-        "refund_exceeds_order_amount": "refunded_amount > order_amount",
-        "status_padded": "status <> trim(status) and lower(trim(status)) = 'completed'",
-        "status_upper": "status = 'COMPLETED'",
-        "status_unknown": "lower(trim(status))"
+        "blank_order_id:null": "order_id is null",
+        "blank_order_id:empty": "order_id = ''",
+        "blank_order_id:whitespace": "order_id <> '' and trim(order_id) = ''",
+        "blank_customer_id_on_order:null": "customer_id is null",
+        "blank_customer_id_on_order:blank": "trim(customer_id) = ''",
+        "missing_ordered_at": "ordered_at is null",
+        "absurd_ordered_at:1970": "ordered_at < timestamp '1990-01-01'",
+        "absurd_ordered_at:2199": "ordered_at > timestamp '2099-12-31 23:59:59'",
+        "missing_order_amount": "order_amount is null",
+        "negative_order_amount:order_amount": "order_amount < 0",
+        "negative_order_amount:refunded_amount": "refunded_amount < 0",
+        "negative_order_amount:cost_amount": "cost_amount < 0",
+        "refund_above_order_amount": "refunded_amount > order_amount",
+        "oddly_cased_status:padded": "status <> trim(status) and lower(trim(status)) = 'completed'",
+        "oddly_cased_status:upper": "status = 'COMPLETED'",
+        "unknown_status:unknown": "lower(trim(status))"
         " not in ('completed', 'cancelled', 'pending', 'refunded', '')",
-        "status_null": "status is null",
-        "status_blank": "status is not null and trim(status) = ''",
-        "duplicate_identical": _dup("orders"),
-        "older_version_different_payload": """select count(*) from (
+        "unknown_status:null": "status is null",
+        "unknown_status:blank": "status is not null and trim(status) = ''",
+        "order_repeated_identically": _dup("orders"),
+        "order_repeated_with_other_payload:older_updated_at": """select count(*) from (
             select order_id from orders where updated_at is not null and trim(order_id) <> ''
             group by 1 having count(distinct status) > 1 and count(distinct updated_at) > 1)""",
-        "older_version_null_updated_at": """select count(*) from (
+        "order_repeated_with_other_payload:null_updated_at": """select count(*) from (
             select order_id from orders where trim(order_id) <> ''
             group by 1
             having count(*) filter (where updated_at is null) > 0 and count(updated_at) > 0)""",
-        "customer_missing_from_customers": """select count(*) from orders o
+        "orphan_order": """select count(*) from orders o
             where trim(o.customer_id) <> ''
             and not exists (select 1 from customers c where c.customer_id = o.customer_id)""",
-        "early_utc_month_start": """day(ordered_at) = 1 and hour(ordered_at) between 1 and 4
+        "order_at_utc_month_start": """day(ordered_at) = 1 and hour(ordered_at) between 1 and 4
             and ordered_at between timestamp '2024-01-01' and timestamp '2026-06-30 23:59:59'""",
     },
     "events": {
-        "event_id_null": "event_id is null",
-        "event_id_empty": "event_id = ''",
-        "event_id_whitespace": "event_id <> '' and trim(event_id) = ''",
-        "duplicate_identical": _dup("events"),
-        "duplicate_later_occurred_at": """select count(*) from (
+        "blank_event_id:null": "event_id is null",
+        "blank_event_id:empty": "event_id = ''",
+        "blank_event_id:whitespace": "event_id <> '' and trim(event_id) = ''",
+        "duplicate_event_id:identical": _dup("events"),
+        "duplicate_event_id:later_occurred_at": """select count(*) from (
             select event_id from events where trim(event_id) <> '' and occurred_at is not null
             group by 1 having count(distinct occurred_at) > 1)""",
-        "anonymous_null": "customer_id is null",
-        "anonymous_blank": "customer_id is not null and trim(customer_id) = ''",
-        "event_name_null": "event_name is null",
-        "event_name_odd_case": "event_name <> lower(trim(event_name))",
-        "platform_odd_case": "platform <> lower(trim(platform))",
-        "occurred_at_null": "occurred_at is null",
-        "occurred_at_1970": "occurred_at < timestamp '1990-01-01'",
-        "occurred_at_2199": "occurred_at > timestamp '2099-12-31 23:59:59'",
-        "properties_malformed_json": "properties is not null and not json_valid(properties)",
+        "anonymous_event:null": "customer_id is null",
+        "anonymous_event:blank": "customer_id is not null and trim(customer_id) = ''",
+        "missing_event_name": "event_name is null",
+        "oddly_cased_event_name_or_platform:event_name": "event_name <> lower(trim(event_name))",
+        "oddly_cased_event_name_or_platform:platform": "platform <> lower(trim(platform))",
+        "missing_occurred_at": "occurred_at is null",
+        "absurd_occurred_at:1970": "occurred_at < timestamp '1990-01-01'",
+        "absurd_occurred_at:2199": "occurred_at > timestamp '2099-12-31 23:59:59'",
+        "malformed_properties_json": "properties is not null and not json_valid(properties)",
         "nps_score_out_of_range": """event_name = 'nps_response' and json_valid(properties)
             and try_cast(properties->>'score' as int) not between 0 and 10""",
     },
     "marketing_spend": {
-        "spend_amount_negative": "spend_amount < 0",
-        "spend_amount_null": "spend_amount is null",
-        "channel_null": "channel is null",
-        "spend_date_null": "spend_date is null",
-        "duplicate_identical": _dup("marketing_spend"),
-        "channel_odd_case": "channel <> lower(trim(channel))",
-        "campaign_blank": "campaign is not null and trim(campaign) = ''",
+        "negative_or_incomplete_spend:negative_amount": "spend_amount < 0",
+        "negative_or_incomplete_spend:null_amount": "spend_amount is null",
+        "negative_or_incomplete_spend:null_channel": "channel is null",
+        "negative_or_incomplete_spend:null_date": "spend_date is null",
+        "spend_line_repeated_identically": _dup("marketing_spend"),
+        "oddly_cased_spend_channel_or_campaign:channel": "channel <> lower(trim(channel))",
+        "oddly_cased_spend_channel_or_campaign:blank_campaign": (
+            "campaign is not null and trim(campaign) = ''"
+        ),
     },
 }
 
@@ -339,7 +347,7 @@ def test_dirty_rows_are_a_small_share(tmp_path: Path) -> None:
         injected = sum(
             v
             for k, v in manifest["dirty_rows"][table].items()
-            if k not in ("early_utc_month_start", "customer_missing_from_customers")
+            if k not in ("order_at_utc_month_start", "orphan_order")
         )
         assert injected / manifest["rows"][table] < 0.05, table
 
