@@ -6,8 +6,9 @@ as_of_date:
 
 - ``clean``: the clean tables;
 - ``bad``: the clean tables plus every kind of the catalogue (extra rows, and
-  in-place variants for the normalization kinds), plus an unexpected extra
-  column in every raw table (ALTER TABLE ... ADD COLUMN);
+  in-place variants for the normalization kinds; one injector per slug of
+  retention.demo.dirty.CATALOGUE), plus an unexpected extra column in every raw
+  table (ALTER TABLE ... ADD COLUMN);
 - ``no_events``: the clean tables with raw.events empty.
 
 Checks: both builds pass; every mart of ``bad`` equals the one of ``clean``
@@ -27,9 +28,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from support.bad_input import EXTRA_COLUMN, Landing, clean_raw, describe, with_bad_input
+from support.bad_input import (
+    EXTRA_COLUMN,
+    INJECTORS,
+    WITHOUT_INJECTOR,
+    Landing,
+    clean_raw,
+    describe,
+    with_bad_input,
+)
 from support.dbt import dbt_output_tail, run_dbt_build
 
+from retention.demo.dirty import CATALOGUE
 from retention.raw.load import load_frames
 from retention.reference.compare import compare_frames
 
@@ -163,27 +173,31 @@ def test_reconciliation_holds_for_every_source(builds: dict[str, Built]) -> None
 
 
 def test_catalogue_has_every_kind_of_the_issue(builds: dict[str, Built]) -> None:
-    kinds = {landing.kind for landing in builds["bad"].landings}
+    kinds = [landing.kind for landing in builds["bad"].landings]
     required = {
         "blank_order_id",
         "blank_customer_id",
         "blank_event_id",
         "order_repeated_with_other_payload",
         "order_repeated_identically",
-        "negative_amounts",
+        "negative_order_amount",
         "refund_above_order_amount",
         "unknown_status",
         "oddly_cased_status",
         "order_after_as_of_date",
-        "absurd_order_timestamp",
-        "order_of_customer_missing_from_customers",
+        "absurd_ordered_at",
+        "orphan_order",
         "customer_repeated_with_changed_channel",
-        "anonymous_events",
-        "duplicate_event_ids",
-        "malformed_json_and_nps_out_of_range",
+        "anonymous_event",
+        "duplicate_event_id",
+        "malformed_properties_json",
+        "nps_score_out_of_range",
         "negative_or_incomplete_spend",
     }
-    assert required <= kinds, required - kinds
+    assert required <= set(kinds), required - set(kinds)
+    # one landing per injected kind; every catalogue kind is injected or covered otherwise
+    assert sorted(kinds) == sorted(INJECTORS)
+    assert set(kinds) | set(WITHOUT_INJECTOR) == set(CATALOGUE)
     assert len(kinds) + 2 >= 15  # + empty raw table + extra column
 
 

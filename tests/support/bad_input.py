@@ -10,6 +10,13 @@ list of :class:`Landing` checks: a SQL predicate over a ``staging.stg_<t>__triag
 model that selects exactly the injected rows, and the dispositions and reasons
 those rows must get.
 
+One injector per kind, keyed by the kind's slug in ``INJECTORS``: the slugs are
+those of ``retention.demo.dirty.CATALOGUE`` and of the docs table
+(tests/unit/test_bad_input_catalogue.py checks the three agree). An injector
+reads the clean tables through :class:`Picks` and returns an :class:`Injection`:
+its new rows, its in-place edits and its landing. ``WITHOUT_INJECTOR`` lists the
+catalogue kinds that are not bad rows.
+
 Why the marts must not change: every kind below is either quarantined, a
 duplicate that loses to the clean row, normalized back to the clean value, or
 kept out of metrics (not a purchase, after as_of_date, anonymous, no customer
@@ -24,6 +31,7 @@ equal if and only if the rule holds.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -42,7 +50,7 @@ EXTRA_COLUMN = "loader_batch_id"
 class Landing:
     """Where the injected rows of one kind must land."""
 
-    kind: str  # catalogue id (docs/bad_input.md)
+    kind: str  # catalogue slug (retention.demo.dirty.CATALOGUE, docs/bad_input.md)
     table: str  # raw table
     predicate: str  # SQL over staging.stg_<table>__triaged selecting the injected rows
     expected: tuple[tuple[str, str | None], ...]  # (disposition, quarantine_reason), sorted
@@ -101,55 +109,118 @@ def _ids(column: str, ids: list[str]) -> str:
     return f"{column} in ({', '.join(_quote(i) for i in ids)})"
 
 
-def with_bad_input(
-    clean: dict[str, pd.DataFrame], as_of_date: str
-) -> tuple[dict[str, pd.DataFrame], list[Landing]]:
-    """The clean tables with every catalogue kind injected, and the landing checks."""
-    customers = clean["customers"].copy()
-    orders = clean["orders"].copy()
-    events = clean["events"].copy()
-    spend = clean["marketing_spend"].copy()
-    landings: list[Landing] = []
-    quarantined = "quarantined"
-    staged = "staged"
-    duplicate = "duplicate"
+QUARANTINED = "quarantined"
+STAGED = "staged"
+DUPLICATE = "duplicate"
 
-    # Deterministic picks from the clean data.
-    completed = orders[
-        (orders["status"] == "completed")
-        & (orders["customer_id"] != ORPHAN)
-        & (orders["updated_at"] > orders["ordered_at"])
-    ].sort_values("order_id")
-    # an order (and so a customer) with purchases: the template of new bad orders
-    template = completed.iloc[0].to_dict()
+# Catalogue kinds that are not bad rows, so have no injector, and where the test covers them.
+WITHOUT_INJECTOR: dict[str, str] = {
+    "empty_raw_table": "the no_events build (raw.events empty); test_empty_raw_tables.py",
+    "extra_column": f"{EXTRA_COLUMN}, added to every raw table of the bad build",
+    "order_at_utc_month_start": "valid input that the clean shop itself contains (simulate.py)",
+}
 
-    def order_row(order_id: str | None, **changes: object) -> dict:
-        return {**template, "order_id": order_id, **changes}
 
-    # --- orders: null or blank ids -------------------------------------------------
-    new_orders = [order_row(None), order_row(""), order_row("   ")]
-    landings.append(
-        Landing(
-            "blank_order_id",
-            "orders",
-            "order_id is null",
-            ((quarantined, "missing_order_id"),) * 3,
-        )
+@dataclass(frozen=True)
+class Edit:
+    """An in-place change of one clean row (by index label): new values, or None to delete it."""
+
+    table: str
+    label: Hashable
+    values: dict[str, object] | None
+
+
+@dataclass(frozen=True)
+class Injection:
+    """What one kind does to the clean tables, and its Landing (all of it but the kind)."""
+
+    table: str  # raw table of the landing (and of ``rows``)
+    predicate: str
+    expected: tuple[tuple[str, str | None], ...]
+    check_sql: str | None = None
+    rows: tuple[dict, ...] = ()  # new raw rows of ``table``
+    edits: tuple[Edit, ...] = ()  # in-place changes of clean rows
+
+    def landing(self, kind: str) -> Landing:
+        return Landing(kind, self.table, self.predicate, self.expected, self.check_sql)
+
+
+class Picks:
+    """Deterministic picks from the clean tables, shared by the injectors.
+
+    Each injector takes its own rows (``completed.iloc[3:6]`` ...): no clean row gets
+    two defects. The clean tables themselves are never changed here."""
+
+    def __init__(self, clean: dict[str, pd.DataFrame], as_of_date: str) -> None:
+        self.clean = clean
+        self.as_of_date = as_of_date
+        orders = clean["orders"]
+        # completed orders (updated after they were placed): the first is the template of
+        # new bad orders (an order, so a customer, with purchases)
+        self.completed = orders[
+            (orders["status"] == "completed")
+            & (orders["customer_id"] != ORPHAN)
+            & (orders["updated_at"] > orders["ordered_at"])
+        ].sort_values("order_id")
+        self.template = self.completed.iloc[0].to_dict()
+        customers = clean["customers"]
+        customers = customers[customers["customer_id"] != ORPHAN]
+        # customers with orders: the first is the template of new bad customers
+        self.known = customers[customers["customer_id"].isin(set(orders["customer_id"]))]
+        self.known = self.known.sort_values("customer_id")
+        self.base = self.known.iloc[0].to_dict()
+        events = clean["events"]
+        # events well before as_of_date and away from midnight: the first is the template
+        self.inside = events[
+            (events["occurred_at"] < pd.Timestamp(as_of_date) - pd.Timedelta(days=30))
+            & (events["occurred_at"].dt.hour.between(1, 22))
+        ].sort_values("event_id")
+        self.event_template = self.inside.iloc[0].to_dict()
+        spend = clean["marketing_spend"]
+        self.spend_template = spend.sort_values(["spend_date", "channel", "campaign"]).iloc[0]
+        self.spend_template = self.spend_template.to_dict()
+
+    def order_row(self, order_id: str | None, **changes: object) -> dict:
+        return {**self.template, "order_id": order_id, **changes}
+
+    def event_row(self, event_id: str | None, **changes: object) -> dict:
+        return {**self.event_template, "event_id": event_id, **changes}
+
+
+def _quarantined(
+    table: str, key: str, rows: dict[str, dict], reason: str, make: Callable[..., dict]
+) -> Injection:
+    """New rows ``{id: changes}`` of a template, all quarantined with ``reason``."""
+    return Injection(
+        table,
+        _ids(key, list(rows)),
+        ((QUARANTINED, reason),) * len(rows),
+        rows=tuple(make(row_id, **changes) for row_id, changes in rows.items()),
     )
-    new_orders += [
-        order_row("BAD-O-NULL-CUSTOMER", customer_id=None),
-        order_row("BAD-O-BLANK-CUSTOMER", customer_id="  "),
-    ]
-    landings.append(
-        Landing(
-            "blank_customer_id_on_order",
-            "orders",
-            _ids("order_id", ["BAD-O-NULL-CUSTOMER", "BAD-O-BLANK-CUSTOMER"]),
-            ((quarantined, "missing_customer_id"),) * 2,
-        )
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+def blank_order_id(p: Picks) -> Injection:
+    return Injection(
+        "orders",
+        "order_id is null",
+        ((QUARANTINED, "missing_order_id"),) * 3,
+        rows=(p.order_row(None), p.order_row(""), p.order_row("   ")),
     )
-    # --- orders: repeated with different payloads / identically -------------------
-    versioned = completed.iloc[1].to_dict()
+
+
+def blank_customer_id_on_order(p: Picks) -> Injection:
+    rows = {
+        "BAD-O-NULL-CUSTOMER": {"customer_id": None},
+        "BAD-O-BLANK-CUSTOMER": {"customer_id": "  "},
+    }
+    return _quarantined("orders", "order_id", rows, "missing_customer_id", p.order_row)
+
+
+def order_repeated_with_other_payload(p: Picks) -> Injection:
+    versioned = p.completed.iloc[1].to_dict()
     older = {
         **versioned,
         "status": "pending",
@@ -158,421 +229,498 @@ def with_bad_input(
         "updated_at": versioned["ordered_at"],  # earlier than the clean row's updated_at
     }
     undated = {**versioned, "status": "cancelled", "updated_at": None}
-    new_orders += [older, undated]
-    landings.append(
-        Landing(
-            "order_repeated_with_other_payload",
-            "orders",
-            _ids("order_id", [versioned["order_id"]]),
-            ((duplicate, None), (duplicate, None), (staged, None)),
-            check_sql=(
-                "select count(*) = 1 and min(status) = 'completed' and min(order_amount) = "
-                f"{versioned['order_amount']} from staging.stg_orders"
-                f" where order_id = {_quote(versioned['order_id'])}"
-            ),
-        )
-    )
-    identical = completed.iloc[2].to_dict()
-    new_orders.append(dict(identical))
-    landings.append(
-        Landing(
-            "order_repeated_identically",
-            "orders",
-            _ids("order_id", [identical["order_id"]]),
-            ((duplicate, None), (staged, None)),
-        )
-    )
-    # --- orders: missing or implausible values ------------------------------------
-    bad_values = {
-        "BAD-O-NO-DATE": ({"ordered_at": None}, "missing_ordered_at"),
-        "BAD-O-1970": ({"ordered_at": pd.Timestamp("1970-01-01")}, "implausible_ordered_at"),
-        "BAD-O-1989": (
-            {"ordered_at": pd.Timestamp("1989-12-31 23:59:59")},
-            "implausible_ordered_at",
+    return Injection(
+        "orders",
+        _ids("order_id", [versioned["order_id"]]),
+        ((DUPLICATE, None), (DUPLICATE, None), (STAGED, None)),
+        check_sql=(
+            "select count(*) = 1 and min(status) = 'completed' and min(order_amount) = "
+            f"{versioned['order_amount']} from staging.stg_orders"
+            f" where order_id = {_quote(versioned['order_id'])}"
         ),
-        "BAD-O-2199": ({"ordered_at": pd.Timestamp("2199-01-01")}, "implausible_ordered_at"),
-        "BAD-O-NO-AMOUNT": ({"order_amount": None}, "missing_order_amount"),
-        "BAD-O-NEG-AMOUNT": ({"order_amount": Decimal("-25.00")}, "negative_amount"),
-        "BAD-O-NEG-REFUND": ({"refunded_amount": Decimal("-5.00")}, "negative_amount"),
-        "BAD-O-NEG-COST": ({"cost_amount": Decimal("-3.00")}, "negative_amount"),
-        "BAD-O-REFUND-ABOVE": (
-            {"refunded_amount": template["order_amount"] + Decimal("10.00")},
-            "refund_exceeds_order_amount",
-        ),
-    }
-    for order_id, (changes, _) in bad_values.items():
-        new_orders.append(order_row(order_id, **changes))
-    for kind, ids in (
-        ("missing_order_date_or_amount", ["BAD-O-NO-DATE", "BAD-O-NO-AMOUNT"]),
-        ("absurd_order_timestamp", ["BAD-O-1970", "BAD-O-1989", "BAD-O-2199"]),
-        ("negative_amounts", ["BAD-O-NEG-AMOUNT", "BAD-O-NEG-REFUND", "BAD-O-NEG-COST"]),
-        ("refund_above_order_amount", ["BAD-O-REFUND-ABOVE"]),
-    ):
-        landings.append(
-            Landing(
-                kind,
-                "orders",
-                _ids("order_id", ids),
-                tuple(sorted((quarantined, bad_values[i][1]) for i in ids)),
-            )
-        )
-    # --- orders: unknown status (kept, not a purchase) ----------------------------
-    unknown_ids = ["BAD-O-ON-HOLD", "BAD-O-NULL-STATUS", "BAD-O-BLANK-STATUS"]
-    for order_id, status in zip(unknown_ids, ["On_Hold", None, "  "], strict=True):
-        new_orders.append(order_row(order_id, status=status))
-    landings.append(
-        Landing(
-            "unknown_status",
-            "orders",
-            _ids("order_id", unknown_ids),
-            ((staged, None),) * 3,
-            check_sql=(
-                "select count(*) = 3 and count(*) filter (where is_purchase) = 0"
-                " and string_agg(distinct status, ',' order by status) = 'on_hold,unknown'"
-                f" from staging.stg_orders where {_ids('order_id', unknown_ids)}"
-            ),
-        )
-    )
-    # --- orders: dated after as_of_date (kept, never counted) ---------------------
-    after = pd.Timestamp(as_of_date) + pd.Timedelta(days=5, hours=12)
-    new_orders.append(order_row("BAD-O-AFTER-AS-OF", ordered_at=after, updated_at=after))
-    landings.append(
-        Landing(
-            "order_after_as_of_date",
-            "orders",
-            "order_id = 'BAD-O-AFTER-AS-OF'",
-            ((staged, None),),
-            check_sql=(
-                "select count(*) = 0 from intermediate.int_purchases"
-                " where order_id = 'BAD-O-AFTER-AS-OF'"
-            ),
-        )
-    )
-    # --- orders: oddly cased status and padded ids (normalized in place) ----------
-    odd = completed.iloc[3:6]["order_id"].tolist()
-    for order_id, status in zip(odd, [" COMPLETED ", "Completed", "completed  "], strict=True):
-        orders.loc[orders["order_id"] == order_id, "status"] = status
-    landings.append(
-        Landing(
-            "oddly_cased_status",
-            "orders",
-            _ids("order_id", odd),
-            ((staged, None),) * 3,
-            check_sql=(
-                "select count(*) filter (where status = 'completed' and is_purchase) = 3"
-                f" from staging.stg_orders where {_ids('order_id', odd)}"
-            ),
-        )
-    )
-    padded = completed.iloc[6]["order_id"]
-    orders.loc[orders["order_id"] == padded, "order_id"] = f"  {padded} "
-    landings.append(
-        Landing("padded_order_id", "orders", _ids("order_id", [padded]), ((staged, None),))
-    )
-    # --- orders: customer missing from raw.customers ------------------------------
-    customers = customers[customers["customer_id"] != ORPHAN]
-    landings.append(
-        Landing(
-            "order_of_customer_missing_from_customers",
-            "orders",
-            "order_id = 'BAD-ORPHAN-ORDER'",
-            ((staged, None),),
-            check_sql=(
-                "select count(*) = 1 and min(acquisition_channel) = 'unknown'"
-                f" from marts.customers where customer_id = {_quote(ORPHAN)}"
-            ),
-        )
+        rows=(older, undated),
     )
 
-    # --- customers ----------------------------------------------------------------
-    known = customers[customers["customer_id"].isin(set(orders["customer_id"]))]
-    known = known.sort_values("customer_id")
-    base = known.iloc[0].to_dict()
-    new_customers = [
-        {**base, "customer_id": None},
-        {**base, "customer_id": ""},
-        {**base, "customer_id": "  "},
-    ]
-    landings.append(
-        Landing(
-            "blank_customer_id",
-            "customers",
-            "customer_id is null",
-            ((quarantined, "missing_customer_id"),) * 3,
-        )
+
+def order_repeated_identically(p: Picks) -> Injection:
+    identical = p.completed.iloc[2].to_dict()
+    return Injection(
+        "orders",
+        _ids("order_id", [identical["order_id"]]),
+        ((DUPLICATE, None), (STAGED, None)),
+        rows=(dict(identical),),
     )
-    changed = known.iloc[1].to_dict()
+
+
+def missing_ordered_at(p: Picks) -> Injection:
+    rows = {"BAD-O-NO-DATE": {"ordered_at": None}}
+    return _quarantined("orders", "order_id", rows, "missing_ordered_at", p.order_row)
+
+
+def absurd_ordered_at(p: Picks) -> Injection:
+    rows = {
+        "BAD-O-1970": {"ordered_at": pd.Timestamp("1970-01-01")},
+        "BAD-O-1989": {"ordered_at": pd.Timestamp("1989-12-31 23:59:59")},
+        "BAD-O-2199": {"ordered_at": pd.Timestamp("2199-01-01")},
+    }
+    return _quarantined("orders", "order_id", rows, "implausible_ordered_at", p.order_row)
+
+
+def missing_order_amount(p: Picks) -> Injection:
+    rows = {"BAD-O-NO-AMOUNT": {"order_amount": None}}
+    return _quarantined("orders", "order_id", rows, "missing_order_amount", p.order_row)
+
+
+def negative_order_amount(p: Picks) -> Injection:
+    rows = {
+        "BAD-O-NEG-AMOUNT": {"order_amount": Decimal("-25.00")},
+        "BAD-O-NEG-REFUND": {"refunded_amount": Decimal("-5.00")},
+        "BAD-O-NEG-COST": {"cost_amount": Decimal("-3.00")},
+    }
+    return _quarantined("orders", "order_id", rows, "negative_amount", p.order_row)
+
+
+def refund_above_order_amount(p: Picks) -> Injection:
+    rows = {
+        "BAD-O-REFUND-ABOVE": {"refunded_amount": p.template["order_amount"] + Decimal("10.00")}
+    }
+    return _quarantined("orders", "order_id", rows, "refund_exceeds_order_amount", p.order_row)
+
+
+def unknown_status(p: Picks) -> Injection:
+    statuses = {"BAD-O-ON-HOLD": "On_Hold", "BAD-O-NULL-STATUS": None, "BAD-O-BLANK-STATUS": "  "}
+    return Injection(
+        "orders",
+        _ids("order_id", list(statuses)),
+        ((STAGED, None),) * 3,
+        check_sql=(
+            "select count(*) = 3 and count(*) filter (where is_purchase) = 0"
+            " and string_agg(distinct status, ',' order by status) = 'on_hold,unknown'"
+            f" from staging.stg_orders where {_ids('order_id', list(statuses))}"
+        ),
+        rows=tuple(p.order_row(i, status=status) for i, status in statuses.items()),
+    )
+
+
+def order_after_as_of_date(p: Picks) -> Injection:
+    after = pd.Timestamp(p.as_of_date) + pd.Timedelta(days=5, hours=12)
+    return Injection(
+        "orders",
+        "order_id = 'BAD-O-AFTER-AS-OF'",
+        ((STAGED, None),),
+        check_sql=(
+            "select count(*) = 0 from intermediate.int_purchases"
+            " where order_id = 'BAD-O-AFTER-AS-OF'"
+        ),
+        rows=(p.order_row("BAD-O-AFTER-AS-OF", ordered_at=after, updated_at=after),),
+    )
+
+
+def oddly_cased_status(p: Picks) -> Injection:
+    odd = p.completed.iloc[3:6]
+    ids = odd["order_id"].tolist()
+    statuses = (" COMPLETED ", "Completed", "completed  ")
+    return Injection(
+        "orders",
+        _ids("order_id", ids),
+        ((STAGED, None),) * 3,
+        check_sql=(
+            "select count(*) filter (where status = 'completed' and is_purchase) = 3"
+            f" from staging.stg_orders where {_ids('order_id', ids)}"
+        ),
+        edits=tuple(
+            Edit("orders", label, {"status": status})
+            for label, status in zip(odd.index, statuses, strict=True)
+        ),
+    )
+
+
+def padded_order_id(p: Picks) -> Injection:
+    label, padded = p.completed.index[6], p.completed.iloc[6]["order_id"]
+    return Injection(
+        "orders",
+        _ids("order_id", [padded]),
+        ((STAGED, None),),
+        edits=(Edit("orders", label, {"order_id": f"  {padded} "}),),
+    )
+
+
+def orphan_order(p: Picks) -> Injection:
+    """The clean tables carry ORPHAN's customer row; the bad ones drop it (module docstring)."""
+    customers = p.clean["customers"]
+    (label,) = customers.index[customers["customer_id"] == ORPHAN]
+    return Injection(
+        "orders",
+        "order_id = 'BAD-ORPHAN-ORDER'",
+        ((STAGED, None),),
+        check_sql=(
+            "select count(*) = 1 and min(acquisition_channel) = 'unknown'"
+            f" from marts.customers where customer_id = {_quote(ORPHAN)}"
+        ),
+        edits=(Edit("customers", label, None),),
+    )
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+def blank_customer_id(p: Picks) -> Injection:
+    return Injection(
+        "customers",
+        "customer_id is null",
+        ((QUARANTINED, "missing_customer_id"),) * 3,
+        rows=tuple({**p.base, "customer_id": blank} for blank in (None, "", "  ")),
+    )
+
+
+def customer_repeated_with_changed_channel(p: Picks) -> Injection:
+    changed = p.known.iloc[1].to_dict()
     other_channel = "affiliate" if changed["acquisition_channel"] != "affiliate" else "email"
-    new_customers += [
-        {
-            **changed,
-            "acquisition_channel": other_channel,
-            "updated_at": changed["updated_at"] - pd.Timedelta(days=3),
-        },
-        {**changed, "acquisition_channel": "referral_partner", "updated_at": None},
-    ]
-    landings.append(
-        Landing(
-            "customer_repeated_with_changed_channel",
-            "customers",
-            _ids("customer_id", [changed["customer_id"]]),
-            ((duplicate, None), (duplicate, None), (staged, None)),
-            check_sql=(
-                "select count(*) = 1 and min(acquisition_channel) = "
-                f"{_quote(changed['acquisition_channel'])} from staging.stg_customers"
-                f" where customer_id = {_quote(changed['customer_id'])}"
-            ),
-        )
+    return Injection(
+        "customers",
+        _ids("customer_id", [changed["customer_id"]]),
+        ((DUPLICATE, None), (DUPLICATE, None), (STAGED, None)),
+        check_sql=(
+            "select count(*) = 1 and min(acquisition_channel) = "
+            f"{_quote(changed['acquisition_channel'])} from staging.stg_customers"
+            f" where customer_id = {_quote(changed['customer_id'])}"
+        ),
+        rows=(
+            {
+                **changed,
+                "acquisition_channel": other_channel,
+                "updated_at": changed["updated_at"] - pd.Timedelta(days=3),
+            },
+            {**changed, "acquisition_channel": "referral_partner", "updated_at": None},
+        ),
     )
-    twin = known.iloc[2].to_dict()
-    new_customers.append(dict(twin))
-    landings.append(
-        Landing(
-            "customer_repeated_identically",
-            "customers",
-            _ids("customer_id", [twin["customer_id"]]),
-            ((duplicate, None), (staged, None)),
-        )
+
+
+def customer_repeated_identically(p: Picks) -> Injection:
+    twin = p.known.iloc[2].to_dict()
+    return Injection(
+        "customers",
+        _ids("customer_id", [twin["customer_id"]]),
+        ((DUPLICATE, None), (STAGED, None)),
+        rows=(dict(twin),),
     )
-    absurd_signups = {
+
+
+def absurd_signed_up_at(p: Picks) -> Injection:
+    """New customers without orders: a kept signup would make a 1970 or 1989 cohort."""
+    signups = {
         "BAD-C-1970": pd.Timestamp("1970-01-01"),
         "BAD-C-1989": pd.Timestamp("1989-06-01"),
         "BAD-C-2199": pd.Timestamp("2199-01-01"),
     }
-    for customer_id, signed_up_at in absurd_signups.items():
-        new_customers.append(
-            {**base, "customer_id": customer_id, "signed_up_at": signed_up_at, "email": None}
-        )
-    landings.append(
-        Landing(
-            "absurd_signup_timestamp",
-            "customers",
-            _ids("customer_id", list(absurd_signups)),
-            ((staged, None),) * 3,
-            check_sql=(
-                "select count(*) = 3 and count(signed_up_at) = 0 and count(signup_date) = 0"
-                f" from staging.stg_customers where {_ids('customer_id', list(absurd_signups))}"
+    return Injection(
+        "customers",
+        _ids("customer_id", list(signups)),
+        ((STAGED, None),) * 3,
+        check_sql=(
+            "select count(*) = 3 and count(signed_up_at) = 0 and count(signup_date) = 0"
+            f" from staging.stg_customers where {_ids('customer_id', list(signups))}"
+        ),
+        rows=tuple(
+            {**p.base, "customer_id": customer_id, "signed_up_at": signed_up_at, "email": None}
+            for customer_id, signed_up_at in signups.items()
+        ),
+    )
+
+
+def oddly_cased_channel_or_country(p: Picks) -> Injection:
+    odd_channel, odd_country = p.known.iloc[3], p.known.iloc[4]
+    return Injection(
+        "customers",
+        _ids("customer_id", [odd_channel["customer_id"], odd_country["customer_id"]]),
+        ((STAGED, None),) * 2,
+        check_sql=(
+            "select count(*) = 2 from staging.stg_customers where "
+            f"(customer_id = {_quote(odd_channel['customer_id'])} and acquisition_channel = "
+            f"{_quote(odd_channel['acquisition_channel'])}) or (customer_id = "
+            f"{_quote(odd_country['customer_id'])} and country_code = "
+            f"{_quote(odd_country['country_code'])})"
+        ),
+        edits=(
+            Edit(
+                "customers",
+                odd_channel.name,
+                {"acquisition_channel": " " + odd_channel["acquisition_channel"].upper() + " "},
             ),
-        )
-    )
-    # oddly cased channel, lower-case country, padded id: normalized in place
-    odd_channel = known.iloc[3]
-    odd_country = known.iloc[4]
-    padded_customer = known.iloc[5]["customer_id"]
-    customers.loc[customers["customer_id"] == odd_channel["customer_id"], "acquisition_channel"] = (
-        " " + odd_channel["acquisition_channel"].upper() + " "
-    )
-    customers.loc[customers["customer_id"] == odd_country["customer_id"], "country_code"] = (
-        " " + odd_country["country_code"].lower()
-    )
-    customers.loc[customers["customer_id"] == padded_customer, "customer_id"] = (
-        f" {padded_customer}  "
-    )
-    normalized_ids = [odd_channel["customer_id"], odd_country["customer_id"], padded_customer]
-    landings.append(
-        Landing(
-            "oddly_cased_channel_country_and_padded_customer_id",
-            "customers",
-            _ids("customer_id", normalized_ids),
-            ((staged, None),) * 3,
-            check_sql=(
-                "select count(*) = 2 from staging.stg_customers where "
-                f"(customer_id = {_quote(odd_channel['customer_id'])} and acquisition_channel = "
-                f"{_quote(odd_channel['acquisition_channel'])}) or (customer_id = "
-                f"{_quote(odd_country['customer_id'])} and country_code = "
-                f"{_quote(odd_country['country_code'])})"
+            Edit(
+                "customers",
+                odd_country.name,
+                {"country_code": " " + odd_country["country_code"].lower()},
             ),
-        )
+        ),
     )
 
-    # --- events -------------------------------------------------------------------
-    inside = events[
-        (events["occurred_at"] < pd.Timestamp(as_of_date) - pd.Timedelta(days=30))
-        & (events["occurred_at"].dt.hour.between(1, 22))
-    ].sort_values("event_id")
-    event_template = inside.iloc[0].to_dict()
 
-    def event_row(event_id: str | None, **changes: object) -> dict:
-        return {**event_template, "event_id": event_id, **changes}
-
-    new_events = [event_row(None), event_row(""), event_row(" ")]
-    landings.append(
-        Landing(
-            "blank_event_id",
-            "events",
-            "event_id is null",
-            ((quarantined, "missing_event_id"),) * 3,
-        )
+def padded_customer_id(p: Picks) -> Injection:
+    padded = p.known.iloc[5]
+    return Injection(
+        "customers",
+        _ids("customer_id", [padded["customer_id"]]),
+        ((STAGED, None),),
+        edits=(Edit("customers", padded.name, {"customer_id": f" {padded['customer_id']}  "}),),
     )
-    event_values = {
-        "BAD-E-NO-NAME": ({"event_name": "  "}, "missing_event_name"),
-        "BAD-E-NO-TIME": ({"occurred_at": None}, "missing_occurred_at"),
-        "BAD-E-1970": ({"occurred_at": pd.Timestamp("1970-01-01")}, "implausible_occurred_at"),
-        "BAD-E-2199": ({"occurred_at": pd.Timestamp("2199-01-01")}, "implausible_occurred_at"),
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def blank_event_id(p: Picks) -> Injection:
+    return Injection(
+        "events",
+        "event_id is null",
+        ((QUARANTINED, "missing_event_id"),) * 3,
+        rows=(p.event_row(None), p.event_row(""), p.event_row(" ")),
+    )
+
+
+def missing_event_name(p: Picks) -> Injection:
+    rows = {"BAD-E-NO-NAME": {"event_name": "  "}}
+    return _quarantined("events", "event_id", rows, "missing_event_name", p.event_row)
+
+
+def missing_occurred_at(p: Picks) -> Injection:
+    rows = {"BAD-E-NO-TIME": {"occurred_at": None}}
+    return _quarantined("events", "event_id", rows, "missing_occurred_at", p.event_row)
+
+
+def absurd_occurred_at(p: Picks) -> Injection:
+    rows = {
+        "BAD-E-1970": {"occurred_at": pd.Timestamp("1970-01-01")},
+        "BAD-E-2199": {"occurred_at": pd.Timestamp("2199-01-01")},
     }
-    for event_id, (changes, _) in event_values.items():
-        new_events.append(event_row(event_id, **changes))
-    landings.append(
-        Landing(
-            "event_missing_or_absurd_name_or_time",
-            "events",
-            _ids("event_id", list(event_values)),
-            tuple(sorted((quarantined, reason) for _, reason in event_values.values())),
-        )
+    return _quarantined("events", "event_id", rows, "implausible_occurred_at", p.event_row)
+
+
+def anonymous_event(p: Picks) -> Injection:
+    customers = {"BAD-E-ANON-NULL": None, "BAD-E-ANON-EMPTY": "", "BAD-E-ANON-BLANK": "   "}
+    return Injection(
+        "events",
+        _ids("event_id", list(customers)),
+        ((STAGED, None),) * 3,
+        check_sql=(
+            "select count(*) = 3 and bool_and(is_anonymous) and count(customer_id) = 0"
+            f" from staging.stg_events where {_ids('event_id', list(customers))}"
+        ),
+        rows=tuple(
+            p.event_row(event_id, customer_id=customer_id, event_name="add_to_cart")
+            for event_id, customer_id in customers.items()
+        ),
     )
-    anonymous_ids = ["BAD-E-ANON-NULL", "BAD-E-ANON-EMPTY", "BAD-E-ANON-BLANK"]
-    for event_id, customer_id in zip(anonymous_ids, [None, "", "   "], strict=True):
-        new_events.append(event_row(event_id, customer_id=customer_id, event_name="add_to_cart"))
-    landings.append(
-        Landing(
-            "anonymous_events",
-            "events",
-            _ids("event_id", anonymous_ids),
-            ((staged, None),) * 3,
-            check_sql=(
-                "select count(*) = 3 and bool_and(is_anonymous) and count(customer_id) = 0"
-                f" from staging.stg_events where {_ids('event_id', anonymous_ids)}"
-            ),
-        )
+
+
+def duplicate_event_id(p: Picks) -> Injection:
+    identical, later = p.inside.iloc[1].to_dict(), p.inside.iloc[2].to_dict()
+    return Injection(
+        "events",
+        _ids("event_id", [identical["event_id"], later["event_id"]]),
+        ((DUPLICATE, None),) * 3 + ((STAGED, None),) * 2,
+        check_sql=(
+            "select count(*) = 1 and min(occurred_at) = "
+            f"cast('{later['occurred_at']}' as timestamp) from staging.stg_events"
+            f" where event_id = {_quote(later['event_id'])}"
+        ),
+        rows=(
+            dict(identical),
+            {**later, "occurred_at": later["occurred_at"] + pd.Timedelta(seconds=30)},
+            {**later, "occurred_at": later["occurred_at"] + pd.Timedelta(days=40)},
+        ),
     )
-    dup_identical = inside.iloc[1].to_dict()
-    dup_later = inside.iloc[2].to_dict()
-    new_events += [
-        dict(dup_identical),
-        {**dup_later, "occurred_at": dup_later["occurred_at"] + pd.Timedelta(seconds=30)},
-        {**dup_later, "occurred_at": dup_later["occurred_at"] + pd.Timedelta(days=40)},
-    ]
-    landings.append(
-        Landing(
-            "duplicate_event_ids",
-            "events",
-            _ids("event_id", [dup_identical["event_id"], dup_later["event_id"]]),
-            ((duplicate, None),) * 3 + ((staged, None),) * 2,
-            check_sql=(
-                "select count(*) = 1 and min(occurred_at) = "
-                f"cast('{dup_later['occurred_at']}' as timestamp) from staging.stg_events"
-                f" where event_id = {_quote(dup_later['event_id'])}"
-            ),
-        )
+
+
+def _nps_answers(p: Picks, properties: dict[str, str], check: str) -> Injection:
+    """NPS answers on a customer-day that already has activity: no new active day."""
+    return Injection(
+        "events",
+        _ids("event_id", list(properties)),
+        ((STAGED, None),) * len(properties),
+        check_sql=(
+            f"select count(*) = {len(properties)} and count(nps_score) = 0 and {check}"
+            f" from staging.stg_events where {_ids('event_id', list(properties))}"
+        ),
+        rows=tuple(
+            p.event_row(event_id, event_name="nps_response", platform="email", properties=text)
+            for event_id, text in properties.items()
+        ),
     )
-    # NPS answers on a customer-day that already has activity: no new active day.
-    nps = {
-        "BAD-E-JSON-1": '{"score": 7',
-        "BAD-E-JSON-2": "not json at all",
+
+
+def malformed_properties_json(p: Picks) -> Injection:
+    properties = {"BAD-E-JSON-1": '{"score": 7', "BAD-E-JSON-2": "not json at all"}
+    return _nps_answers(p, properties, "not bool_or(has_valid_properties)")
+
+
+def nps_score_out_of_range(p: Picks) -> Injection:
+    properties = {
         "BAD-E-NPS-11": '{"score": 11}',
         "BAD-E-NPS-NEG": '{"score": -1}',
         "BAD-E-NPS-TEXT": '{"score": "ten"}',
     }
-    for event_id, properties in nps.items():
-        new_events.append(
-            event_row(event_id, event_name="nps_response", platform="email", properties=properties)
-        )
-    landings.append(
-        Landing(
-            "malformed_json_and_nps_out_of_range",
-            "events",
-            _ids("event_id", list(nps)),
-            ((staged, None),) * 5,
-            check_sql=(
-                "select count(*) = 5 and count(nps_score) = 0"
-                " and count(*) filter (where not has_valid_properties) = 2"
-                f" from staging.stg_events where {_ids('event_id', list(nps))}"
-            ),
-        )
-    )
-    after_event = pd.Timestamp(as_of_date) + pd.Timedelta(days=3, hours=12)
-    new_events.append(event_row("BAD-E-AFTER-AS-OF", occurred_at=after_event))
-    landings.append(
-        Landing(
-            "event_after_as_of_date",
-            "events",
-            "event_id = 'BAD-E-AFTER-AS-OF'",
-            ((staged, None),),
-            check_sql=(
-                "select count(*) = 0 from intermediate.int_customer_event_days"
-                f" where event_date > cast('{as_of_date}' as date)"
-            ),
-        )
-    )
-    # oddly cased event name (the activation event) and platform: normalized in place
-    carts = events[events["event_name"] == "add_to_cart"].sort_values("event_id")
-    odd_event = carts.iloc[0]["event_id"]
-    events.loc[events["event_id"] == odd_event, "event_name"] = " Add_To_Cart "
-    events.loc[events["event_id"] == odd_event, "platform"] = " iOS"
-    landings.append(
-        Landing(
-            "oddly_cased_event_name",
-            "events",
-            _ids("event_id", [odd_event]),
-            ((staged, None),),
-            check_sql=(
-                "select count(*) = 1 from staging.stg_events"
-                f" where event_id = {_quote(odd_event)} and event_name = 'add_to_cart'"
-                " and platform = 'ios'"
-            ),
-        )
+    return _nps_answers(p, properties, "bool_and(has_valid_properties)")
+
+
+def event_after_as_of_date(p: Picks) -> Injection:
+    after = pd.Timestamp(p.as_of_date) + pd.Timedelta(days=3, hours=12)
+    return Injection(
+        "events",
+        "event_id = 'BAD-E-AFTER-AS-OF'",
+        ((STAGED, None),),
+        check_sql=(
+            "select count(*) = 0 from intermediate.int_customer_event_days"
+            f" where event_date > cast('{p.as_of_date}' as date)"
+        ),
+        rows=(p.event_row("BAD-E-AFTER-AS-OF", occurred_at=after),),
     )
 
-    # --- marketing spend ----------------------------------------------------------
-    spend_template = spend.sort_values(["spend_date", "channel", "campaign"]).iloc[0].to_dict()
-    new_spend = [
-        {**spend_template, "spend_amount": Decimal("-50.00")},
-        {**spend_template, "spend_amount": None},
-        {**spend_template, "channel": None, "spend_amount": Decimal("9.99")},
-        {**spend_template, "channel": "  ", "spend_amount": Decimal("9.98")},
-        {**spend_template, "spend_date": None, "spend_amount": Decimal("9.97")},
-        dict(spend_template),
-    ]
-    landings.append(
-        Landing(
-            "negative_or_incomplete_spend",
-            "marketing_spend",
-            "spend_amount < 0 or spend_amount is null or channel is null or spend_date is null",
-            tuple(
-                sorted(
-                    [
-                        (quarantined, "negative_spend_amount"),
-                        (quarantined, "missing_spend_amount"),
-                        (quarantined, "missing_channel"),
-                        (quarantined, "missing_channel"),
-                        (quarantined, "missing_spend_date"),
-                    ]
+
+def oddly_cased_event_name_or_platform(p: Picks) -> Injection:
+    """The activation event (add_to_cart), so a wrong normalization moves product retention."""
+    events = p.clean["events"]
+    cart = events[events["event_name"] == "add_to_cart"].sort_values("event_id").iloc[0]
+    return Injection(
+        "events",
+        _ids("event_id", [cart["event_id"]]),
+        ((STAGED, None),),
+        check_sql=(
+            "select count(*) = 1 from staging.stg_events"
+            f" where event_id = {_quote(cart['event_id'])} and event_name = 'add_to_cart'"
+            " and platform = 'ios'"
+        ),
+        edits=(Edit("events", cart.name, {"event_name": " Add_To_Cart ", "platform": " iOS"}),),
+    )
+
+
+# --- marketing spend ----------------------------------------------------------------------
+
+
+def negative_or_incomplete_spend(p: Picks) -> Injection:
+    line = p.spend_template
+    return Injection(
+        "marketing_spend",
+        "spend_amount < 0 or spend_amount is null or channel is null or spend_date is null",
+        tuple(
+            sorted(
+                (QUARANTINED, reason)
+                for reason in (
+                    "negative_spend_amount",
+                    "missing_spend_amount",
+                    "missing_channel",
+                    "missing_channel",
+                    "missing_spend_date",
                 )
-            ),
-        )
-    )
-    landings.append(
-        Landing(
-            "spend_line_repeated_identically",
-            "marketing_spend",
-            f"spend_date = cast('{spend_template['spend_date']}' as date)"
-            f" and channel = {_quote(spend_template['channel'])}"
-            f" and campaign = {_quote(spend_template['campaign'])}"
-            f" and spend_amount = {spend_template['spend_amount']}",
-            ((duplicate, None), (staged, None)),
-        )
-    )
-    odd_spend = spend[spend["channel"] == "paid_social"].sort_values("spend_date").index[0]
-    spend.loc[odd_spend, "channel"] = " PAID_Social"
-    spend.loc[odd_spend, "campaign"] = f" {spend.loc[odd_spend, 'campaign']} "
-    landings.append(
-        Landing(
-            "oddly_cased_spend_channel",
-            "marketing_spend",
-            f"spend_date = cast('{spend.loc[odd_spend, 'spend_date']}' as date)"
-            " and channel = 'paid_social'"
-            f" and campaign = {_quote(spend.loc[odd_spend, 'campaign'].strip())}",
-            ((staged, None),),
-        )
+            )
+        ),
+        rows=(
+            {**line, "spend_amount": Decimal("-50.00")},
+            {**line, "spend_amount": None},
+            {**line, "channel": None, "spend_amount": Decimal("9.99")},
+            {**line, "channel": "  ", "spend_amount": Decimal("9.98")},
+            {**line, "spend_date": None, "spend_amount": Decimal("9.97")},
+        ),
     )
 
-    bad = {
-        "customers": _append(customers, new_customers),
-        "orders": _append(orders, new_orders),
-        "events": _append(events, new_events),
-        "marketing_spend": _append(spend, new_spend),
-    }
+
+def spend_line_repeated_identically(p: Picks) -> Injection:
+    line = p.spend_template
+    return Injection(
+        "marketing_spend",
+        f"spend_date = cast('{line['spend_date']}' as date)"
+        f" and channel = {_quote(line['channel'])}"
+        f" and campaign = {_quote(line['campaign'])}"
+        f" and spend_amount = {line['spend_amount']}",
+        ((DUPLICATE, None), (STAGED, None)),
+        rows=(dict(line),),
+    )
+
+
+def oddly_cased_spend_channel_or_campaign(p: Picks) -> Injection:
+    spend = p.clean["marketing_spend"]
+    odd = spend[spend["channel"] == "paid_social"].sort_values("spend_date").iloc[0]
+    campaign = f" {odd['campaign']} "
+    return Injection(
+        "marketing_spend",
+        f"spend_date = cast('{odd['spend_date']}' as date)"
+        " and channel = 'paid_social'"
+        f" and campaign = {_quote(campaign.strip())}",
+        ((STAGED, None),),
+        edits=(
+            Edit("marketing_spend", odd.name, {"channel": " PAID_Social", "campaign": campaign}),
+        ),
+    )
+
+
+Injector = Callable[[Picks], Injection]
+# Every catalogue kind that is a bad row, keyed by its slug (retention.demo.dirty.CATALOGUE),
+# in the order the rows are added: the bad tables are the clean ones, edited in place, plus
+# the new rows of each table in this order.
+INJECTORS: dict[str, Injector] = {
+    injector.__name__: injector
+    for injector in (
+        blank_order_id,
+        blank_customer_id_on_order,
+        order_repeated_with_other_payload,
+        order_repeated_identically,
+        missing_ordered_at,
+        absurd_ordered_at,
+        missing_order_amount,
+        negative_order_amount,
+        refund_above_order_amount,
+        unknown_status,
+        order_after_as_of_date,
+        oddly_cased_status,
+        padded_order_id,
+        orphan_order,
+        blank_customer_id,
+        customer_repeated_with_changed_channel,
+        customer_repeated_identically,
+        absurd_signed_up_at,
+        oddly_cased_channel_or_country,
+        padded_customer_id,
+        blank_event_id,
+        missing_event_name,
+        missing_occurred_at,
+        absurd_occurred_at,
+        anonymous_event,
+        duplicate_event_id,
+        malformed_properties_json,
+        nps_score_out_of_range,
+        event_after_as_of_date,
+        oddly_cased_event_name_or_platform,
+        negative_or_incomplete_spend,
+        spend_line_repeated_identically,
+        oddly_cased_spend_channel_or_campaign,
+    )
+}
+
+
+def with_bad_input(
+    clean: dict[str, pd.DataFrame], as_of_date: str
+) -> tuple[dict[str, pd.DataFrame], list[Landing]]:
+    """The clean tables with every catalogue kind injected, and the landing checks."""
+    picks = Picks(clean, as_of_date)
+    tables = {table: frame.copy() for table, frame in clean.items()}
+    added: dict[str, list[dict]] = {table: [] for table in tables}
+    landings: list[Landing] = []
+    for kind, inject in INJECTORS.items():
+        injection = inject(picks)
+        added[injection.table] += injection.rows
+        for edit in injection.edits:
+            _apply(tables, edit)
+        landings.append(injection.landing(kind))
+    bad = {table: _append(frame, added[table]) for table, frame in tables.items()}
     return bad, landings
+
+
+def _apply(tables: dict[str, pd.DataFrame], edit: Edit) -> None:
+    if edit.values is None:
+        tables[edit.table] = tables[edit.table].drop(index=[edit.label])
+        return
+    for column, value in edit.values.items():
+        tables[edit.table].loc[edit.label, column] = value
 
 
 def describe(landings: list[Landing]) -> str:
