@@ -169,6 +169,10 @@ def build_cohort_retention(cohorts: pd.DataFrame, by: list[str]) -> pd.DataFrame
     out["gross_margin"] = rows["gross_margin_micros"].map(money)
     out["cumulative_net_revenue_per_customer"] = _money_per(rows["cumulative_net_micros"], size)
     out["cumulative_gross_margin_per_customer"] = _money_per(rows["cumulative_margin_micros"], size)
+    # metric_decisions.md: the cohort retention marts also carry the cohort's
+    # cumulative totals (the numerators of the two per-customer columns).
+    out["cumulative_net_revenue"] = rows["cumulative_net_micros"].map(money)
+    out["cumulative_gross_margin"] = rows["cumulative_margin_micros"].map(money)
     out["is_complete_period"] = rows["is_complete_period"].astype(bool)
     out["active_customers"] = out["active_customers"].astype("int64")
     out["cohort_size"] = out["cohort_size"].astype("int64")

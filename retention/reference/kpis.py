@@ -44,6 +44,20 @@ KPI_COLUMNS = [
     "grr_12m",
     "formula_cltv",
     "is_complete_period",
+    "buyers_to_date",
+    "repeat_buyers_to_date",
+    "nrr_base_revenue_12m",
+    "nrr_current_revenue_12m",
+]
+# The rate columns (float) and the counts (int) of KPI_COLUMNS.
+KPI_RATES = KPI_COLUMNS[5:14]
+KPI_COUNTS = [
+    "active_customers",
+    "new_customers",
+    "returning_customers",
+    "purchases",
+    "buyers_to_date",
+    "repeat_buyers_to_date",
 ]
 
 
@@ -58,18 +72,26 @@ SCORECARD_COLUMNS = [
 ]
 
 
-def _nrr_grr(revenue: pd.DataFrame, month: int, first_month: int) -> tuple[float, float]:
+def _nrr_grr(revenue: pd.DataFrame, month: int, first_month: int) -> dict[str, float]:
     """metric_decisions.md ``nrr_12m``: "current window = the 12 calendar
     months ending with this month; base window = the 12 months before that.
     Base customers = net revenue > 0 in the base window. nrr = their net
     revenue in the current window / their net revenue in the base window;
     grr caps each customer's current revenue at their base revenue. NULL
     unless the base window starts on or after the earliest purchase month."
-    ``revenue``: customer_id, month, net_revenue_micros.
+    ``revenue``: customer_id, month, net_revenue_micros. Also the ratio's
+    parts: nrr_base_revenue_12m (their base-window revenue, NULL before 24
+    months of history) and nrr_current_revenue_12m (their current-window
+    revenue, NULL when nrr_12m is).
     """
     base_start = month - 23
     if base_start < first_month:
-        return NAN, NAN
+        return {
+            "nrr_12m": NAN,
+            "grr_12m": NAN,
+            "nrr_base_revenue_12m": NAN,
+            "nrr_current_revenue_12m": NAN,
+        }
     base = (
         revenue[(revenue["month"] >= base_start) & (revenue["month"] <= month - 12)]
         .groupby("customer_id")["net_revenue_micros"]
@@ -85,7 +107,12 @@ def _nrr_grr(revenue: pd.DataFrame, month: int, first_month: int) -> tuple[float
     base_total = int(base.sum())
     nrr = money_ratio(int(current.sum()), base_total)
     grr = money_ratio(int(np.minimum(current, base).sum()), base_total)
-    return nrr, grr
+    return {
+        "nrr_12m": nrr,
+        "grr_12m": grr,
+        "nrr_base_revenue_12m": money(base_total),
+        "nrr_current_revenue_12m": NAN if np.isnan(nrr) else money(int(current.sum())),
+    }
 
 
 def _formula_cltv(monthly: pd.DataFrame, churn_rates: Mapping[int, float], month: int) -> float:
@@ -158,23 +185,21 @@ def build_retention_kpis(
 
     rows = []
     for month in monthly.index:
-        nrr, grr = _nrr_grr(revenue, month, first_month)
         rows.append(
             {
                 "month_start": month_start(month),
                 **_order_kpis(frame[frame["month"] == month], month),
                 **_repeat_kpis(days, first_date, second_date, month, as_of),
-                "nrr_12m": nrr,
-                "grr_12m": grr,
+                **_nrr_grr(revenue, month, first_month),
                 "formula_cltv": _formula_cltv(monthly, churn_rates, month),
                 "is_complete_period": bool(monthly.at[month, "is_complete"]),
             }
         )
     kpis = pd.DataFrame(rows, columns=KPI_COLUMNS)
     kpis["month_start"] = kpis["month_start"].astype("datetime64[us]")
-    for column in ("active_customers", "new_customers", "returning_customers", "purchases"):
+    for column in KPI_COUNTS:
         kpis[column] = kpis[column].astype("int64")
-    for column in KPI_COLUMNS[5:-1]:
+    for column in [*KPI_RATES, "nrr_base_revenue_12m", "nrr_current_revenue_12m"]:
         kpis[column] = kpis[column].astype("float64")
     kpis["is_complete_period"] = kpis["is_complete_period"].astype(bool)
     return kpis
@@ -236,6 +261,8 @@ def _repeat_kpis(
         "new_customers": len(new_ids),
         "repeat_purchase_rate": ratio(repeaters, len(days_so_far)),
         "repeat_rate_180d": repeat_180,
+        "buyers_to_date": len(days_so_far),
+        "repeat_buyers_to_date": repeaters,
     }
 
 
