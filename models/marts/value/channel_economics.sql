@@ -188,4 +188,10 @@ final as (
             and channel_months.cohort_month = ltv_points.cohort_month
 )
 
+{#
+    Rows in a fixed order: retention_scorecard adds up ltv_12m x
+    new_customers over the channels of a month in double precision, and the
+    last bits of such a sum depend on the order of the rows.
+#}
 select * from final
+order by acquisition_channel, cohort_month
