@@ -113,7 +113,7 @@ channel_month_numbers as (
         month_spine.is_complete_period as is_complete_month
     from channel_months
     inner join month_spine
-        on month_spine.period_start >= channel_months.cohort_month
+        on channel_months.cohort_month <= month_spine.period_start
 ),
 
 ltv_curve as (
