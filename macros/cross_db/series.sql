@@ -1,7 +1,7 @@
 {#
     integer_series(lower, upper): a select-list expression that turns one input
     row into one row per integer lower..upper (inclusive). Used to build the
-    period spines of customer_cohorts and churn from the data itself, so the
+    period spines of customer_cohorts and int_month_spine from the data itself, so the
     spine always ends at as_of_date.
 #}
 {% macro integer_series(lower, upper) -%}

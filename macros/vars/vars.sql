@@ -183,7 +183,7 @@
 
 
 {#
-    Vars of the predictive CLV models (models/marts/predictive/fits,
+    Vars of the predictive CLV models (models/intermediate/clv,
     models/marts/predictive). dbt Python models cannot read vars, so
     int_clv_settings writes the validated values into a table they read.
 #}

@@ -1,7 +1,7 @@
 {#
     Integers 0..n, enough to enumerate every day, week, month or quarter
     from the earliest purchase date to as_of_date. The period spines of
-    customer_cohorts and churn join to it.
+    customer_cohorts and int_month_spine join to it.
 #}
 with
 

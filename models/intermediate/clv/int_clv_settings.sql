@@ -1,7 +1,7 @@
 {#
     The validated vars of the predictive CLV models, as a one-row table:
-    dbt Python models cannot read vars, so clv_model_fit and
-    clv_customer_predictions read them here.
+    dbt Python models cannot read vars, so int_clv_model_fit and
+    int_clv_customer_predictions read them here.
 #}
 with
 

@@ -14,60 +14,20 @@ customers as (
     select * from {{ ref('int_customers_assigned_to_cohorts') }}
 ),
 
-period_numbers as (
-    select * from {{ ref('int_period_numbers') }}
-),
-
-as_of as (
-    select
-        as_of_date,
-        {{ period_start('as_of_date', 'month') }} as as_of_month
-    from {{ ref('int_as_of_date') }}
-),
-
-first_month as (
-    select
-        {{ period_start('min(first_purchase_date)', 'month') }}
-            as first_month
-    from customers
-),
-
-months as (
-    select
-        {{ add_periods('first_month.first_month',
-            'period_numbers.period_number', 'month') }} as period_start,
-        as_of.as_of_date
-    from first_month
-    cross join as_of
-    inner join period_numbers
-        on period_numbers.period_number <= {{ periods_between(
-            'first_month.first_month', 'as_of.as_of_month', 'month') }}
-),
-
-month_bounds as (
-    select
-        period_start,
-        case
-            when {{ period_end('period_start', 'month') }} <= as_of_date
-                then {{ period_end('period_start', 'month') }}
-            else as_of_date
-        end as period_end,
-        {{ add_days('period_start', -1) }} as day_before_start,
-        {{ period_end('period_start', 'month') }} <= as_of_date
-            as is_complete_period
-    from months
+month_spine as (
+    select * from {{ ref('int_month_spine') }}
 ),
 
 {# customers with a spell touching [day before start, last counted day] #}
 customer_months as (
     select
-        month_bounds.period_start,
+        month_spine.period_start,
         spells.customer_id,
         max(
             case
                 when
-                    spells.spell_start_date <= month_bounds.day_before_start
-                    and spells.spell_end_date >= month_bounds.day_before_start
+                    spells.spell_start_date <= month_spine.day_before_start
+                    and spells.spell_end_date >= month_spine.day_before_start
                     then 1
                 else 0
             end
@@ -75,18 +35,18 @@ customer_months as (
         max(
             case
                 when
-                    spells.spell_start_date <= month_bounds.period_end
-                    and spells.spell_end_date >= month_bounds.period_end
+                    spells.spell_start_date <= month_spine.period_end
+                    and spells.spell_end_date >= month_spine.period_end
                     then 1
                 else 0
             end
         ) as is_active_at_end
-    from month_bounds
+    from month_spine
     inner join spells
         on
-            month_bounds.period_end >= spells.spell_start_date
-            and month_bounds.day_before_start <= spells.spell_end_date
-    group by month_bounds.period_start, spells.customer_id
+            month_spine.period_end >= spells.spell_start_date
+            and month_spine.day_before_start <= spells.spell_end_date
+    group by month_spine.period_start, spells.customer_id
 ),
 
 classified as (
@@ -121,21 +81,21 @@ state_counts as (
 
 new_counts as (
     select
-        month_bounds.period_start,
+        month_spine.period_start,
         count(*) as new_customers
-    from month_bounds
+    from month_spine
     inner join customers
         on
-            month_bounds.period_start <= customers.first_purchase_date
-            and month_bounds.period_end >= customers.first_purchase_date
-    group by month_bounds.period_start
+            month_spine.period_start <= customers.first_purchase_date
+            and month_spine.period_end >= customers.first_purchase_date
+    group by month_spine.period_start
 ),
 
 joined as (
     select
-        month_bounds.period_start,
-        month_bounds.period_end,
-        month_bounds.is_complete_period,
+        month_spine.period_start,
+        month_spine.period_end,
+        month_spine.is_complete_period,
         coalesce(state_counts.customers_start, 0) as customers_start,
         coalesce(state_counts.customers_end, 0) as customers_end,
         coalesce(new_counts.new_customers, 0) as new_customers,
@@ -145,11 +105,11 @@ joined as (
         coalesce(state_counts.churned_customers, 0) as churned_customers,
         coalesce(state_counts.reactivated_customers, 0)
             as reactivated_customers
-    from month_bounds
+    from month_spine
     left join state_counts
-        on month_bounds.period_start = state_counts.period_start
+        on month_spine.period_start = state_counts.period_start
     left join new_counts
-        on month_bounds.period_start = new_counts.period_start
+        on month_spine.period_start = new_counts.period_start
 ),
 
 final as (

@@ -17,15 +17,12 @@ marketing_spend as (
     select * from {{ ref('stg_marketing_spend') }}
 ),
 
-period_numbers as (
-    select * from {{ ref('int_period_numbers') }}
+month_spine as (
+    select * from {{ ref('int_month_spine') }}
 ),
 
 as_of as (
-    select
-        as_of_date,
-        {{ period_start('as_of_date', 'month') }} as as_of_month
-    from {{ ref('int_as_of_date') }}
+    select * from {{ ref('int_as_of_date') }}
 ),
 
 new_customers as (
@@ -99,35 +96,49 @@ margin_by_month_number as (
     group by acquisition_channel, cohort_month, month_number
 ),
 
-ltv_curve as (
+{#
+    Each channel month with the months from its cohort month through the
+    month of as_of_date. A cohort month before the spine's first month (spend
+    before the first purchase) has no customers, so its LTV points are NULL
+    either way.
+#}
+channel_month_numbers as (
     select
         channel_months.acquisition_channel,
         channel_months.cohort_month,
-        period_numbers.period_number as month_number,
-        {{ period_end(add_periods('channel_months.cohort_month',
-            'period_numbers.period_number', 'month'), 'month') }}
-        <= as_of.as_of_date as is_complete_month,
+        channel_months.new_customers,
+        channel_months.spend,
+        {{ periods_between('channel_months.cohort_month',
+            'month_spine.period_start', 'month') }} as month_number,
+        month_spine.is_complete_period as is_complete_month
+    from channel_months
+    inner join month_spine
+        on channel_months.cohort_month <= month_spine.period_start
+),
+
+ltv_curve as (
+    select
+        channel_month_numbers.acquisition_channel,
+        channel_month_numbers.cohort_month,
+        channel_month_numbers.month_number,
+        channel_month_numbers.is_complete_month,
         {{ per_customer(
             'sum(coalesce(margin_by_month_number.gross_margin, 0)) over ('
-            ~ 'partition by channel_months.acquisition_channel, '
-            ~ 'channel_months.cohort_month '
-            ~ 'order by period_numbers.period_number '
+            ~ 'partition by channel_month_numbers.acquisition_channel, '
+            ~ 'channel_month_numbers.cohort_month '
+            ~ 'order by channel_month_numbers.month_number '
             ~ 'rows between unbounded preceding and current row)',
-            'channel_months.new_customers') }} as ltv,
-        {{ cac('channel_months.spend', 'channel_months.new_customers') }}
-            as cac
-    from channel_months
-    cross join as_of
-    inner join period_numbers
-        on period_numbers.period_number <= {{ periods_between(
-            'channel_months.cohort_month', 'as_of.as_of_month', 'month') }}
+            'channel_month_numbers.new_customers') }} as ltv,
+        {{ cac('channel_month_numbers.spend',
+            'channel_month_numbers.new_customers') }} as cac
+    from channel_month_numbers
     left join margin_by_month_number
         on
-            channel_months.acquisition_channel
+            channel_month_numbers.acquisition_channel
             = margin_by_month_number.acquisition_channel
-            and channel_months.cohort_month
+            and channel_month_numbers.cohort_month
             = margin_by_month_number.cohort_month
-            and period_numbers.period_number
+            and channel_month_numbers.month_number
             = margin_by_month_number.month_number
 ),
 
@@ -177,4 +188,10 @@ final as (
             and channel_months.cohort_month = ltv_points.cohort_month
 )
 
+{#
+    Rows in a fixed order: retention_scorecard adds up ltv_12m x
+    new_customers over the channels of a month in double precision, and the
+    last bits of such a sum depend on the order of the rows.
+#}
 select * from final
+order by acquisition_channel, cohort_month

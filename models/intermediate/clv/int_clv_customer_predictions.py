@@ -1,7 +1,7 @@
 """Per-customer BG/NBD + Gamma-Gamma predictions from the fitted parameters.
 
-Reads the parameters of clv_model_fit (no refit) and computes, per
-customer of rfm_summary, as of its observation_end:
+Reads the parameters of int_clv_model_fit (no refit) and computes, per
+customer of int_rfm_summary, as of its observation_end:
 - p_alive: BetaGeoFitter.conditional_probability_alive;
 - expected_purchases over the horizon (horizon_months x time_units_per_month
   time units): BetaGeoFitter.conditional_expected_number_of_purchases_up_to_time;
@@ -96,8 +96,8 @@ def predict(rfm, bg_params, gg_params, horizon_months, discount_rate, units_per_
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = dbt.ref("rfm_summary").df().sort_values("customer_id", kind="stable")
-    fit = dbt.ref("clv_model_fit").df()
+    rfm = dbt.ref("int_rfm_summary").df().sort_values("customer_id", kind="stable")
+    fit = dbt.ref("int_clv_model_fit").df()
     settings = dbt.ref("int_clv_settings").df().iloc[0]
     horizon = int(settings["horizon_months"])
     frame = predict(

@@ -1,17 +1,16 @@
 {#
-    Small generic data tests (the dbt package hub is not reachable, so the
-    project carries its own). Each returns the rows that break the rule.
-#}
-
-{#
-    The combination of columns is unique (a composite primary key).
+    The combination of columns is unique (a composite primary key); each row
+    returned is a key held by more than one row. (dbt_utils'
+    unique_combination_of_columns, plus prefilter_by; the project carries its
+    own generic tests because the dbt package hub is not reachable.)
     prefilter_by (optional): cheaper columns that rows equal on the
     combination are also equal on (an integer hash of a text key, say).
     Rows are grouped by them first and only groups holding more than one row
     are compared on the combination itself, so a 100M-row text key costs an
     integer aggregation; the result is exactly that of the plain test.
+    Restrict the rows checked with dbt's `config: where:`.
 #}
-{% test unique_combination_of_columns(model, combination_of_columns, prefilter_by=none) %}
+{% test unique_columns_combination(model, combination_of_columns, prefilter_by=none) %}
     {%- set key = combination_of_columns | join(', ') %}
     {%- if prefilter_by %}
         with
@@ -49,42 +48,4 @@
         group by {{ key }}
         having count(*) > 1
     {%- endif %}
-{% endtest %}
-
-
-{# Every row satisfies a boolean SQL expression (NULL counts as a failure). #}
-{% test expression_is_true(model, expression, where_clause=none) %}
-    select *
-    from {{ model }}
-    where
-        {% if where_clause %}({{ where_clause }}) and{% endif %}
-        not coalesce(({{ expression }}), false)
-{% endtest %}
-
-
-{# A rate column holds fractions in [0, 1] (NULL allowed). #}
-{% test is_fraction(model, column_name) %}
-    select *
-    from {{ model }}
-    where {{ column_name }} < 0 or {{ column_name }} > 1
-{% endtest %}
-
-
-{#
-    The column never increases along order_by within each group
-    (e.g. rolling retention along period_number within a cohort).
-#}
-{% test not_increasing(model, column_name, group_by, order_by) %}
-    with ordered as (
-        select
-            {{ column_name }} as current_value,
-            lag({{ column_name }}) over (
-                partition by {{ group_by | join(', ') }}
-                order by {{ order_by }}
-            ) as previous_value
-        from {{ model }}
-    )
-    select *
-    from ordered
-    where current_value > previous_value
 {% endtest %}

@@ -36,13 +36,14 @@
     {%- set rule = meta.name if meta else 'singular test' -%}
     {%- if kwargs.get('expression') -%}
         {%- set rule = rule ~ ": " ~ kwargs['expression'] -%}
-        {%- if kwargs.get('where_clause') -%}
-            {%- set rule = rule ~ " (where " ~ kwargs['where_clause'] ~ ")" -%}
-        {%- endif -%}
     {%- elif kwargs.get('combination_of_columns') -%}
         {%- set rule = rule ~ ": " ~ kwargs['combination_of_columns'] | join(", ") -%}
     {%- elif kwargs.get('values') -%}
         {%- set rule = rule ~ ": " ~ kwargs['values'] | join(", ") -%}
+    {%- endif -%}
+    {#- The rows the rule applies to (dbt's `config: where:`). -#}
+    {%- if node.config.where -%}
+        {%- set rule = rule ~ " (where " ~ node.config.where ~ ")" -%}
     {%- endif -%}
     {%- set guarded = node.attached_node.split('.')[-1]
         if node.attached_node else node.original_file_path -%}

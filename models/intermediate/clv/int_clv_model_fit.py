@@ -1,11 +1,11 @@
-"""Fit BG/NBD and Gamma-Gamma (the ``lifetimes`` package) on rfm_summary.
+"""Fit BG/NBD and Gamma-Gamma (the ``lifetimes`` package) on int_rfm_summary.
 
 One row per model x parameter (the long format of clv_model_params):
 ``bg_nbd``: r, alpha, a, b (alpha in rfm_time_unit_days units);
 ``gamma_gamma``: p, q, v (v in the currency of net revenue);
 each model also has ``log_likelihood`` (of the data at the fitted
 parameters, without the penalizer) and ``customers`` (customers fitted on).
-BG/NBD fits every customer of rfm_summary; Gamma-Gamma the customers with
+BG/NBD fits every customer of int_rfm_summary; Gamma-Gamma the customers with
 frequency > 0 and monetary_value > 0 (Fader, Hardie & Lee 2005).
 
 Both fits run on the distinct data rows (frequency, recency, t) and
@@ -92,7 +92,7 @@ def _rows(model, customers, fit, data):
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = dbt.ref("rfm_summary").df().sort_values("customer_id", kind="stable")
+    rfm = dbt.ref("int_rfm_summary").df().sort_values("customer_id", kind="stable")
     settings = dbt.ref("int_clv_settings").df().iloc[0]
     penalizer = float(settings["penalizer_coef"])
     repeat = rfm[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]

@@ -29,12 +29,6 @@
 {%- endmacro %}
 
 
-{# The as_of_date of this build, as a scalar (see int_as_of_date). #}
-{% macro as_of_date() -%}
-    (select as_of_date from {{ ref('int_as_of_date') }})
-{%- endmacro %}
-
-
 {#
     The fate of a raw row in a __triaged model: `quarantined` when a rule
     gave it a reason, `duplicate` when an earlier-ranked version of its key
