@@ -90,7 +90,7 @@ def test_broken_seed_rule_stops_the_scorecard_and_names_rule_and_rows(tmp_path: 
 
     assert code != 0, "a failed data rule must fail the build"
     assert (
-        "Data rule FAILED: kpi_benchmarks_low_not_above_high [expression_is_true: "
+        "Data rule FAILED: kpi_benchmarks_low_not_above_high [expression_holds: "
         "benchmark_low <= benchmark_high (where benchmark_low is not null and "
         "benchmark_high is not null)] on kpi_benchmarks: 1 row(s) break it." in output
     ), output[-4000:]
