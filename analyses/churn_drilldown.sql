@@ -6,15 +6,15 @@
 with
 
 churn as (
-    select * from {{ ref('churn') }}
+    select * from {{ ref('retention', 'churn') }}
 ),
 
 spells as (
-    select * from {{ ref('int_active_spells') }}
+    select * from {{ ref('retention', 'int_active_spells') }}
 ),
 
 customers as (
-    select * from {{ ref('customers') }}
+    select * from {{ ref('retention', 'customers') }}
 ),
 
 last_complete_month as (

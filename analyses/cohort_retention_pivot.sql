@@ -10,7 +10,7 @@
 with
 
 cohort_retention as (
-    select * from {{ ref('cohort_retention') }}
+    select * from {{ ref('retention', 'cohort_retention') }}
 ),
 
 final as (

@@ -7,7 +7,7 @@
 with
 
 channel_economics as (
-    select * from {{ ref('channel_economics') }}
+    select * from {{ ref('retention', 'channel_economics') }}
 ),
 
 mature_cohorts as (

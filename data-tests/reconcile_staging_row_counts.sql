@@ -7,15 +7,17 @@ with
 
 counts as (
     {% for table in ['customers', 'orders', 'events', 'marketing_spend'] %}
+        {%- set model = 'stg_' ~ table -%}
+        {%- set staged = ref('retention', model) -%}
+        {%- set quarantined = ref('retention', model ~ '__quarantine') -%}
+        {%- set triaged = ref('retention', model ~ '__triaged') %}
         select
             '{{ table }}' as source_table,
             (select count(*) from {{ source('raw', table) }}) as raw_rows,
-            (select count(*) from {{ ref('stg_' ~ table) }}) as staged_rows,
+            (select count(*) from {{ staged }}) as staged_rows,
+            (select count(*) from {{ quarantined }}) as quarantined_rows,
             (
-                select count(*) from {{ ref('stg_' ~ table ~ '__quarantine') }}
-            ) as quarantined_rows,
-            (
-                select count(*) from {{ ref('stg_' ~ table ~ '__triaged') }}
+                select count(*) from {{ triaged }}
                 where disposition = 'duplicate'
             ) as duplicate_rows
         {% if not loop.last %}union all{% endif %}

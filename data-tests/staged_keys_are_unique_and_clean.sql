@@ -11,26 +11,26 @@ problems as (
     select
         'stg_orders blank or padded order_id' as problem,
         count(*) as rows_found
-    from {{ ref('stg_orders') }}
+    from {{ ref('retention', 'stg_orders') }}
     where {{ is_blank_or_padded('order_id') }}
     union all
     select
         'stg_customers blank or padded customer_id' as problem,
         count(*) as rows_found
-    from {{ ref('stg_customers') }}
+    from {{ ref('retention', 'stg_customers') }}
     where {{ is_blank_or_padded('customer_id') }}
     union all
     select
         'stg_events blank or padded event_id' as problem,
         count(*) as rows_found
-    from {{ ref('stg_events') }}
+    from {{ ref('retention', 'stg_events') }}
     where {{ is_blank_or_padded('event_id') }}
     {% for table in ['customers', 'orders', 'events', 'marketing_spend'] %}
         union all
         select
             'stg_{{ table }}__quarantine without reason' as problem,
             count(*) as rows_found
-        from {{ ref('stg_' ~ table ~ '__quarantine') }}
+        from {{ ref('retention', 'stg_' ~ table ~ '__quarantine') }}
         where reason is null
     {% endfor %}
 )

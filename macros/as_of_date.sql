@@ -3,5 +3,5 @@
     "today" that every model compares dates with instead of current_date.
 #}
 {% macro as_of_date() -%}
-    (select as_of_date from {{ ref('int_as_of_date') }})
+    (select as_of_date from {{ ref('retention', 'int_as_of_date') }})
 {%- endmacro %}

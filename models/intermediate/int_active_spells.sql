@@ -7,7 +7,7 @@
 with
 
 purchase_days as (
-    select * from {{ ref('int_purchase_days') }}
+    select * from {{ ref('retention', 'int_purchase_days') }}
 ),
 
 flagged as (

@@ -7,11 +7,11 @@
 with
 
 orders as (
-    select * from {{ ref('stg_orders') }}
+    select * from {{ ref('retention', 'stg_orders') }}
 ),
 
 events as (
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('retention', 'stg_events') }}
 ),
 
 latest_dates as (

@@ -1,4 +1,4 @@
--- depends_on: {{ ref('stg_events__triaged') }}
+-- depends_on: {{ ref('retention', 'stg_events__triaged') }}
 {{ config(
     materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
@@ -31,13 +31,13 @@
 with
 
 events as {{ scan_twice }} (
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('retention', 'stg_events') }}
 ),
 
 {% if is_incremental() %}
 
     triaged_events as {{ scan_twice }} (
-        select * from {{ ref('stg_events__triaged') }}
+        select * from {{ ref('retention', 'stg_events__triaged') }}
     ),
 
     window_events as (

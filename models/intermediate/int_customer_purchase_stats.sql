@@ -5,11 +5,11 @@
 with
 
 purchases as (
-    select * from {{ ref('int_purchases') }}
+    select * from {{ ref('retention', 'int_purchases') }}
 ),
 
 purchase_days as (
-    select * from {{ ref('int_purchase_days') }}
+    select * from {{ ref('retention', 'int_purchase_days') }}
 ),
 
 order_totals as (

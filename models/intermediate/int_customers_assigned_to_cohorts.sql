@@ -5,11 +5,11 @@
 with
 
 purchase_days as (
-    select * from {{ ref('int_purchase_days') }}
+    select * from {{ ref('retention', 'int_purchase_days') }}
 ),
 
 customers as (
-    select * from {{ ref('stg_customers') }}
+    select * from {{ ref('retention', 'stg_customers') }}
 ),
 
 first_and_last as (

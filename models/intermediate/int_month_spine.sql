@@ -7,18 +7,18 @@
 with
 
 customers as (
-    select * from {{ ref('int_customers_assigned_to_cohorts') }}
+    select * from {{ ref('retention', 'int_customers_assigned_to_cohorts') }}
 ),
 
 period_numbers as (
-    select * from {{ ref('int_period_numbers') }}
+    select * from {{ ref('retention', 'int_period_numbers') }}
 ),
 
 as_of as (
     select
         as_of_date,
         {{ period_start('as_of_date', 'month') }} as as_of_month
-    from {{ ref('int_as_of_date') }}
+    from {{ ref('retention', 'int_as_of_date') }}
 ),
 
 first_month as (

@@ -6,11 +6,11 @@
 with
 
 purchase_days as (
-    select * from {{ ref('int_purchase_days') }}
+    select * from {{ ref('retention', 'int_purchase_days') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_as_of_date') }}
+    select * from {{ ref('retention', 'int_as_of_date') }}
 ),
 
 first_purchase as (

@@ -5,7 +5,7 @@
 with
 
 purchases as (
-    select * from {{ ref('int_purchases') }}
+    select * from {{ ref('retention', 'int_purchases') }}
 ),
 
 days as (

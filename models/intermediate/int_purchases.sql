@@ -1,4 +1,4 @@
--- depends_on: {{ ref('stg_orders__triaged') }}
+-- depends_on: {{ ref('retention', 'stg_orders__triaged') }}
 {{ config(
     materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
@@ -22,7 +22,7 @@
 with
 
 orders as (
-    select * from {{ ref('stg_orders') }}
+    select * from {{ ref('retention', 'stg_orders') }}
 ),
 
 purchases as (
@@ -44,7 +44,7 @@ purchases as (
 {% if is_incremental() %}
 
     triaged_orders as (
-        select * from {{ ref('stg_orders__triaged') }}
+        select * from {{ ref('retention', 'stg_orders__triaged') }}
     ),
 
     touched_orders as (

@@ -10,7 +10,7 @@
 with
 
 purchase_days as (
-    select * from {{ ref('int_purchase_days') }}
+    select * from {{ ref('retention', 'int_purchase_days') }}
 ),
 
 observation as (
@@ -20,7 +20,7 @@ observation as (
         {%- else -%}
             as_of_date
         {%- endif %} as observation_end
-    from {{ ref('int_as_of_date') }}
+    from {{ ref('retention', 'int_as_of_date') }}
 ),
 
 observed_days as (

@@ -1,7 +1,7 @@
 with
 
 triaged as (
-    select * from {{ ref('stg_customers__triaged') }}
+    select * from {{ ref('retention', 'stg_customers__triaged') }}
     where disposition = 'quarantined'
 ),
 

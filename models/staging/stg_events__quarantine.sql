@@ -1,7 +1,7 @@
 with
 
 triaged as (
-    select * from {{ ref('stg_events__triaged') }}
+    select * from {{ ref('retention', 'stg_events__triaged') }}
     where disposition = 'quarantined'
 ),
 

@@ -1,7 +1,7 @@
 with
 
 triaged as (
-    select * from {{ ref('stg_marketing_spend__triaged') }}
+    select * from {{ ref('retention', 'stg_marketing_spend__triaged') }}
     where disposition = 'staged'
 ),
 

@@ -1,7 +1,7 @@
 with
 
 triaged as (
-    select * from {{ ref('stg_orders__triaged') }}
+    select * from {{ ref('retention', 'stg_orders__triaged') }}
     where disposition = 'staged'
 ),
 

@@ -96,9 +96,9 @@ def predict(rfm, bg_params, gg_params, horizon_months, discount_rate, units_per_
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = dbt.ref("int_rfm_summary").df().sort_values("customer_id", kind="stable")
-    fit = dbt.ref("int_clv_model_fit").df()
-    settings = dbt.ref("int_clv_settings").df().iloc[0]
+    rfm = dbt.ref("retention", "int_rfm_summary").df().sort_values("customer_id", kind="stable")
+    fit = dbt.ref("retention", "int_clv_model_fit").df()
+    settings = dbt.ref("retention", "int_clv_settings").df().iloc[0]
     horizon = int(settings["horizon_months"])
     frame = predict(
         rfm,

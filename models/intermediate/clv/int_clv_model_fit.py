@@ -92,8 +92,8 @@ def _rows(model, customers, fit, data):
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = dbt.ref("int_rfm_summary").df().sort_values("customer_id", kind="stable")
-    settings = dbt.ref("int_clv_settings").df().iloc[0]
+    rfm = dbt.ref("retention", "int_rfm_summary").df().sort_values("customer_id", kind="stable")
+    settings = dbt.ref("retention", "int_clv_settings").df().iloc[0]
     penalizer = float(settings["penalizer_coef"])
     repeat = rfm[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
 

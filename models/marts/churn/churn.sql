@@ -7,15 +7,15 @@
 with
 
 spells as (
-    select * from {{ ref('int_active_spells') }}
+    select * from {{ ref('retention', 'int_active_spells') }}
 ),
 
 customers as (
-    select * from {{ ref('int_customers_assigned_to_cohorts') }}
+    select * from {{ ref('retention', 'int_customers_assigned_to_cohorts') }}
 ),
 
 month_spine as (
-    select * from {{ ref('int_month_spine') }}
+    select * from {{ ref('retention', 'int_month_spine') }}
 ),
 
 {# customers with a spell touching [day before start, last counted day] #}

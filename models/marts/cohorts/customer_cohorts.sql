@@ -7,22 +7,22 @@
 with
 
 customers as (
-    select * from {{ ref('int_customers_assigned_to_cohorts') }}
+    select * from {{ ref('retention', 'int_customers_assigned_to_cohorts') }}
 ),
 
 purchases as (
-    select * from {{ ref('int_purchases') }}
+    select * from {{ ref('retention', 'int_purchases') }}
 ),
 
 period_numbers as (
-    select * from {{ ref('int_period_numbers') }}
+    select * from {{ ref('retention', 'int_period_numbers') }}
 ),
 
 as_of as (
     select
         as_of_date,
         {{ period_start('as_of_date', grain) }} as as_of_period
-    from {{ ref('int_as_of_date') }}
+    from {{ ref('retention', 'int_as_of_date') }}
 ),
 
 customer_periods as (

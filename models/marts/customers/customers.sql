@@ -6,15 +6,15 @@
 with
 
 cohort_assignments as (
-    select * from {{ ref('int_customers_assigned_to_cohorts') }}
+    select * from {{ ref('retention', 'int_customers_assigned_to_cohorts') }}
 ),
 
 purchase_stats as (
-    select * from {{ ref('int_customer_purchase_stats') }}
+    select * from {{ ref('retention', 'int_customer_purchase_stats') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_as_of_date') }}
+    select * from {{ ref('retention', 'int_as_of_date') }}
 ),
 
 measured as (

@@ -10,15 +10,15 @@
 with
 
 churn as (
-    select * from {{ ref('churn') }}
+    select * from {{ ref('retention', 'churn') }}
 ),
 
 purchases as (
-    select * from {{ ref('int_purchases') }}
+    select * from {{ ref('retention', 'int_purchases') }}
 ),
 
 purchase_stats as (
-    select * from {{ ref('int_customer_purchase_stats') }}
+    select * from {{ ref('retention', 'int_customer_purchase_stats') }}
 ),
 
 months as (

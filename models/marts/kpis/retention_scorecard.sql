@@ -5,23 +5,23 @@
 with
 
 benchmarks as (
-    select * from {{ ref('kpi_benchmarks') }}
+    select * from {{ ref('retention', 'kpi_benchmarks') }}
 ),
 
 kpis as (
-    select * from {{ ref('retention_kpis') }}
+    select * from {{ ref('retention', 'retention_kpis') }}
 ),
 
 churn as (
-    select * from {{ ref('churn') }}
+    select * from {{ ref('retention', 'churn') }}
 ),
 
 channel_economics as (
-    select * from {{ ref('channel_economics') }}
+    select * from {{ ref('retention', 'channel_economics') }}
 ),
 
 purchases as (
-    select * from {{ ref('int_purchases') }}
+    select * from {{ ref('retention', 'int_purchases') }}
 ),
 
 latest_complete_month as (

@@ -5,7 +5,7 @@
 with
 
 fit as (
-    select * from {{ ref('int_clv_model_fit') }}
+    select * from {{ ref('retention', 'int_clv_model_fit') }}
 ),
 
 final as (

@@ -7,15 +7,15 @@
 with
 
 customers as (
-    select * from {{ ref('stg_customers') }}
+    select * from {{ ref('retention', 'stg_customers') }}
 ),
 
 event_days as (
-    select * from {{ ref('int_customer_event_days') }}
+    select * from {{ ref('retention', 'int_customer_event_days') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_as_of_date') }}
+    select * from {{ ref('retention', 'int_as_of_date') }}
 ),
 
 day_numbers as (

@@ -5,7 +5,7 @@
 with
 
 by_channel as (
-    select * from {{ ref('cohort_retention_by_channel') }}
+    select * from {{ ref('retention', 'cohort_retention_by_channel') }}
 ),
 
 aggregated as (

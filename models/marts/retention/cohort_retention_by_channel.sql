@@ -5,7 +5,7 @@
 with
 
 customer_cohorts as (
-    select * from {{ ref('customer_cohorts') }}
+    select * from {{ ref('retention', 'customer_cohorts') }}
 ),
 
 last_active_period as (

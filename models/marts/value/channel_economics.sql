@@ -6,23 +6,23 @@
 with
 
 cohort_assignments as (
-    select * from {{ ref('int_customers_assigned_to_cohorts') }}
+    select * from {{ ref('retention', 'int_customers_assigned_to_cohorts') }}
 ),
 
 purchases as (
-    select * from {{ ref('int_purchases') }}
+    select * from {{ ref('retention', 'int_purchases') }}
 ),
 
 marketing_spend as (
-    select * from {{ ref('stg_marketing_spend') }}
+    select * from {{ ref('retention', 'stg_marketing_spend') }}
 ),
 
 month_spine as (
-    select * from {{ ref('int_month_spine') }}
+    select * from {{ ref('retention', 'int_month_spine') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_as_of_date') }}
+    select * from {{ ref('retention', 'int_as_of_date') }}
 ),
 
 new_customers as (

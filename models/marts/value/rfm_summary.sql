@@ -6,7 +6,7 @@
 with
 
 rfm as (
-    select * from {{ ref('int_rfm_summary') }}
+    select * from {{ ref('retention', 'int_rfm_summary') }}
 ),
 
 final as (

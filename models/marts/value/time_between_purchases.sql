@@ -6,11 +6,11 @@
 with
 
 purchase_days as (
-    select * from {{ ref('int_purchase_days') }}
+    select * from {{ ref('retention', 'int_purchase_days') }}
 ),
 
 cohort_assignments as (
-    select * from {{ ref('int_customers_assigned_to_cohorts') }}
+    select * from {{ ref('retention', 'int_customers_assigned_to_cohorts') }}
 ),
 
 gaps as (
