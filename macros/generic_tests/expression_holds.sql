@@ -4,6 +4,7 @@
     Restrict the rows checked with dbt's `config: where:`.
 #}
 {% test expression_holds(model, expression) %}
+    {{- package_ref_scope() -}}
     select *
     from {{ model }}
     where not coalesce(({{ expression }}), false)

@@ -3,6 +3,7 @@
     (e.g. rolling retention along period_number within a cohort).
 #}
 {% test not_increasing(model, column_name, group_by, order_by) %}
+    {{- package_ref_scope() -}}
     with ordered as (
         select
             {{ column_name }} as current_value,

@@ -11,6 +11,7 @@
     Restrict the rows checked with dbt's `config: where:`.
 #}
 {% test unique_columns_combination(model, combination_of_columns, prefilter_by=none) %}
+    {{- package_ref_scope() -}}
     {%- set key = combination_of_columns | join(', ') %}
     {%- if prefilter_by %}
         with
