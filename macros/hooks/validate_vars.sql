@@ -18,6 +18,7 @@
     {%- do get_clv_penalizer_coef() -%}
     {%- do get_incremental_lookback_days() -%}
     {%- do get_freshness_after_hours() -%}
+    {%- do get_schema_prefix() -%}
     {%- if not var('python_models') or target.type in ('postgres', 'spark') -%}
         {%- do log("clv_model_params and customer_value_predictions are disabled on "
             ~ target.type ~ " (python_models: " ~ var('python_models') ~ "): they read"

@@ -258,3 +258,21 @@
     {%- endif -%}
     {{ return(ns.hours) }}
 {%- endmacro %}
+
+
+{#
+    Package mode only: the prefix of the package's custom schemas
+    (macros/generate_schema_name.sql). Lowercase letters, digits and
+    underscores, so that every engine takes the schema name unquoted; ''
+    gives the bare names.
+#}
+{% macro get_schema_prefix() -%}
+    {%- set value = var('retention_schema_prefix', 'retention_') -%}
+    {%- set text = '' if value is none else value | string -%}
+    {%- if value is boolean or not modules.re.match('^[a-z0-9_]*$', text) -%}
+        {{ _invalid_var('retention_schema_prefix', value,
+            "lowercase letters, digits and underscores (e.g. retention_),"
+            ~ " or '' for the bare schema names") }}
+    {%- endif -%}
+    {{ return(text) }}
+{%- endmacro %}
