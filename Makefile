@@ -29,7 +29,7 @@ PUBLISH_KEEP ?= 3
 
 ENGINE_CUSTOMERS ?= 800
 
-.PHONY: help venv data data-demo data-cdnow_sample data-cdnow build publish lint test pytest pytest-fast clean report test-postgres test-spark
+.PHONY: help venv data data-demo data-cdnow_sample data-cdnow build publish lint test pytest pytest-fast clean report test-postgres test-spark test-package
 .PHONY: docs dashboard conventions chromium bench freshness
 
 help: ## this list (every target with a ## comment)
@@ -99,7 +99,12 @@ pytest: venv ## every pytest test but the engine ones (unit, dbt, browser)
 pytest-fast: venv ## the unit tests alone: no dbt, no database server, seconds
 	$(BIN)/python -m pytest -m unit tests/unit
 
-test: lint build conventions pytest ## lint + build + every test
+# integration_tests/, a user's dbt project that installs this one as a
+# package: its marts equal a standalone build (tests/package/, docs/package.md).
+test-package: venv ## the project as a package in integration_tests/ equals a standalone build
+	$(BIN)/python -m pytest tests/package
+
+test: lint build conventions pytest test-package ## lint + build + every test
 
 $(VENV)/.installed-%: requirements-%.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \

@@ -1,6 +1,6 @@
 """Shared pytest fixtures: dbt builds on throw-away DuckDB files, and the
 marker of each test kind (the folder a test lives in: unit, dbt, browser,
-engines).
+engines, package).
 
 ``dbt_build(dataset, vars)`` loads a dataset's raw tables into a fresh DuckDB
 file, runs ``dbt build`` on it with the given ``--vars`` and returns a
@@ -30,7 +30,7 @@ from support.dbt import (
     vars_key,
 )
 
-KINDS = ("unit", "dbt", "browser", "engines")
+KINDS = ("unit", "dbt", "browser", "engines", "package")
 
 # The engine equality tests need Postgres or Spark: make test-postgres and
 # make test-spark run them (RETENTION_ENGINE set); plain pytest does not

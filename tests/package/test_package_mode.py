@@ -1,0 +1,275 @@
+"""The project installed as a package in a user's dbt project builds the same
+marts as a standalone build, and leaves the user's own models alone.
+
+``integration_tests/`` is that user's project (docs/package.md): it installs
+this repository through ``packages.yml`` (``local: ../``), has models of its
+own named ``stg_orders``, ``customers``, ``churn`` and
+``metricflow_time_spine``, its own production-style ``generate_schema_name``,
+and keeps the raw tables in ``shop_raw``. The test copies it into a
+temporary folder (``local:`` then names this repository by its absolute
+path), loads the demo data into ``shop_raw`` of a fresh DuckDB file, runs
+``dbt deps`` + ``dbt build`` with the user's prod target, and a standalone
+build of the same data, then compares.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from support.dbt import DBT, DBT_TIMEOUT_SECONDS, REPO, dbt_output_tail, run_dbt_build
+
+from retention.reference.compare import compare_frames
+
+PACKAGE = "retention"
+CUSTOMERS = 800
+RAW_TABLES = ("customers", "orders", "events", "marketing_spend")
+PYTHON_MODELS = {
+    "int_clv_settings",
+    "int_clv_model_fit",
+    "int_clv_customer_predictions",
+    "clv_model_params",
+    "customer_value_predictions",
+}
+# The user's models named like the package's: (schema, rows) in the prod target.
+USER_MODELS = {
+    "stg_orders": ("main", 1),
+    "customers": ("marts", 1),
+    "churn": ("marts", 1),
+    "metricflow_time_spine": ("main", 3),
+}
+
+
+class UserProject:
+    """A copy of integration_tests/ with its own database, built once."""
+
+    def __init__(self, folder: Path, database_path: Path) -> None:
+        self.folder = folder
+        self.database_path = database_path
+
+    def dbt(self, *args: str) -> tuple[int, str]:
+        env = {
+            **os.environ,
+            "DBT_PROFILES_DIR": str(self.folder / "profiles"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "INTEGRATION_DUCKDB_PATH": str(self.database_path),
+            "INTEGRATION_TARGET": "prod",
+        }
+        completed = subprocess.run(
+            [str(DBT), *args],
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=DBT_TIMEOUT_SECONDS,
+        )
+        return completed.returncode, completed.stdout + completed.stderr
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.folder / "target" / "manifest.json").read_text())
+
+
+def copy_user_project(destination: Path, vars_text: str | None = None) -> Path:
+    """integration_tests/ copied to ``destination``, its package pointed at
+    this repository; ``vars_text`` replaces the ``python_models`` line."""
+    shutil.copytree(
+        REPO / "integration_tests",
+        destination,
+        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml"),
+    )
+    packages = destination / "packages.yml"
+    packages.write_text(packages.read_text().replace("local: ../", f"local: {REPO}"))
+    if vars_text is not None:
+        project = destination / "dbt_project.yml"
+        text = project.read_text()
+        assert "    python_models: true\n" in text
+        project.write_text(text.replace("    python_models: true\n", vars_text))
+    return destination
+
+
+def move_raw_schema(database_path: Path, schema: str) -> None:
+    with duckdb.connect(str(database_path)) as con:
+        con.execute(f"create schema {schema}")
+        for table in RAW_TABLES:
+            con.execute(f"create table {schema}.{table} as select * from raw.{table}")
+        con.execute("drop schema raw cascade")
+
+
+def read(database_path: Path, schema: str, name: str):
+    with duckdb.connect(str(database_path), read_only=True) as con:
+        return con.execute(f'select * from "{schema}"."{name}"').df()
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from retention.demo.generate import generate
+    from retention.raw.load import load
+
+    work = tmp_path_factory.mktemp("package_mode")
+    raw_dir = work / "raw"
+    generate(raw_dir, customers=CUSTOMERS, progress=False)
+
+    standalone_db = work / "standalone.duckdb"
+    load(raw_dir, standalone_db, progress=False)
+    standalone_dir = work / "standalone"
+    standalone_dir.mkdir()
+    standalone_code, standalone_output = run_dbt_build(standalone_db, {}, standalone_dir)
+
+    package_db = work / "package.duckdb"
+    load(raw_dir, package_db, progress=False)
+    move_raw_schema(package_db, "shop_raw")
+    user = UserProject(copy_user_project(work / "user_project"), package_db)
+    deps_code, deps_output = user.dbt("deps")
+    started = time.monotonic()
+    build_code, build_output = user.dbt("build") if deps_code == 0 else (deps_code, "")
+    return {
+        "standalone_db": standalone_db,
+        "standalone": (standalone_code, standalone_output),
+        "user": user,
+        "deps": (deps_code, deps_output),
+        "build": (build_code, build_output),
+        "build_seconds": time.monotonic() - started,
+        "work": work,
+    }
+
+
+def test_standalone_and_package_builds_pass(builds) -> None:
+    code, output = builds["standalone"]
+    assert code == 0, "standalone build failed:\n" + dbt_output_tail(output)
+    code, output = builds["deps"]
+    assert code == 0, "dbt deps (local package) failed:\n" + output[-3000:]
+    code, output = builds["build"]
+    assert code == 0, "dbt build of integration_tests failed:\n" + dbt_output_tail(output)
+    assert "Completed successfully" in output
+
+
+def package_marts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["package_name"] == PACKAGE
+        and node["original_file_path"].startswith("models/marts/")
+    ]
+
+
+def test_every_package_mart_equals_the_standalone_mart(builds) -> None:
+    assert builds["build"][0] == 0 and builds["standalone"][0] == 0, "a build failed"
+    user = builds["user"]
+    marts = package_marts(user.manifest())
+    names = {node["name"] for node in marts}
+    # Every mart of the contract, the predictive ones included (python_models
+    # is true in integration_tests/dbt_project.yml).
+    expected = {"customers", "churn", "cohort_retention", "retention_scorecard"}
+    expected |= {"clv_model_params", "customer_value_predictions"}
+    assert not expected - names, sorted(expected - names)
+    problems = []
+    for node in sorted(marts, key=lambda n: n["name"]):
+        assert node["schema"] == "retention_marts", (node["name"], node["schema"])
+        package = read(user.database_path, node["schema"], node["name"])
+        standalone = read(builds["standalone_db"], "marts", node["name"])
+        assert len(standalone) > 0, f"marts.{node['name']} is empty"
+        differences = compare_frames(package, standalone, None, labels=("package", "standalone"))
+        problems += [f"{node['name']}: {line}" for line in differences[:5]]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_users_own_models_stay_the_users(builds) -> None:
+    assert builds["build"][0] == 0, "the package build failed"
+    user = builds["user"]
+    manifest = user.manifest()
+    models = {
+        (node["package_name"], node["name"]): node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    for name, (schema, rows) in USER_MODELS.items():
+        node = models[("retention_integration_tests", name)]
+        assert node["schema"] == schema, (name, node["schema"])
+        frame = read(user.database_path, schema, name)
+        assert len(frame) == rows and set(frame["owned_by"]) == {"user"}, (name, frame)
+    # The user's own generic tests (unique, not_null: dbt's, declared again
+    # by the package, macros/generic_tests/) still read the user's model.
+    user_tests = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node["package_name"] == "retention_integration_tests"
+    ]
+    assert len(user_tests) == 2
+    for node in user_tests:
+        assert node["depends_on"]["nodes"] == ["model.retention_integration_tests.customers"], node[
+            "unique_id"
+        ]
+    # The package's namesakes: in the package's own schemas, with its data.
+    for name, schema in {
+        "stg_orders": "retention_staging",
+        "customers": "retention_marts",
+        "churn": "retention_marts",
+    }.items():
+        node = models[(PACKAGE, name)]
+        assert node["schema"] == schema, (name, node["schema"])
+        frame = read(user.database_path, schema, name)
+        assert "owned_by" not in frame.columns and len(frame) > 1, name
+    spine = models[(PACKAGE, "retention_time_spine")]
+    assert len(read(user.database_path, spine["schema"], "retention_time_spine")) == 40000
+    # Every package relation is in a retention_* schema or the spine's.
+    schemas = {node["schema"] for (package, _), node in models.items() if package == PACKAGE}
+    assert schemas == {
+        "retention_staging",
+        "retention_intermediate",
+        "retention_marts",
+        spine["schema"],
+    }, schemas
+
+
+def test_package_nodes_depend_only_on_package_nodes_and_sources(builds) -> None:
+    assert builds["deps"][0] == 0, "dbt deps failed"
+    manifest = builds["user"].manifest()
+    resources = {
+        **manifest["nodes"],
+        **manifest["exposures"],
+        **manifest["semantic_models"],
+        **manifest["metrics"],
+        **manifest.get("unit_tests", {}),
+    }
+    foreign = [
+        f"{unique_id} -> {dependency}"
+        for unique_id, node in resources.items()
+        if node["package_name"] == PACKAGE
+        for dependency in node.get("depends_on", {}).get("nodes", [])
+        if dependency.split(".")[1] != PACKAGE
+    ]
+    assert not foreign, "\n".join(foreign)
+    # And the build log has no warning of a package node read a root node.
+    assert "depends on the root project node" not in builds["build"][1]
+
+
+def test_python_models_false_in_the_users_vars_turns_them_off(builds, tmp_path: Path) -> None:
+    """python_models: false set where a user sets vars (their dbt_project.yml,
+    scoped to the package) disables the five predictive CLV models."""
+    folder = copy_user_project(tmp_path / "user_project", "    python_models: false\n")
+    user = UserProject(folder, tmp_path / "unused.duckdb")
+    code, output = user.dbt("deps")
+    assert code == 0, output[-3000:]
+    code, output = user.dbt("parse", "--no-partial-parse")
+    assert code == 0, output[-3000:]
+    manifest = user.manifest()
+    enabled = {
+        node["name"] for node in manifest["nodes"].values() if node["package_name"] == PACKAGE
+    }
+    disabled = {
+        node["name"]
+        for versions in manifest["disabled"].values()
+        for node in versions
+        if node["package_name"] == PACKAGE
+    }
+    assert not PYTHON_MODELS - disabled, sorted(PYTHON_MODELS - disabled)
+    assert not PYTHON_MODELS & enabled, sorted(PYTHON_MODELS & enabled)
+    assert "customers" in enabled and "churn" in enabled
