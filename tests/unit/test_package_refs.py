@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,47 @@ def test_the_scan_finds_a_planted_unqualified_ref(
     planted.write_text(text)
     found = unqualified_refs(tmp_path)
     assert len(found) == 1 and found[0].startswith(relative_path), found
+
+
+def generic_tests_used(root: Path) -> set[str]:
+    """Names of the generic data tests in the project's YAML (models, seeds,
+    sources), namespaces stripped."""
+    import yaml
+
+    names: set[str] = set()
+
+    def collect(entries: list[Any] | None) -> None:
+        for entry in entries or []:
+            name = entry if isinstance(entry, str) else next(iter(entry))
+            names.add(name.split(".")[-1])
+
+    for folder in ("models", "seeds"):
+        for path in (root / folder).rglob("*.yml"):
+            document = yaml.safe_load(path.read_text()) or {}
+            for key in ("models", "seeds", "sources"):
+                for node in document.get(key) or []:
+                    collect(node.get("data_tests"))
+                    for table in node.get("tables") or []:
+                        collect(table.get("data_tests"))
+                        for column in table.get("columns") or []:
+                            collect(column.get("data_tests"))
+                    for column in node.get("columns") or []:
+                        collect(column.get("data_tests"))
+    return names
+
+
+def test_every_generic_test_of_the_project_is_declared_in_the_package() -> None:
+    """dbt writes a one-argument ref for the model of a generic test; only the
+    tests declared in macros/generic_tests/ (each calls package_ref_scope())
+    resolve it inside the package (macros/ref.sql)."""
+    declared = {}
+    for path in (REPO / "macros" / "generic_tests").glob("*.sql"):
+        text = path.read_text()
+        for match in re.finditer(r"\{%-?\s*test\s+([a-z_0-9]+)\s*\(", text):
+            declared[match.group(1)] = "package_ref_scope()" in text
+    used = generic_tests_used(REPO)
+    assert {"unique", "not_null", "accepted_values"} <= used
+    missing = sorted(used - set(declared))
+    assert not missing, f"declare these in macros/generic_tests/: {missing}"
+    unscoped = sorted(name for name, scoped in declared.items() if not scoped)
+    assert not unscoped, f"call package_ref_scope() in: {unscoped}"
