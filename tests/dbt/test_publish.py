@@ -52,6 +52,8 @@ PROBE_PAUSE_SECONDS = 0.05
 PROJECT_IGNORE = shutil.ignore_patterns(
     ".venv", ".git", "data", "target", "logs", "artifacts", "reports", "__pycache__",
     "*.duckdb", ".pytest_cache", ".ruff_cache", "metastore_db", "spark-warehouse",
+    # integration_tests/dbt_packages/retention links back to the repository
+    "dbt_packages",
 )
 
 @dataclass

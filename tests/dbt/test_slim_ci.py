@@ -18,8 +18,11 @@ from pathlib import Path
 
 from support.dbt import DBT, REPO
 
+# dbt_packages: integration_tests/dbt_packages/retention links back to the
+# repository.
 IGNORE = shutil.ignore_patterns(
-    ".venv", ".git", "data", "target", "logs", "artifacts", "__pycache__", ".*_cache"
+    ".venv", ".git", "data", "target", "logs", "artifacts", "__pycache__", ".*_cache",
+    "dbt_packages",
 )
 
 

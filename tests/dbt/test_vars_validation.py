@@ -98,6 +98,12 @@ INVALID_VARS = [
         "a number >= 0",
         id="negative_clv_penalizer",
     ),
+    pytest.param(
+        {"retention_schema_prefix": "Retention-"},
+        "retention_schema_prefix",
+        "lowercase letters, digits and underscores",
+        id="schema_prefix_not_an_identifier",
+    ),
 ]
 
 
