@@ -5,20 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from support.dbt import run_dbt_build
-
-RAW_DDL = {
-    "customers": "customer_id varchar, signed_up_at timestamp, email varchar, "
-    "country_code varchar, acquisition_channel varchar, acquisition_campaign varchar, "
-    "updated_at timestamp",
-    "orders": "order_id varchar, customer_id varchar, ordered_at timestamp, status varchar, "
-    "order_amount decimal(18,2), refunded_amount decimal(18,2), cost_amount decimal(18,2), "
-    "updated_at timestamp",
-    "events": "event_id varchar, customer_id varchar, event_name varchar, "
-    "occurred_at timestamp, platform varchar, properties varchar",
-    "marketing_spend": "spend_date date, channel varchar, campaign varchar, "
-    "spend_amount decimal(18,2)",
-}
+from support.dbt import RAW_DDL, run_dbt_build
 
 MARTS = [
     "customer_cohorts",

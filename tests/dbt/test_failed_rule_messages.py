@@ -18,8 +18,7 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-from support.dbt import REPO, run_dbt
-from test_empty_raw_tables import RAW_DDL
+from support.dbt import RAW_DDL, REPO, run_dbt
 
 INVERTED_KPI = "monthly_churn_rate"
 

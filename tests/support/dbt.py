@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from retention.contract import RAW_TABLES
 from retention.paths import project_dir
 
 REPO = project_dir()
@@ -23,6 +24,11 @@ DBT = Path(sys.executable).with_name("dbt")
 DEMO_CUSTOMERS = 1500
 DBT_TIMEOUT_SECONDS = 1200
 OUTPUT_TAIL_LINES = 60
+# ``create table raw.<table> (<RAW_DDL[table]>)``: the contract's columns and types.
+RAW_DDL = {
+    table: ", ".join(f"{column.name} {column.sql_type}" for column in columns)
+    for table, columns in RAW_TABLES.items()
+}
 
 
 def dbt_output_tail(output: str, lines: int = OUTPUT_TAIL_LINES) -> str:
