@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from support.dbt import RAW_DDL, run_dbt_build
+from support.dbt import create_empty_raw_tables, run_dbt_build
 
 MARTS = [
     "customer_cohorts",
@@ -23,10 +23,7 @@ MARTS = [
 
 def test_empty_raw_tables_build_empty_marts_and_a_no_data_scorecard(tmp_path: Path) -> None:
     database = tmp_path / "empty.duckdb"
-    with duckdb.connect(str(database)) as connection:
-        connection.execute("create schema raw")
-        for table, columns in RAW_DDL.items():
-            connection.execute(f"create table raw.{table} ({columns})")
+    create_empty_raw_tables(database)
     code, output = run_dbt_build(database, {}, tmp_path)
     assert code == 0, output[-3000:]
     with duckdb.connect(str(database), read_only=True) as connection:
