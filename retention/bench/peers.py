@@ -33,10 +33,15 @@ from retention.reference.compare import compare_frames
 log = logging.getLogger(__name__)
 
 
-# The dbt models each peer stands for (the mart and the mart it reads its rows from).
+# The dbt models each peer stands for (the mart and the models whose work it needs).
 MATCHING_MODELS: dict[str, list[str]] = {
-    "cohort_retention_and_churn": ["cohort_retention", "cohort_retention_by_channel", "churn"],
-    "rfm_summary": ["rfm_summary"],
+    "cohort_retention_and_churn": [
+        "cohort_retention",
+        "cohort_retention_by_channel",
+        "int_month_spine",
+        "churn",
+    ],
+    "rfm_summary": ["int_rfm_summary", "rfm_summary"],
 }
 
 

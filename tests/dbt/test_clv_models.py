@@ -47,6 +47,7 @@ REPORT = REPO / "reports" / "cdnow_holdout_check.md"
 ONLY_FIT = (
     "--select",
     "+clv_model_params",
+    "rfm_summary",
     "--exclude-resource-type",
     "test",
     "--exclude-resource-type",

@@ -5,20 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from support.dbt import run_dbt_build
-
-RAW_DDL = {
-    "customers": "customer_id varchar, signed_up_at timestamp, email varchar, "
-    "country_code varchar, acquisition_channel varchar, acquisition_campaign varchar, "
-    "updated_at timestamp",
-    "orders": "order_id varchar, customer_id varchar, ordered_at timestamp, status varchar, "
-    "order_amount decimal(18,2), refunded_amount decimal(18,2), cost_amount decimal(18,2), "
-    "updated_at timestamp",
-    "events": "event_id varchar, customer_id varchar, event_name varchar, "
-    "occurred_at timestamp, platform varchar, properties varchar",
-    "marketing_spend": "spend_date date, channel varchar, campaign varchar, "
-    "spend_amount decimal(18,2)",
-}
+from support.dbt import create_empty_raw_tables, run_dbt_build
 
 MARTS = [
     "customer_cohorts",
@@ -36,10 +23,7 @@ MARTS = [
 
 def test_empty_raw_tables_build_empty_marts_and_a_no_data_scorecard(tmp_path: Path) -> None:
     database = tmp_path / "empty.duckdb"
-    with duckdb.connect(str(database)) as connection:
-        connection.execute("create schema raw")
-        for table, columns in RAW_DDL.items():
-            connection.execute(f"create table raw.{table} ({columns})")
+    create_empty_raw_tables(database)
     code, output = run_dbt_build(database, {}, tmp_path)
     assert code == 0, output[-3000:]
     with duckdb.connect(str(database), read_only=True) as connection:

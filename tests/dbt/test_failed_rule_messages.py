@@ -18,8 +18,7 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-from support.dbt import REPO, run_dbt
-from test_empty_raw_tables import RAW_DDL
+from support.dbt import REPO, create_empty_raw_tables, run_dbt
 
 INVERTED_KPI = "monthly_churn_rate"
 
@@ -73,10 +72,7 @@ def scorecard_benchmarks(database: Path) -> dict[str, tuple[float | None, float 
 
 def test_broken_seed_rule_stops_the_scorecard_and_names_rule_and_rows(tmp_path: Path) -> None:
     database = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(database)) as connection:
-        connection.execute("create schema raw")
-        for table, columns in RAW_DDL.items():
-            connection.execute(f"create table raw.{table} ({columns})")
+    create_empty_raw_tables(database)
     (tmp_path / "good").mkdir()
     (tmp_path / "bad").mkdir()
     code, output = run_dbt("build", database, {}, tmp_path / "good")

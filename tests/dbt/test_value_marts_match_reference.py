@@ -78,7 +78,8 @@ def test_value_mart_matches_reference(built, mart):
 
 
 def test_reference_returns_exactly_the_contract_columns():
-    """CONTRACT.md section 3 columns, in order, for every value mart."""
+    """CONTRACT.md section 3 columns (and the extra columns docs/metric_decisions.md
+    adds), in order, for every value mart."""
     from support.edge_cases import edge_case_raw
 
     contract = {
@@ -97,7 +98,10 @@ def test_reference_returns_exactly_the_contract_columns():
         "retention_kpis": "month_start, active_customers, new_customers, returning_customers,"
         " purchases, net_revenue, aov, purchase_frequency, repeat_purchase_rate,"
         " returning_revenue_share, repeat_rate_180d, nrr_12m, grr_12m, formula_cltv,"
-        " is_complete_period",
+        " is_complete_period,"
+        # the ratio parts the semantic layer pools (docs/metric_decisions.md)
+        " buyers_to_date, repeat_buyers_to_date, nrr_base_revenue_12m,"
+        " nrr_current_revenue_12m",
         "retention_scorecard": "kpi, value, measured_for, benchmark_low, benchmark_high,"
         " status, source",
         "activity_retention": "signup_week, day_n, cohort_size, eligible_customers,"

@@ -16,7 +16,6 @@ to read every mart and unable to write to them.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from support.dbt import DBT, REPO, dbt_output_tail, run_dbt_build
+from support.dbt import REPO, dbt_command, dbt_output_tail, run_dbt_build
 
 from retention.reference.compare import compare_frames
 
@@ -163,26 +162,10 @@ def builds(
     if ENGINE == "postgres":
         _create_bi_role()
         vars["bi_read_role"] = BI_ROLE
-    command = [
-        str(DBT),
-        "build",
-        "--project-dir",
-        str(REPO),
-        "--profiles-dir",
-        str(REPO / "profiles"),
-        "--target",
-        ENGINE,
-        "--vars",
-        json.dumps(vars),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        # Every case rebuilds the same engine schemas with other vars (another
-        # reporting_timezone): the incremental models must start over
-        # (docs/incremental.md, "When to run --full-refresh").
-        "--full-refresh",
-    ]
+    # Every case rebuilds the same engine schemas with other vars (another
+    # reporting_timezone): the incremental models must start over
+    # (docs/incremental.md, "When to run --full-refresh").
+    command = dbt_command("build", ENGINE, vars, work_dir, extra_args=("--full-refresh",))
     code, output, seconds = _run(command, work_dir)
     print(f"[{ENGINE}] dbt build {request.param} finished in {seconds:.0f} s (exit code {code})")
     return Builds(work_dir, duckdb_path, code, output)

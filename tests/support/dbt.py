@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from retention.contract import RAW_TABLES
 from retention.paths import project_dir
 
 REPO = project_dir()
@@ -23,6 +24,11 @@ DBT = Path(sys.executable).with_name("dbt")
 DEMO_CUSTOMERS = 1500
 DBT_TIMEOUT_SECONDS = 1200
 OUTPUT_TAIL_LINES = 60
+# ``create table raw.<table> (<RAW_DDL[table]>)``: the contract's columns and types.
+RAW_DDL = {
+    table: ", ".join(f"{column.name} {column.sql_type}" for column in columns)
+    for table, columns in RAW_TABLES.items()
+}
 
 
 def dbt_output_tail(output: str, lines: int = OUTPUT_TAIL_LINES) -> str:
@@ -64,6 +70,45 @@ def vars_key(vars: dict[str, Any]) -> str:
     return json.dumps(vars, sort_keys=True)
 
 
+def dbt_command(
+    subcommand: str,
+    target: str,
+    vars: dict[str, Any],
+    work_dir: Path,
+    project_dir: Path = REPO,
+    extra_args: tuple[str, ...] = (),
+) -> list[str]:
+    """``dbt <subcommand>`` on ``target`` with ``--vars`` and its own target and
+    log paths under ``work_dir``."""
+    return [
+        str(DBT),
+        subcommand,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(REPO / "profiles"),
+        "--target",
+        target,
+        "--vars",
+        json.dumps(vars),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+        *extra_args,
+    ]
+
+
+def create_empty_raw_tables(database_path: Path) -> None:
+    """The four raw tables of the contract, empty, in a new DuckDB file."""
+    import duckdb
+
+    with duckdb.connect(str(database_path)) as connection:
+        connection.execute("create schema raw")
+        for table, columns in RAW_DDL.items():
+            connection.execute(f"create table raw.{table} ({columns})")
+
+
 def run_dbt(
     subcommand: str,
     database_path: Path,
@@ -75,23 +120,7 @@ def run_dbt(
     """Run ``dbt <subcommand>`` against ``database_path`` with its own target
     and log paths under ``work_dir``; return (exit code, output). A test that
     must edit project files (a seed, say) passes a copy as ``project_dir``."""
-    command = [
-        str(DBT),
-        subcommand,
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(REPO / "profiles"),
-        "--target",
-        "duckdb",
-        "--vars",
-        json.dumps(vars),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        *extra_args,
-    ]
+    command = dbt_command(subcommand, "duckdb", vars, work_dir, project_dir, extra_args)
     env = {
         **os.environ,
         "RETENTION_DUCKDB_PATH": str(database_path),
