@@ -7,13 +7,16 @@
     The project's code writes ref('retention', ...) anyway
     (tests/unit/test_package_refs.py checks it). This override is for the
     refs dbt writes itself: the `model` of every generic data test in the
-    YAML (unique, not_null, ...) is `{{ get_where_subquery(ref('<model>')) }}`.
-    A generic test's context holds only the macros its test macro depends
-    on, so every generic test the project uses calls package_ref_scope()
-    (below), which depends on this macro. Nodes of any other package,
-    including the user's own (whose unique, not_null and accepted_values
-    tests run through this package's overrides of them,
-    macros/generic_tests/), get dbt's ref unchanged.
+    YAML (is_unique, is_not_null, ...) is
+    `{{ get_where_subquery(ref('<model>')) }}`. A generic test's context
+    holds only the macros its test macro depends on, so every generic test
+    the project uses is the project's own (macros/generic_tests/: dbt's
+    unique, not_null and accepted_values as is_unique, is_not_null and
+    is_accepted_value, names that replace nothing of dbt's or the user's)
+    and calls package_ref_scope() (below), which depends on this macro.
+    Nodes of any other package, including the user's own (whose unique,
+    not_null and accepted_values tests stay dbt's), get dbt's ref
+    unchanged.
 #}
 {% macro ref() -%}
     {%- set version = kwargs.get('v', kwargs.get('version')) -%}
