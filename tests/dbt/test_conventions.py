@@ -3,7 +3,9 @@
 dbt-bouncer (dbt-bouncer.yml, `make conventions`) checks descriptions,
 uniqueness tests, names and layer lineage. These tests check what it cannot
 express (a single-column primary key is also not_null) and that its
-configuration really catches a broken convention.
+configuration really catches a broken convention. The project's generic
+tests are its own (macros/generic_tests/): dbt's unique and not_null are
+is_unique and is_not_null there (test_metadata.name in the manifest).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from support.dbt import REPO, run_dbt
 
 BOUNCER = Path(sys.executable).with_name("dbt-bouncer")
 # Keys that may be NULL, with the reason.
+UNIQUE_TEST = "is_unique"
+NOT_NULL_TEST = "is_not_null"
 NULLABLE_KEYS = {
     "int_as_of_date.as_of_date": "one-row model; NULL while the raw tables are empty",
 }
@@ -56,11 +60,12 @@ def test_single_column_primary_keys_are_also_not_null(manifest_dir: Path) -> Non
         model = node.get("attached_node")
         if column and model:
             tests.setdefault((model, column), set()).add(node["test_metadata"]["name"])
+    assert any(UNIQUE_TEST in names for names in tests.values()), "no is_unique test found"
     unique_without_not_null = sorted(
         f"{model.split('.')[-1]}.{column}"
         for (model, column), names in tests.items()
-        if "unique" in names
-        and "not_null" not in names
+        if UNIQUE_TEST in names
+        and NOT_NULL_TEST not in names
         and f"{model.split('.')[-1]}.{column}" not in NULLABLE_KEYS
     )
     assert not unique_without_not_null, (

@@ -90,9 +90,9 @@ def test_broken_seed_rule_stops_the_scorecard_and_names_rule_and_rows(tmp_path: 
         "benchmark_low <= benchmark_high (where benchmark_low is not null and "
         "benchmark_high is not null)] on kpi_benchmarks: 1 row(s) break it." in output
     ), output[-4000:]
-    assert "Data rule FAILED: kpi_benchmarks_kpi_is_a_scorecard_kpi [accepted_values: " in output, (
-        output[-4000:]
-    )
+    assert (
+        "Data rule FAILED: kpi_benchmarks_kpi_is_a_scorecard_kpi [is_accepted_value: " in output
+    ), output[-4000:]
     assert "on kpi_benchmarks.kpi: 1 row(s) break it." in output, output[-4000:]
     assert "A benchmark range must not be inverted" in output
     skipped_line = next(

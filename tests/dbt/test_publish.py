@@ -8,7 +8,7 @@ One scenario (module fixture), with a real reader process
 3. build B: a full ``dbt build`` with the default as_of_date (2026-06-30,
    three more months of data in every mart), then ``publish``;
 4. build C: the same project with a duplicated KPI in the ``kpi_benchmarks``
-   seed (a user's edit of reference data), so its ``unique`` test fails and
+   seed (a user's edit of reference data), so its ``is_unique`` test fails and
    ``dbt build`` fails; ``publish`` must refuse and leave B in place;
 5. build D: a full ``dbt build`` again, not published, during which the test
    opens the working warehouse read-only, as a BI tool reading it directly
@@ -316,10 +316,10 @@ def test_every_read_is_one_whole_build(scenario: Scenario, kind: str) -> None:
 def test_failed_build_keeps_last_good_publication(scenario: Scenario) -> None:
     code, output = scenario.dbt_c
     assert code != 0, "the build with a duplicated KPI should fail its unique test"
-    assert "unique_kpi_benchmarks_kpi" in output, dbt_output_tail(output)
+    assert "is_unique_kpi_benchmarks_kpi" in output, dbt_output_tail(output)
     refused = scenario.publish_c
     assert refused.returncode != 0, refused.stderr
-    assert "unique_kpi_benchmarks_kpi" in refused.stderr, refused.stderr
+    assert "is_unique_kpi_benchmarks_kpi" in refused.stderr, refused.stderr
     assert "published marts stay as they were" in refused.stderr, refused.stderr
     assert scenario.current_after_c == scenario.build_b
     assert scenario.sha_after_c == scenario.sha_before_c

@@ -195,18 +195,25 @@ def test_the_users_own_models_stay_the_users(builds) -> None:
         assert node["schema"] == schema, (name, node["schema"])
         frame = read(user.database_path, schema, name)
         assert len(frame) == rows and set(frame["owned_by"]) == {"user"}, (name, frame)
-    # The user's own generic tests (unique, not_null: dbt's, declared again
-    # by the package, macros/generic_tests/) still read the user's model.
+    # The user's own generic tests (dbt's unique and not_null) read the
+    # user's model and run through dbt's own test macros: nothing of the
+    # package replaces them (its tests have names of their own, is_unique,
+    # is_not_null, ..., macros/generic_tests/).
     user_tests = [
         node
         for node in manifest["nodes"].values()
         if node["resource_type"] == "test" and node["package_name"] == "retention_integration_tests"
     ]
-    assert len(user_tests) == 2
+    assert sorted(node["test_metadata"]["name"] for node in user_tests) == ["not_null", "unique"]
     for node in user_tests:
         assert node["depends_on"]["nodes"] == ["model.retention_integration_tests.customers"], node[
             "unique_id"
         ]
+        macros = node["depends_on"]["macros"]
+        core_macro = f"macro.dbt.test_{node['test_metadata']['name']}"
+        assert core_macro in macros, (node["unique_id"], macros)
+        package_macros = [m for m in macros if m.startswith(f"macro.{PACKAGE}.")]
+        assert not package_macros, (node["unique_id"], package_macros)
     # The package's namesakes: in the package's own schemas, with its data.
     for name, schema in {
         "stg_orders": "retention_staging",

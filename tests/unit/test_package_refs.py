@@ -22,6 +22,29 @@ SUFFIXES = {".sql", ".yml", ".yaml", ".py", ".md"}
 # The override of ref itself (one-argument refs of the project's nodes stay
 # in the package; it defines and calls ref, docs/package.md).
 EXEMPT = {"macros/ref.sql"}
+# Generic tests of dbt core and dbt_utils: a package test of one of these
+# names would replace that test for the user's project too (dbt resolves a
+# test name to any package's test_<name> macro), so the project's own tests
+# never take one (dbt's unique is is_unique in macros/generic_tests/, ...).
+CORE_TESTS = {"unique", "not_null", "accepted_values", "relationships"}
+DBT_UTILS_TESTS = {
+    "accepted_range",
+    "at_least_one",
+    "cardinality_equality",
+    "equal_rowcount",
+    "equality",
+    "expression_is_true",
+    "fewer_rows_than",
+    "mutually_exclusive_ranges",
+    "not_accepted_values",
+    "not_constant",
+    "not_empty_string",
+    "not_null_proportion",
+    "recency",
+    "relationships_where",
+    "sequential_values",
+    "unique_combination_of_columns",
+}
 
 # A ref call: `ref(` not preceded by a letter, digit, underscore (so
 # `deref(` or `my_ref(` do not count); `dbt.ref(` of Python models counts.
@@ -118,14 +141,18 @@ def generic_tests_used(root: Path) -> set[str]:
 def test_every_generic_test_of_the_project_is_declared_in_the_package() -> None:
     """dbt writes a one-argument ref for the model of a generic test; only the
     tests declared in macros/generic_tests/ (each calls package_ref_scope())
-    resolve it inside the package (macros/ref.sql)."""
+    resolve it inside the package (macros/ref.sql). None of them takes the
+    name of a dbt core or dbt_utils test, which it would replace in the
+    user's project."""
     declared = {}
     for path in (REPO / "macros" / "generic_tests").glob("*.sql"):
         text = path.read_text()
         for match in re.finditer(r"\{%-?\s*test\s+([a-z_0-9]+)\s*\(", text):
             declared[match.group(1)] = "package_ref_scope()" in text
     used = generic_tests_used(REPO)
-    assert {"unique", "not_null", "accepted_values"} <= used
+    assert {"is_unique", "is_not_null", "is_accepted_value"} <= used
+    shadowing = sorted(set(declared) & (CORE_TESTS | DBT_UTILS_TESTS))
+    assert not shadowing, f"these replace dbt's or dbt_utils' tests for the user: {shadowing}"
     missing = sorted(used - set(declared))
     assert not missing, f"declare these in macros/generic_tests/: {missing}"
     unscoped = sorted(name for name, scoped in declared.items() if not scoped)
