@@ -41,3 +41,16 @@
         else 'staged'
     end
 {%- endmacro %}
+
+
+{#
+    The passthrough columns (names) of a select list: `, a, b` after the
+    last column, or `a, b,` before the next one (trailing=true). Nothing
+    when there are none.
+#}
+{% macro passthrough_select(columns, trailing=false, prefix='') -%}
+    {%- for column in columns -%}
+        {%- if not trailing %},{% endif %}
+        {{ prefix }}{{ column }}{% if trailing %},{% endif %}
+    {%- endfor -%}
+{%- endmacro %}

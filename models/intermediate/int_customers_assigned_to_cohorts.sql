@@ -1,6 +1,7 @@
 {#
     One row per customer with at least one purchase: first and last purchase
-    dates, cohort period (cohort_grain) and acquisition channel.
+    dates, cohort period (cohort_grain), acquisition channel and the
+    customer_passthrough_columns (under their aliases).
 #}
 with
 
@@ -34,6 +35,9 @@ final as (
         first_and_last.purchase_days,
         {{ period_start('first_and_last.first_purchase_date',
             get_cohort_grain()) }} as cohort_period
+        {%- for column in get_passthrough_columns().customer %},
+            customers.{{ column.name }} as {{ column.alias }}
+        {%- endfor %}
     from first_and_last
     left join customers
         on first_and_last.customer_id = customers.customer_id

@@ -7,6 +7,7 @@ triaged as (
 
 final as (
     select
+        store,
         customer_id,
         case
             when not {{ is_implausible_timestamp('signed_up_at') }}
@@ -21,7 +22,8 @@ final as (
         country_code,
         acquisition_channel,
         acquisition_campaign,
-        updated_at
+        updated_at{{ passthrough_select(get_passthrough_columns().customer
+            | map(attribute='name') | list) }}
     from triaged
 )
 

@@ -4,12 +4,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'customers') }}
+    select * from {{ raw_table('customers') }}
 ),
 
 normalized as (
     select
-        {{ clean_text('customer_id') }} as customer_id,
+        store,
+        {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
         cast(signed_up_at as timestamp) as signed_up_at,
         {{ clean_text('email') }} is not null as has_email,
         {{ email_hash('email') }} as email_hash,
@@ -20,7 +21,8 @@ normalized as (
         coalesce({{ clean_code('acquisition_channel') }}, 'unknown')
             as acquisition_channel,
         {{ clean_text('acquisition_campaign') }} as acquisition_campaign,
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as timestamp) as updated_at{{ passthrough_select(
+            get_passthrough_columns().customer | map(attribute='name') | list) }}
     from source
 ),
 

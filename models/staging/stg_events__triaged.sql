@@ -22,7 +22,7 @@
     properties asc nulls last
 {%- endset %}
 {%- if is_incremental() %}
-    {%- do require_incremental_columns(this, ['key_hash']) %}
+    {%- do require_incremental_columns(this, ['key_hash', 'store']) %}
     {%- set window_start = incremental_window_start(this, 'occurred_at') %}
     {%- set scan_per_branch = '' %}
 {%- else %}
@@ -34,7 +34,7 @@
 with
 
 source as {{ scan_per_branch }} (
-    select * from {{ source('raw', 'events') }}
+    select * from {{ raw_table('events') }}
     {%- if is_incremental() %}
         where {{ in_incremental_window('occurred_at', window_start) }}
     {%- endif %}
@@ -42,8 +42,9 @@ source as {{ scan_per_branch }} (
 
 normalized as {{ scan_per_branch }} (
     select
-        {{ clean_text('event_id') }} as event_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        store,
+        {{ store_qualified_id(clean_text('event_id')) }} as event_id,
+        {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
         {{ clean_code('event_name') }} as event_name,
         cast(occurred_at as timestamp) as occurred_at,
         {{ clean_code('platform') }} as platform,
@@ -78,6 +79,7 @@ hashed as {{ scan_per_branch }} (
     {# Earlier copies of the window's event_ids, triaged in earlier runs. #}
     settled_candidates as (
         select
+            store,
             event_id,
             customer_id,
             event_name,
@@ -173,6 +175,7 @@ reasoned as (
 
 final as (
     select
+        store,
         event_id,
         customer_id,
         event_name,

@@ -1,14 +1,19 @@
 {{ config(materialized='table') }}
 
 {# Every raw marketing spend row with its fate (see docs/staging_rules.md). #}
+{#- With several stores, a spend line is one store's: the store is part of
+    its id (one store: the id is unchanged). #}
+{%- set store_key_parts = ["store", "'|'"] if stores_are_listed() else [] %}
+
 with
 
 source as (
-    select * from {{ source('raw', 'marketing_spend') }}
+    select * from {{ raw_table('marketing_spend') }}
 ),
 
 normalized as (
     select
+        store,
         cast(spend_date as date) as spend_date,
         {{ clean_code('channel') }} as channel,
         {{ clean_text('campaign') }} as campaign,
@@ -19,14 +24,14 @@ normalized as (
 versioned as (
     select
         *,
-        {{ dbt.hash(dbt.concat([
+        {{ dbt.hash(dbt.concat(store_key_parts + [
             "coalesce(cast(spend_date as " ~ dbt.type_string() ~ "), '~')",
             "'|'", "coalesce(channel, '~')",
             "'|'", "coalesce(campaign, '~')",
             "'|'", "coalesce(cast(spend_amount as " ~ dbt.type_string() ~ "), '~')",
         ])) }} as spend_line_id,
         row_number() over (
-            partition by spend_date, channel, campaign, spend_amount
+            partition by store, spend_date, channel, campaign, spend_amount
             order by spend_date
         ) as version_rank
     from normalized

@@ -7,6 +7,7 @@ triaged as (
 
 final as (
     select
+        store,
         order_id,
         customer_id,
         ordered_at,
@@ -25,7 +26,8 @@ final as (
             as is_fully_refunded,
         {{ is_purchase('status', 'order_amount', 'refunded_amount') }}
             as is_purchase,
-        updated_at
+        updated_at{{ passthrough_select(get_passthrough_columns().first_order
+            | map(attribute='name') | list) }}
     from triaged
 )
 

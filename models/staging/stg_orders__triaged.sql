@@ -14,14 +14,17 @@
     update of an old order replaces its staged row.
 #}
 {%- set version_time = 'coalesce(updated_at, ordered_at)' %}
+{%- set orders_passthrough = get_passthrough_columns().first_order
+    | map(attribute='name') | list %}
 {%- if is_incremental() %}
+    {%- do require_incremental_columns(this, ['store'] + orders_passthrough) %}
     {%- set window_start = incremental_window_start(this, version_time) %}
 {%- endif %}
 
 with
 
 source as (
-    select * from {{ source('raw', 'orders') }}
+    select * from {{ raw_table('orders') }}
     {%- if is_incremental() %}
         where {{ in_incremental_window(version_time, window_start) }}
     {%- endif %}
@@ -29,14 +32,15 @@ source as (
 
 normalized as (
     select
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        store,
+        {{ store_qualified_id(clean_text('order_id')) }} as order_id,
+        {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
         cast(ordered_at as timestamp) as ordered_at,
         coalesce({{ clean_code('status') }}, 'unknown') as status,
         cast(order_amount as {{ type_money() }}) as order_amount,
         cast(refunded_amount as {{ type_money() }}) as refunded_amount,
         cast(cost_amount as {{ type_money() }}) as cost_amount,
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as timestamp) as updated_at{{ passthrough_select(orders_passthrough) }}
     from source
 ),
 
@@ -51,6 +55,7 @@ normalized as (
     {# Earlier versions of the window's order_ids, triaged in earlier runs. #}
     settled_versions as (
         select
+            store,
             order_id,
             customer_id,
             ordered_at,
@@ -58,7 +63,7 @@ normalized as (
             order_amount,
             refunded_amount,
             cost_amount,
-            updated_at
+            updated_at{{ passthrough_select(orders_passthrough) }}
         from {{ this }}
         where
             order_id in (select order_id from window_order_ids)
@@ -127,6 +132,7 @@ reasoned as (
 
 final as (
     select
+        store,
         order_id,
         customer_id,
         ordered_at,
@@ -134,7 +140,7 @@ final as (
         order_amount,
         refunded_amount,
         cost_amount,
-        updated_at,
+        updated_at,{{ passthrough_select(orders_passthrough, trailing=true) }}
         version_rank,
         quarantine_reason,
         {{ row_disposition() }} as disposition,

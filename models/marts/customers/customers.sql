@@ -1,7 +1,15 @@
+{%- set passthrough = get_passthrough_columns() %}
+{#- The contract lists the columns of CONTRACT.md; passthrough columns are
+    the user's own, of the user's types, so with any of them the contract is
+    not enforced (docs/package.md). #}
+{{ config(contract={
+    'enforced': (passthrough.customer + passthrough.first_order) | length == 0,
+}) }}
+
 {#
     One row per customer with at least one purchase: value, time between
     purchases, recency and tenure, RFM quintile scores and lifecycle stage,
-    all as of as_of_date. No PII.
+    all as of as_of_date, then the passthrough columns. No PII.
 #}
 with
 
@@ -16,6 +24,12 @@ purchase_stats as (
 as_of as (
     select * from {{ ref('retention', 'int_as_of_date') }}
 ),
+{%- if passthrough.first_order %}
+
+    first_orders as (
+        select * from {{ ref('retention', 'int_customer_first_orders') }}
+    ),
+{%- endif %}
 
 measured as (
     select
@@ -38,9 +52,19 @@ measured as (
             'as_of.as_of_date') }} as recency_days,
         {{ days_between('purchase_stats.first_purchase_date',
             'as_of.as_of_date') }} as tenure_days
+        {%- for column in passthrough.customer %},
+            cohort_assignments.{{ column.alias }}
+        {%- endfor %}
+        {%- for column in passthrough.first_order %},
+            first_orders.{{ column.alias }}
+        {%- endfor %}
     from cohort_assignments
     inner join purchase_stats
         on cohort_assignments.customer_id = purchase_stats.customer_id
+    {%- if passthrough.first_order %}
+        left join first_orders
+            on cohort_assignments.customer_id = first_orders.customer_id
+    {%- endif %}
     cross join as_of
 ),
 
@@ -56,6 +80,7 @@ scored as (
 final as (
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        {{ store_of_id('customer_id') }} as store,
         cast(acquisition_channel as {{ dbt.type_string() }})
             as acquisition_channel,
         cast(country_code as {{ dbt.type_string() }}) as country_code,
@@ -83,6 +108,9 @@ final as (
         cast(rfm_recency_score as integer) as rfm_recency_score,
         cast(rfm_frequency_score as integer) as rfm_frequency_score,
         cast(rfm_monetary_score as integer) as rfm_monetary_score
+        {%- for column in passthrough.customer + passthrough.first_order %},
+            {{ column.alias }}
+        {%- endfor %}
     from scored
 )
 
