@@ -5,7 +5,8 @@ marts as a standalone build, and leaves the user's own models alone.
 this repository through ``packages.yml`` (``local: ../``), has models of its
 own named ``stg_orders``, ``customers``, ``churn`` and
 ``metricflow_time_spine``, its own production-style ``generate_schema_name``,
-and keeps the raw tables in ``shop_raw``. The test copies it into a
+and keeps the raw tables in ``shop_raw`` under names of its own
+(``shop_orders``, ... mapped with the ``<table>_identifier`` vars). The test copies it into a
 temporary folder (``local:`` then names this repository by its absolute
 path), loads the demo data into ``shop_raw`` of a fresh DuckDB file, runs
 ``dbt deps`` + ``dbt build`` with the user's prod target, and a standalone
@@ -14,23 +15,24 @@ build of the same data, then compares.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
-from support.dbt import DBT, DBT_TIMEOUT_SECONDS, REPO, dbt_output_tail, run_dbt_build
+from support.dbt import dbt_output_tail, run_dbt_build
+from support.package_project import (
+    PACKAGE,
+    UserProject,
+    copy_user_project,
+    move_raw_tables,
+    package_marts,
+    read,
+)
 
 from retention.reference.compare import compare_frames
 
-PACKAGE = "retention"
 CUSTOMERS = 800
-RAW_TABLES = ("customers", "orders", "events", "marketing_spend")
 PYTHON_MODELS = {
     "int_clv_settings",
     "int_clv_model_fit",
@@ -45,66 +47,6 @@ USER_MODELS = {
     "churn": ("marts", 1),
     "metricflow_time_spine": ("main", 3),
 }
-
-
-class UserProject:
-    """A copy of integration_tests/ with its own database, built once."""
-
-    def __init__(self, folder: Path, database_path: Path) -> None:
-        self.folder = folder
-        self.database_path = database_path
-
-    def dbt(self, *args: str) -> tuple[int, str]:
-        env = {
-            **os.environ,
-            "DBT_PROFILES_DIR": str(self.folder / "profiles"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "INTEGRATION_DUCKDB_PATH": str(self.database_path),
-            "INTEGRATION_TARGET": "prod",
-        }
-        completed = subprocess.run(
-            [str(DBT), *args],
-            cwd=self.folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=DBT_TIMEOUT_SECONDS,
-        )
-        return completed.returncode, completed.stdout + completed.stderr
-
-    def manifest(self) -> dict[str, Any]:
-        return json.loads((self.folder / "target" / "manifest.json").read_text())
-
-
-def copy_user_project(destination: Path, vars_text: str | None = None) -> Path:
-    """integration_tests/ copied to ``destination``, its package pointed at
-    this repository; ``vars_text`` replaces the ``python_models`` line."""
-    shutil.copytree(
-        REPO / "integration_tests",
-        destination,
-        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml"),
-    )
-    packages = destination / "packages.yml"
-    packages.write_text(packages.read_text().replace("local: ../", f"local: {REPO}"))
-    if vars_text is not None:
-        project = destination / "dbt_project.yml"
-        text = project.read_text()
-        assert "    python_models: true\n" in text
-        project.write_text(text.replace("    python_models: true\n", vars_text))
-    return destination
-
-
-def move_raw_schema(database_path: Path, schema: str) -> None:
-    with duckdb.connect(str(database_path)) as con:
-        con.execute(f"create schema {schema}")
-        for table in RAW_TABLES:
-            con.execute(f"create table {schema}.{table} as select * from raw.{table}")
-        con.execute("drop schema raw cascade")
-
-
-def read(database_path: Path, schema: str, name: str):
-    with duckdb.connect(str(database_path), read_only=True) as con:
-        return con.execute(f'select * from "{schema}"."{name}"').df()
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +66,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     package_db = work / "package.duckdb"
     load(raw_dir, package_db, progress=False)
-    move_raw_schema(package_db, "shop_raw")
+    move_raw_tables(package_db)
     user = UserProject(copy_user_project(work / "user_project"), package_db)
     deps_code, deps_output = user.dbt("deps")
     started = time.monotonic()
@@ -150,20 +92,10 @@ def test_standalone_and_package_builds_pass(builds) -> None:
     assert "Completed successfully" in output
 
 
-def package_marts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        node
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and node["package_name"] == PACKAGE
-        and node["original_file_path"].startswith("models/marts/")
-    ]
-
-
 def test_every_package_mart_equals_the_standalone_mart(builds) -> None:
     assert builds["build"][0] == 0 and builds["standalone"][0] == 0, "a build failed"
     user = builds["user"]
-    marts = package_marts(user.manifest())
+    marts = package_marts(user.package_models())
     names = {node["name"] for node in marts}
     # Every mart of the contract, the predictive ones included (python_models
     # is true in integration_tests/dbt_project.yml).
@@ -171,7 +103,7 @@ def test_every_package_mart_equals_the_standalone_mart(builds) -> None:
     expected |= {"clv_model_params", "customer_value_predictions"}
     assert not expected - names, sorted(expected - names)
     problems = []
-    for node in sorted(marts, key=lambda n: n["name"]):
+    for node in marts:
         assert node["schema"] == "retention_marts", (node["name"], node["schema"])
         package = read(user.database_path, node["schema"], node["name"])
         standalone = read(builds["standalone_db"], "marts", node["name"])
