@@ -99,9 +99,10 @@ def check_schema(con: duckdb.DuckDBPyConnection, database: Path, schema: str) ->
         else f"{database} has no schema {schema!r}"
     )
     found = (
-        f"the schemas holding all of them: {', '.join(complete)} (pass --schema {complete[0]})"
+        f"the schemas holding all the dashboard's marts: {', '.join(complete)}"
+        f" (pass --schema {complete[0]})"
         if complete
-        else "schemas holding some of them: "
+        else "schemas holding some of the dashboard's marts: "
         + (
             "; ".join(f"{name} ({', '.join(tables)})" for name, tables in holders.items())
             or "none"
