@@ -7,6 +7,7 @@
 #}
 {% macro raw_table(table) -%}
     {%- set columns = raw_columns_read(table) -%}
+    {%- do get_raw_identifier(table) -%}
     (
         {%- for store in get_stores() %}
             select

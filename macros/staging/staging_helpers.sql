@@ -54,3 +54,20 @@
         {{ prefix }}{{ column }}{% if trailing %},{% endif %}
     {%- endfor -%}
 {%- endmacro %}
+
+
+{#
+    Passthrough columns of get_passthrough_columns() in a select list, after
+    the last column: `, <relation>.<name> as <alias>, ...` with a
+    relation, `, <alias>, ...` without one (the columns already renamed).
+#}
+{% macro passthrough_aliases(columns, relation=none) -%}
+    {%- for column in columns -%}
+        ,
+        {% if relation is none -%}
+            {{ column.alias }}
+        {%- else -%}
+            {{ relation }}.{{ column.name }} as {{ column.alias }}
+        {%- endif %}
+    {%- endfor -%}
+{%- endmacro %}

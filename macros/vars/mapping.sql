@@ -207,7 +207,8 @@
         'recency_days', 'tenure_days', 'is_active', 'historical_cltv',
         'lifecycle_stage', 'rfm_recency_score', 'rfm_frequency_score',
         'rfm_monetary_score', 'days_to_first_purchase', 'latest_nps_score',
-        'latest_nps_class', 'acquisition_campaign',
+        'latest_nps_class', 'acquisition_campaign', 'last_gap_days',
+        'first_order_id', 'is_known_customer', 'as_of_date', 'spells',
     ]) }}
 {%- endmacro %}
 

@@ -30,10 +30,8 @@ ranked as (
 final as (
     select
         ranked.customer_id,
-        ranked.order_id as first_order_id
-        {%- for column in get_passthrough_columns().first_order %},
-            orders.{{ column.name }} as {{ column.alias }}
-        {%- endfor %}
+        ranked.order_id as first_order_id{{ passthrough_aliases(
+            get_passthrough_columns().first_order, 'orders') }}
     from ranked
     inner join orders
         on ranked.order_id = orders.order_id

@@ -34,10 +34,8 @@ final as (
         first_and_last.last_purchase_date,
         first_and_last.purchase_days,
         {{ period_start('first_and_last.first_purchase_date',
-            get_cohort_grain()) }} as cohort_period
-        {%- for column in get_passthrough_columns().customer %},
-            customers.{{ column.name }} as {{ column.alias }}
-        {%- endfor %}
+            get_cohort_grain()) }} as cohort_period{{ passthrough_aliases(
+            get_passthrough_columns().customer, 'customers') }}
     from first_and_last
     left join customers
         on first_and_last.customer_id = customers.customer_id

@@ -1,3 +1,6 @@
+{%- set customer_passthrough = get_passthrough_columns().customer
+    | map(attribute='name') | list %}
+
 with
 
 triaged as (
@@ -22,8 +25,7 @@ final as (
         country_code,
         acquisition_channel,
         acquisition_campaign,
-        updated_at{{ passthrough_select(get_passthrough_columns().customer
-            | map(attribute='name') | list) }}
+        updated_at{{ passthrough_select(customer_passthrough) }} -- noqa
     from triaged
 )
 

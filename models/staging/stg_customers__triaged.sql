@@ -1,4 +1,6 @@
 {{ config(materialized='table') }}
+{%- set customer_passthrough = get_passthrough_columns().customer
+    | map(attribute='name') | list %}
 
 {# Every raw customer row with its fate (see docs/staging_rules.md). #}
 with
@@ -21,8 +23,8 @@ normalized as (
         coalesce({{ clean_code('acquisition_channel') }}, 'unknown')
             as acquisition_channel,
         {{ clean_text('acquisition_campaign') }} as acquisition_campaign,
-        cast(updated_at as timestamp) as updated_at{{ passthrough_select(
-            get_passthrough_columns().customer | map(attribute='name') | list) }}
+        cast(updated_at as timestamp)
+            as updated_at{{ passthrough_select(customer_passthrough) }} -- noqa
     from source
 ),
 

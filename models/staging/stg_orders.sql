@@ -1,3 +1,6 @@
+{%- set orders_passthrough = get_passthrough_columns().first_order
+    | map(attribute='name') | list %}
+
 with
 
 triaged as (
@@ -26,8 +29,7 @@ final as (
             as is_fully_refunded,
         {{ is_purchase('status', 'order_amount', 'refunded_amount') }}
             as is_purchase,
-        updated_at{{ passthrough_select(get_passthrough_columns().first_order
-            | map(attribute='name') | list) }}
+        updated_at{{ passthrough_select(orders_passthrough) }} -- noqa
     from triaged
 )
 

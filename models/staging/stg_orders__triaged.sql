@@ -40,7 +40,8 @@ normalized as (
         cast(order_amount as {{ type_money() }}) as order_amount,
         cast(refunded_amount as {{ type_money() }}) as refunded_amount,
         cast(cost_amount as {{ type_money() }}) as cost_amount,
-        cast(updated_at as timestamp) as updated_at{{ passthrough_select(orders_passthrough) }}
+        cast(updated_at as timestamp)
+            as updated_at{{ passthrough_select(orders_passthrough) }} -- noqa
     from source
 ),
 

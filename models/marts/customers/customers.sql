@@ -1,9 +1,10 @@
 {%- set passthrough = get_passthrough_columns() %}
+{%- set all_passthrough = passthrough.customer + passthrough.first_order %}
 {#- The contract lists the columns of CONTRACT.md; passthrough columns are
     the user's own, of the user's types, so with any of them the contract is
     not enforced (docs/package.md). #}
 {{ config(contract={
-    'enforced': (passthrough.customer + passthrough.first_order) | length == 0,
+    'enforced': all_passthrough | length == 0,
 }) }}
 
 {#
@@ -51,13 +52,8 @@ measured as (
         {{ days_between('purchase_stats.last_purchase_date',
             'as_of.as_of_date') }} as recency_days,
         {{ days_between('purchase_stats.first_purchase_date',
-            'as_of.as_of_date') }} as tenure_days
-        {%- for column in passthrough.customer %},
-            cohort_assignments.{{ column.alias }}
-        {%- endfor %}
-        {%- for column in passthrough.first_order %},
-            first_orders.{{ column.alias }}
-        {%- endfor %}
+            'as_of.as_of_date') }} as tenure_days{{ passthrough_aliases(
+            passthrough.customer) }}{{ passthrough_aliases(passthrough.first_order) }}
     from cohort_assignments
     inner join purchase_stats
         on cohort_assignments.customer_id = purchase_stats.customer_id
@@ -107,10 +103,8 @@ final as (
         ) }} as lifecycle_stage,
         cast(rfm_recency_score as integer) as rfm_recency_score,
         cast(rfm_frequency_score as integer) as rfm_frequency_score,
-        cast(rfm_monetary_score as integer) as rfm_monetary_score
-        {%- for column in passthrough.customer + passthrough.first_order %},
-            {{ column.alias }}
-        {%- endfor %}
+        cast(rfm_monetary_score as integer)
+            as rfm_monetary_score{{ passthrough_aliases(all_passthrough) }} -- noqa
     from scored
 )
 
