@@ -29,6 +29,7 @@ final as (
         coalesce(customers.acquisition_channel, 'unknown')
             as acquisition_channel,
         customers.country_code,
+        customers.acquisition_campaign,
         customers.customer_id is not null as is_known_customer,
         first_and_last.first_purchase_date,
         first_and_last.last_purchase_date,
