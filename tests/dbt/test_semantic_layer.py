@@ -64,13 +64,19 @@ def _mf(database_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def mf_query(
-    database_path: Path, tmp_path: Path, metrics: list[str], group_by: list[str]
+    database_path: Path,
+    tmp_path: Path,
+    metrics: list[str],
+    group_by: list[str],
+    where: str | None = None,
 ) -> pd.DataFrame:
     """``mf query`` written to CSV and read back."""
     out = tmp_path / f"{'_'.join(metrics)}__{'_'.join(group_by) or 'total'}.csv"
     args = ["query", "--metrics", ",".join(metrics), "--csv", str(out)]
     if group_by:
         args += ["--group-by", ",".join(group_by)]
+    if where:
+        args += ["--where", where]
     done = _mf(database_path, *args)
     assert done.returncode == 0 and out.exists(), done.stdout + done.stderr
     return pd.read_csv(out)
@@ -272,3 +278,54 @@ def test_cac_and_ltv_to_cac_per_cohort_and_pooled_by_channel(
     assert_close(joined["cac"], joined["cac_expected"], "pooled cac")
     assert_close(joined["ltv_to_cac_12m"], joined["ltv_to_cac_expected"], "pooled LTV/CAC")
     assert joined["cac"].notna().sum() >= 3, "several paid channels expected in the demo data"
+
+
+@pytest.mark.parametrize("dimension", ["country_code", "acquisition_channel"])
+def test_segment_metrics_by_value_are_ratios_of_the_segment_marts_sums(
+    warehouse: Path, tmp_path: Path, dimension: str
+) -> None:
+    """``mf query --metrics segment_retention_rate --group-by
+    segment__segment_value --where segment__dimension = <dimension>`` and the
+    churn and LTV ones: pooled ratios of the marts' sums, computed here."""
+    cohorts = mart(warehouse, "cohort_retention_by_segment")
+    cohorts = cohorts[cohorts["segment"] == dimension]
+    sums = cohorts.groupby("segment_value")[["active_customers", "cohort_size"]].sum()
+    got = mf_query(
+        warehouse,
+        tmp_path,
+        ["segment_retention_rate"],
+        ["segment__segment_value"],
+        f"{{{{ Dimension('segment__dimension') }}}} = '{dimension}'",
+    ).set_index("segment__segment_value")
+    assert sorted(got.index) == sorted(sums.index) and len(sums) > 2
+    got = got.loc[sums.index]
+    expected = sums.active_customers.astype(float) / sums.cohort_size
+    assert_close(got["segment_retention_rate"], expected, f"retention by {dimension}")
+
+    churn = mart(warehouse, "churn_by_segment")
+    churn = churn[churn["segment"] == dimension]
+    churn_sums = churn.groupby("segment_value")[["churned_customers", "customers_start"]].sum()
+    got = mf_query(
+        warehouse,
+        tmp_path,
+        ["segment_churn_rate"],
+        ["segment_month__segment_value"],
+        f"{{{{ Dimension('segment_month__dimension') }}}} = '{dimension}'",
+    ).set_index("segment_month__segment_value")
+    got = got.loc[churn_sums.index]
+    start = churn_sums.customers_start.replace(0, np.nan).astype(float)
+    assert_close(got["segment_churn_rate"], churn_sums.churned_customers / start, "churn")
+
+    ltv = mart(warehouse, "ltv_by_segment")
+    ltv = ltv[(ltv["segment"] == dimension) & ltv["ltv_12m"].notna()]
+    ltv = ltv.assign(margin=ltv["ltv_12m"] * ltv["customers"])
+    ltv_sums = ltv.groupby("segment_value")[["margin", "customers"]].sum()
+    got = mf_query(
+        warehouse,
+        tmp_path,
+        ["segment_ltv_12m"],
+        ["segment_cohort__segment_value"],
+        f"{{{{ Dimension('segment_cohort__dimension') }}}} = '{dimension}'",
+    ).set_index("segment_cohort__segment_value")
+    got = got.loc[ltv_sums.index]
+    assert_close(got["segment_ltv_12m"], ltv_sums.margin / ltv_sums.customers, "ltv 12m")

@@ -52,6 +52,9 @@ MART_KEYS: dict[str, list[str]] = {
     "channel_economics": ["acquisition_channel", "cohort_month"],
     "retention_kpis": ["month_start"],
     "retention_scorecard": ["kpi"],
+    "cohort_retention_by_segment": ["segment", "segment_value", "cohort_period", "period_number"],
+    "churn_by_segment": ["segment", "segment_value", "period_start"],
+    "ltv_by_segment": ["segment", "segment_value", "cohort_period"],
 }
 
 
