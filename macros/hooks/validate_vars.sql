@@ -21,6 +21,8 @@
     {%- do get_schema_prefix() -%}
     {%- do get_stores() -%}
     {%- do get_passthrough_columns() -%}
+    {%- do get_segment_dimensions() -%}
+    {%- do get_segment_max_values() -%}
     {%- for table in raw_table_names() -%}
         {%- do get_raw_identifier(table) -%}
     {%- endfor -%}

@@ -18,6 +18,9 @@ MARTS = [
     "channel_economics",
     "retention_kpis",
     "activity_retention",
+    "cohort_retention_by_segment",
+    "churn_by_segment",
+    "ltv_by_segment",
 ]
 
 

@@ -151,6 +151,21 @@ INVALID_VARS = [
         "'tier' is taken",
         id="passthrough_twice",
     ),
+    pytest.param(
+        {"segment_dimensions": ["acquisition_channel", "planet"]},
+        "segment_dimensions",
+        "from: acquisition_channel, acquisition_campaign, country_code, store",
+        id="unknown_segment_dimension",
+    ),
+    pytest.param(
+        {"segment_dimensions": ["loyalty_tier"]},
+        "segment_dimensions",
+        "then customer_passthrough_columns",
+        id="segment_dimension_not_passed_through",
+    ),
+    pytest.param(
+        {"segment_max_values": 0}, "segment_max_values", "whole number >= 1", id="max_values"
+    ),
 ]
 
 
@@ -187,6 +202,8 @@ def test_unknown_timezone_stops_build_before_any_model(tmp_path: Path) -> None:
             "stores": [{"name": "eu", "schema": "shop_eu"}, {"name": "us_2", "schema": "shop_us"}],
             "customer_passthrough_columns": ["Loyalty_Tier"],
             "first_order_passthrough_columns": [{"name": "utm_source", "alias": "first_utm"}],
+            "segment_dimensions": ["Store", "loyalty_tier", "first_utm", "acquisition_campaign"],
+            "segment_max_values": "10",
         },
     ],
     ids=["case_and_text_tolerated", "statuses_normalized", "clv_vars", "mapping_vars"],
