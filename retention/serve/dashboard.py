@@ -529,8 +529,9 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 def segment_retention(marts: Marts, segment: str, shown: list[str]) -> go.Figure:
     """Pooled retention curve per value: sum(active) / sum(cohort size) over
-    the cohorts whose period k is complete; points resting on fewer than
-    ``SEGMENT_MIN_COHORT_CUSTOMERS`` cohort customers are left out."""
+    the cohorts whose period k is complete; points after period 0 resting on
+    fewer than ``SEGMENT_MIN_COHORT_CUSTOMERS`` cohort customers are left
+    out."""
     cohorts = marts["cohort_retention_by_segment"]
     rows = cohorts[
         (cohorts.segment == segment)
@@ -540,7 +541,8 @@ def segment_retention(marts: Marts, segment: str, shown: list[str]) -> go.Figure
     sums = rows.groupby(["segment_value", "period_number"])[
         ["active_customers", "cohort_size"]
     ].sum()
-    sums = sums[sums.cohort_size >= SEGMENT_MIN_COHORT_CUSTOMERS]
+    periods = sums.index.get_level_values("period_number")
+    sums = sums[(sums.cohort_size >= SEGMENT_MIN_COHORT_CUSTOMERS) | (periods == 0)]
     fig = go.Figure()
     for i, value in enumerate(shown):
         if value not in sums.index.get_level_values(0):
