@@ -2,9 +2,14 @@
 
 One self-contained file (plotly.js inlined, no network needed): cohort
 retention heatmap, rolling-retention and cohort LTV curves, monthly churn and
-CRR, time between purchases, LTV/CAC by channel and the benchmark scorecard.
-The dbt exposure ``retention_dashboard`` (models/_exposures.yml) lists the
-marts in ``MARTS_READ``; a test keeps the two in step.
+CRR, time between purchases, LTV/CAC by channel, the benchmark scorecard and
+a "Segments" section (retention, churn and 12-month LTV per value of a
+segment dimension, one dimension at a time through a picker). The dbt
+exposure ``retention_dashboard`` (models/_exposures.yml) lists the marts in
+``MARTS_READ`` and ``MARTS_OPTIONAL``; a test keeps the two in step.
+``MARTS_READ`` must all be there; the segment marts of ``MARTS_OPTIONAL``
+came later (issue 14): without them the section says so and the rest of the
+dashboard is drawn as before.
 
 The marts are read from the schema ``--schema`` (default ``marts``: the
 published file, a standalone build; installed as a package the warehouse
@@ -18,6 +23,7 @@ import argparse
 import html
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +47,23 @@ MARTS_READ = (
     "retention_kpis",
     "retention_scorecard",
 )
+# Read when present: the Segments section needs all three; an older warehouse
+# without them gets the dashboard without the section (and a note instead).
+MARTS_OPTIONAL = (
+    "cohort_retention_by_segment",
+    "churn_by_segment",
+    "ltv_by_segment",
+)
+# Segment values drawn per dimension, the largest by customers; the rest are
+# named in a note under the picker.
+SEGMENT_TOP_VALUES = 8
+# A pooled retention point needs at least this many cohort customers behind
+# it: the oldest periods rest on one or two small cohorts and only add noise.
+SEGMENT_MIN_COHORT_CUSTOMERS = 30
+SEGMENT_PALETTE = (
+    "#2563eb", "#dc2626", "#059669", "#d97706",
+    "#7c3aed", "#0891b2", "#db2777", "#4b5563",
+)  # fmt: skip
 # Cohorts drawn as curves: the first month of each quarter keeps them legible.
 CURVE_COHORT_MONTHS = (1, 4, 7, 10)
 LTV_TO_CAC_TARGET = 3.0
@@ -67,6 +90,9 @@ class Marts:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.frames
 
 
 def schemas_holding_marts(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -117,9 +143,18 @@ def read_marts(database: Path, schema: str = DEFAULT_SCHEMA) -> Marts:
         raise FileNotFoundError(f"{database} does not exist: run `make build` first")
     with duckdb.connect(str(database), read_only=True) as con:
         check_schema(con, database, schema)
+        present = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = ? and table_name in (select unnest(?))",
+                [schema, list(MARTS_OPTIONAL)],
+            ).fetchall()
+        }
+        names = [*MARTS_READ, *(name for name in MARTS_OPTIONAL if name in present)]
         frames = {
             name: con.sql(f"select * from {quote_ident(schema)}.{quote_ident(name)}").df()
-            for name in MARTS_READ
+            for name in names
         }
     return Marts(frames)
 
@@ -466,6 +501,269 @@ def headline(marts: Marts) -> tuple[str, str]:
     return as_of, html_cards
 
 
+def missing_segment_marts(marts: Marts) -> list[str]:
+    """The marts of ``MARTS_OPTIONAL`` that ``marts`` lacks."""
+    return [name for name in MARTS_OPTIONAL if name not in marts]
+
+
+def segment_dimensions(marts: Marts) -> list[str]:
+    """The segment dimensions in the segment marts, sorted."""
+    return sorted(
+        set().union(*(set(marts[name].segment.dropna().unique()) for name in MARTS_OPTIONAL))
+    )
+
+
+def segment_customers(marts: Marts, segment: str) -> pd.Series:
+    """Customers per value of ``segment`` (the cohorts' sizes summed), largest
+    first, ties by value."""
+    cohorts = marts["cohort_retention_by_segment"]
+    first = cohorts[(cohorts.segment == segment) & (cohorts.period_number == 0)]
+    sizes = first.groupby("segment_value").cohort_size.sum().astype(int).reset_index()
+    sizes = sizes.sort_values(["cohort_size", "segment_value"], ascending=[False, True])
+    return sizes.set_index("segment_value").cohort_size
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return float(numerator) / float(denominator) if denominator else None
+
+
+def segment_retention(marts: Marts, segment: str, shown: list[str]) -> go.Figure:
+    """Pooled retention curve per value: sum(active) / sum(cohort size) over
+    the cohorts whose period k is complete; points after period 0 resting on
+    fewer than ``SEGMENT_MIN_COHORT_CUSTOMERS`` cohort customers are left
+    out."""
+    cohorts = marts["cohort_retention_by_segment"]
+    rows = cohorts[
+        (cohorts.segment == segment)
+        & cohorts.is_complete_period.fillna(False).astype(bool)
+        & cohorts.segment_value.isin(shown)
+    ]
+    sums = rows.groupby(["segment_value", "period_number"])[
+        ["active_customers", "cohort_size"]
+    ].sum()
+    periods = sums.index.get_level_values("period_number")
+    sums = sums[(sums.cohort_size >= SEGMENT_MIN_COHORT_CUSTOMERS) | (periods == 0)]
+    fig = go.Figure()
+    for i, value in enumerate(shown):
+        if value not in sums.index.get_level_values(0):
+            continue
+        curve = sums.loc[value].sort_index()
+        fig.add_trace(
+            go.Scatter(
+                x=[int(k) for k in curve.index],
+                y=[
+                    _ratio(a, n)
+                    for a, n in zip(curve.active_customers, curve.cohort_size, strict=True)
+                ],
+                customdata=[
+                    [int(a), int(n)]
+                    for a, n in zip(curve.active_customers, curve.cohort_size, strict=True)
+                ],
+                mode="lines+markers",
+                marker={"size": 4},
+                name=value,
+                line={"width": 2, "color": SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)]},
+                hovertemplate=f"{html.escape(value)}<br>period %{{x}}: %{{y:.1%}}"
+                " (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
+            )
+        )
+    fig.update_xaxes(
+        title="periods since first purchase (complete periods; points with at least"
+        f" {SEGMENT_MIN_COHORT_CUSTOMERS} cohort customers)",
+        dtick=3,
+    )
+    fig.update_yaxes(title="retention (pooled over cohorts)", tickformat=".0%", rangemode="tozero")
+    return _layout(
+        fig,
+        f"Retention by {segment}: active customers / cohort customers, pooled over cohorts",
+        height=460,
+    )
+
+
+def _segment_bars(
+    segment: str,
+    shown: list[str],
+    rates: dict[str, float | None],
+    counts: dict[str, list[int]],
+    title: str,
+    y_title: str,
+    tickformat: str,
+    hover: str,
+) -> go.Figure:
+    values = [value for value in shown if value in rates]
+    colors = [SEGMENT_PALETTE[shown.index(v) % len(SEGMENT_PALETTE)] for v in values]
+    text_format = "{:.1%}" if tickformat.endswith("%") else "{:,.0f}"
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=[rates[v] for v in values],
+            customdata=[counts[v] for v in values],
+            marker_color=colors,
+            text=["n/a" if rates[v] is None else text_format.format(rates[v]) for v in values],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=hover,
+            name=segment,
+        )
+    )
+    fig.update_xaxes(title=segment)
+    fig.update_yaxes(title=y_title, tickformat=tickformat, rangemode="tozero")
+    return _layout(fig, title, height=440)
+
+
+def segment_churn(marts: Marts, segment: str, shown: list[str]) -> go.Figure:
+    """Monthly churn rate per value, pooled over the complete months:
+    sum(churned) / sum(customers at month start)."""
+    churn = marts["churn_by_segment"]
+    rows = churn[
+        (churn.segment == segment)
+        & churn.is_complete_period.fillna(False).astype(bool)
+        & churn.segment_value.isin(shown)
+    ]
+    sums = rows.groupby("segment_value")[["churned_customers", "customers_start"]].sum()
+    months = (
+        " to ".join(
+            pd.Timestamp(day).strftime("%Y-%m")
+            for day in (rows.period_start.min(), rows.period_start.max())
+        )
+        if len(rows)
+        else "no complete month"
+    )
+    return _segment_bars(
+        segment,
+        shown,
+        {v: _ratio(r.churned_customers, r.customers_start) for v, r in sums.iterrows()},
+        {v: [int(r.churned_customers), int(r.customers_start)] for v, r in sums.iterrows()},
+        f"Monthly churn by {segment}, pooled over complete months {months}",
+        "churned / customers at month start",
+        ".1%",
+        "%{x}: %{y:.2%} (%{customdata[0]:,} churned of %{customdata[1]:,}"
+        " customer-months)<extra></extra>",
+    )
+
+
+def segment_ltv(marts: Marts, segment: str, shown: list[str]) -> go.Figure:
+    """12-month LTV per value: sum(ltv_12m x customers) / sum(customers) over
+    the cohorts that have an ltv_12m."""
+    ltv = marts["ltv_by_segment"]
+    rows = ltv[(ltv.segment == segment) & ltv.ltv_12m.notna() & ltv.segment_value.isin(shown)]
+    rows = rows.assign(margin_12m=rows.ltv_12m.astype(float) * rows.customers)
+    sums = rows.groupby("segment_value")[["margin_12m", "customers"]].sum()
+    return _segment_bars(
+        segment,
+        shown,
+        {v: _ratio(r.margin_12m, r.customers) for v, r in sums.iterrows()},
+        {v: [int(r.customers)] for v, r in sums.iterrows()},
+        f"12-month LTV by {segment} (gross margin per customer, cohorts with 12 months)",
+        "gross margin per customer, months 0..12",
+        ",.0f",
+        "%{x}: %{y:,.2f} per customer (%{customdata[0]:,} customers)<extra></extra>",
+    )
+
+
+def _segment_id(segment: str) -> str:
+    return "segment-" + re.sub(r"[^A-Za-z0-9_-]", "_", segment)
+
+
+def _left_out_note(customers: pd.Series, shown: list[str]) -> str:
+    total = int(customers.sum())
+    if len(customers) <= len(shown):
+        return f"All {len(customers)} values ({total:,} customers)."
+    rest = customers.drop(shown)
+    named = ", ".join(f"{html.escape(str(v))} ({n:,})" for v, n in rest.head(20).items())
+    more = f" and {len(rest) - 20} more" if len(rest) > 20 else ""
+    return (
+        f"The {len(shown)} largest of {len(customers)} values by customers"
+        f" ({int(customers[shown].sum()):,} of {total:,} customers);"
+        f" left out of the plots: {named}{more}."
+    )
+
+
+SEGMENT_SCRIPT = """
+(function () {
+  var picker = document.getElementById('segment-picker');
+  function show(segment) {
+    document.querySelectorAll('#segments .segment-block').forEach(function (block) {
+      var on = block.getAttribute('data-segment') === segment;
+      block.style.display = on ? '' : 'none';
+      if (on && window.Plotly) {
+        block.querySelectorAll('.plotly-graph-div').forEach(function (gd) {
+          window.Plotly.Plots.resize(gd);
+        });
+      }
+    });
+  }
+  picker.addEventListener('change', function () { show(picker.value); });
+  show(picker.value);
+})();
+"""
+
+
+def segments_html(marts: Marts) -> str:
+    """The Segments section: a picker of the dimensions and, per dimension,
+    retention curves, monthly churn and 12-month LTV of its largest values.
+    The figures of every dimension are in the page; the picker shows one
+    set (with scripts off, all are shown). A note instead when the segment
+    marts are missing or empty."""
+    head = "<div class='panel wide' id='segments'><h2>Segments</h2>"
+    missing = missing_segment_marts(marts)
+    if missing:
+        log.info("no Segments section: the schema lacks %s", ", ".join(missing))
+        return (
+            head
+            + "<p class='segment-note'>Not drawn: the marts lack "
+            + ", ".join(html.escape(name) for name in missing)
+            + " (built since the segment marts of issue 14: rebuild with dbt build).</p></div>"
+        )
+    dimensions = segment_dimensions(marts)
+    if not dimensions:
+        return head + (
+            "<p class='segment-note'>Not drawn: the segment marts have no rows"
+            " (var segment_dimensions is empty?).</p></div>"
+        )
+    config = {"displayModeBar": False}
+    options = []
+    blocks = []
+    for i, segment in enumerate(dimensions):
+        customers = segment_customers(marts, segment)
+        shown = [str(v) for v in customers.index[:SEGMENT_TOP_VALUES]]
+        block_id = _segment_id(segment)
+        figures = (
+            ("wide", "retention", segment_retention(marts, segment, shown)),
+            ("", "churn", segment_churn(marts, segment, shown)),
+            ("", "ltv", segment_ltv(marts, segment, shown)),
+        )
+        options.append(
+            f"<option value='{html.escape(segment)}'{' selected' if i == 0 else ''}>"
+            f"{html.escape(segment)}</option>"
+        )
+        blocks.append(
+            f"<div class='segment-block' id='{block_id}' data-segment='{html.escape(segment)}'>"
+            f"<p class='segment-note'>{html.escape(segment)}: "
+            f"{_left_out_note(customers, shown)}</p><div class='grid'>"
+            + "".join(
+                f"<div class='{css}'>"
+                + fig.to_html(
+                    full_html=False,
+                    include_plotlyjs=False,
+                    config=config,
+                    div_id=f"{block_id}-{kind}",
+                )
+                + "</div>"
+                for css, kind, fig in figures
+            )
+            + "</div></div>"
+        )
+    picker = (
+        "<p class='segment-picker'><label for='segment-picker'>segment dimension </label>"
+        f"<select id='segment-picker'>{''.join(options)}</select>"
+        " <span class='segment-note'>rates are ratios of sums over cohorts and months"
+        " (docs/design/METRICS.md, Segments); 'unknown' and 'other' are values"
+        " like any other</span></p>"
+    )
+    return head + picker + "".join(blocks) + f"<script>{SEGMENT_SCRIPT}</script></div>"
+
+
 STYLE = """
 body { font-family: %(font)s; margin: 0; background: #f3f4f6; color: #111827; }
 header { background: #0f172a; color: white; padding: 22px 32px; }
@@ -490,6 +788,9 @@ table.scorecard { border-collapse: collapse; width: 100%%; font-size: 15px; }
 .scorecard td.kpi { font-family: ui-monospace, monospace; }
 .pill { color: white; border-radius: 999px; padding: 3px 10px; font-size: 13px; }
 footer { color: #6b7280; font-size: 12px; padding: 0 32px 24px; }
+.segment-picker { margin: 4px 10px 10px; font-size: 15px; }
+.segment-picker select { font: inherit; padding: 4px 8px; margin-left: 6px; }
+.segment-note { color: #6b7280; font-size: 13px; margin: 4px 10px 10px; }
 """
 
 
@@ -524,9 +825,9 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         f" (schema {html.escape(schema)})"
         " &middot; definitions in docs/design/METRICS.md</p></header>"
         f"<main><div class='cards'>{cards}</div>"
-        f"<div class='grid'>{scorecard}{body}</div></main>"
+        f"<div class='grid'>{scorecard}{body}{segments_html(marts)}</div></main>"
         "<footer>Built by <code>make dashboard</code> from the marts "
-        + ", ".join(MARTS_READ)
+        + ", ".join(name for name in (*MARTS_READ, *MARTS_OPTIONAL) if name in marts)
         + ".</footer></body></html>"
     )
 
