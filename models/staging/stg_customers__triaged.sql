@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-{# Every raw customer row with its fate (see docs/staging_rules.md). #}
+{#
+    Every raw customer row with its fate (see docs/staging_rules.md).
+    Text-typed raw columns are parsed (macros/staging/raw_values.sql).
+#}
+{%- set raw_types = raw_column_types(source('raw', 'customers')) %}
+
 with
 
 source as (
@@ -10,7 +15,7 @@ source as (
 normalized as (
     select
         {{ clean_text('customer_id') }} as customer_id,
-        cast(signed_up_at as timestamp) as signed_up_at,
+        {{ timestamp_from_raw('signed_up_at', raw_types) }} as signed_up_at,
         {{ clean_text('email') }} is not null as has_email,
         {{ email_hash('email') }} as email_hash,
         case
@@ -20,7 +25,11 @@ normalized as (
         coalesce({{ clean_code('acquisition_channel') }}, 'unknown')
             as acquisition_channel,
         {{ clean_text('acquisition_campaign') }} as acquisition_campaign,
-        cast(updated_at as timestamp) as updated_at
+        {{ timestamp_from_raw('updated_at', raw_types) }} as updated_at,
+        {{ unparseable_reason([
+            ('updated_at', 'timestamp'),
+            ('signed_up_at', 'timestamp'),
+        ], raw_types) }} as parse_problem
     from source
 ),
 
@@ -30,6 +39,7 @@ versioned as (
         row_number() over (
             partition by customer_id
             order by
+                parse_problem = 'unparseable_updated_at' asc nulls first,
                 updated_at desc nulls last,
                 signed_up_at desc nulls last,
                 acquisition_channel asc,
@@ -45,6 +55,7 @@ reasoned as (
         *,
         case
             when customer_id is null then 'missing_customer_id'
+            when parse_problem = 'unparseable_updated_at' then parse_problem
         end as quarantine_reason
     from versioned
 ),

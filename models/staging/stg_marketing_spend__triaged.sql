@@ -1,6 +1,13 @@
 {{ config(materialized='table') }}
 
-{# Every raw marketing spend row with its fate (see docs/staging_rules.md). #}
+{#
+    Every raw marketing spend row with its fate (see docs/staging_rules.md).
+    Text-typed raw columns are parsed (macros/staging/raw_values.sql); a row
+    whose date or amount does not parse is quarantined even when it looks
+    like a copy of another (the unparsed values cannot be compared).
+#}
+{%- set raw_types = raw_column_types(source('raw', 'marketing_spend')) %}
+
 with
 
 source as (
@@ -9,10 +16,14 @@ source as (
 
 normalized as (
     select
-        cast(spend_date as date) as spend_date,
+        {{ date_from_raw('spend_date', raw_types) }} as spend_date,
         {{ clean_code('channel') }} as channel,
         {{ clean_text('campaign') }} as campaign,
-        cast(spend_amount as {{ type_money() }}) as spend_amount
+        {{ money_from_raw('spend_amount', raw_types) }} as spend_amount,
+        {{ unparseable_reason([
+            ('spend_date', 'date'),
+            ('spend_amount', 'money'),
+        ], raw_types) }} as parse_problem
     from source
 ),
 
@@ -27,7 +38,7 @@ versioned as (
         ])) }} as spend_line_id,
         row_number() over (
             partition by spend_date, channel, campaign, spend_amount
-            order by spend_date
+            order by parse_problem is not null asc
         ) as version_rank
     from normalized
 ),
@@ -36,6 +47,7 @@ reasoned as (
     select
         *,
         case
+            when parse_problem is not null then parse_problem
             when version_rank > 1 then null
             when spend_date is null then 'missing_spend_date'
             when channel is null then 'missing_channel'

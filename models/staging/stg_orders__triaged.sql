@@ -12,8 +12,13 @@
     (updated_at, else ordered_at); a run re-triages the window's raw rows
     together with the earlier versions of the same order_ids, so a late
     update of an old order replaces its staged row.
+    Text-typed raw columns are parsed (macros/staging/raw_values.sql); the
+    window filter reads the raw version time through the same parsing.
 #}
 {%- set version_time = 'coalesce(updated_at, ordered_at)' %}
+{%- set raw_types = raw_column_types(source('raw', 'orders')) %}
+{%- set raw_version_time = 'coalesce(' ~ timestamp_from_raw('updated_at', raw_types)
+    ~ ', ' ~ timestamp_from_raw('ordered_at', raw_types) ~ ')' %}
 {%- if is_incremental() %}
     {%- set window_start = incremental_window_start(this, version_time) %}
 {%- endif %}
@@ -23,7 +28,7 @@ with
 source as (
     select * from {{ source('raw', 'orders') }}
     {%- if is_incremental() %}
-        where {{ in_incremental_window(version_time, window_start) }}
+        where {{ in_incremental_window(raw_version_time, window_start) }}
     {%- endif %}
 ),
 
@@ -31,12 +36,19 @@ normalized as (
     select
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('customer_id') }} as customer_id,
-        cast(ordered_at as timestamp) as ordered_at,
+        {{ timestamp_from_raw('ordered_at', raw_types) }} as ordered_at,
         coalesce({{ clean_code('status') }}, 'unknown') as status,
-        cast(order_amount as {{ type_money() }}) as order_amount,
-        cast(refunded_amount as {{ type_money() }}) as refunded_amount,
-        cast(cost_amount as {{ type_money() }}) as cost_amount,
-        cast(updated_at as timestamp) as updated_at
+        {{ money_from_raw('order_amount', raw_types) }} as order_amount,
+        {{ money_from_raw('refunded_amount', raw_types) }} as refunded_amount,
+        {{ money_from_raw('cost_amount', raw_types) }} as cost_amount,
+        {{ timestamp_from_raw('updated_at', raw_types) }} as updated_at,
+        {{ unparseable_reason([
+            ('updated_at', 'timestamp'),
+            ('ordered_at', 'timestamp'),
+            ('order_amount', 'money'),
+            ('refunded_amount', 'money'),
+            ('cost_amount', 'money'),
+        ], raw_types) }} as parse_problem
     from source
 ),
 
@@ -58,7 +70,8 @@ normalized as (
             order_amount,
             refunded_amount,
             cost_amount,
-            updated_at
+            updated_at,
+            {{ stored_unparseable_reason() }} as parse_problem
         from {{ this }}
         where
             order_id in (select order_id from window_order_ids)
@@ -92,6 +105,7 @@ versioned as (
         row_number() over (
             partition by triage_key
             order by
+                parse_problem = 'unparseable_updated_at' asc nulls first,
                 updated_at desc nulls last,
                 ordered_at desc nulls last,
                 status asc,
@@ -108,8 +122,10 @@ reasoned as (
         *,
         case
             when order_id is null then 'missing_order_id'
+            when parse_problem = 'unparseable_updated_at' then parse_problem
             when version_rank > 1 then null
             when customer_id is null then 'missing_customer_id'
+            when parse_problem is not null then parse_problem
             when ordered_at is null then 'missing_ordered_at'
             when {{ is_implausible_timestamp('ordered_at') }}
                 then 'implausible_ordered_at'
