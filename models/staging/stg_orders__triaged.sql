@@ -17,8 +17,9 @@
 #}
 {%- set version_time = 'coalesce(updated_at, ordered_at)' %}
 {%- set raw_types = raw_column_types(source('raw', 'orders')) %}
-{%- set raw_version_time = 'coalesce(' ~ timestamp_from_raw('updated_at', raw_types)
-    ~ ', ' ~ timestamp_from_raw('ordered_at', raw_types) ~ ')' %}
+{%- set raw_version_time = 'coalesce('
+    ~ timestamp_from_raw('updated_at', raw_types) ~ ', '
+    ~ timestamp_from_raw('ordered_at', raw_types) ~ ')' %}
 {%- if is_incremental() %}
     {%- set window_start = incremental_window_start(this, version_time) %}
 {%- endif %}
