@@ -41,7 +41,7 @@ from support.bad_input import (
     describe,
     with_bad_input,
 )
-from support.dbt import dbt_output_tail, run_dbt_build
+from support.dbt import dbt_output_tail, run_dbt, run_dbt_build
 
 from retention.demo.dirty import CATALOGUE
 from retention.raw.load import load_frames
@@ -151,6 +151,34 @@ def test_text_build_reads_text_typed_raw_columns(builds: dict[str, Built]) -> No
         "select distinct data_type from information_schema.columns where table_schema = 'raw'"
     )
     assert types == [("VARCHAR",)]
+
+
+def test_text_build_reruns_incrementally_without_change(
+    builds: dict[str, Built], tmp_path: Path
+) -> None:
+    """A daily (incremental) run of the incremental staging models on the text-typed raw
+    tables: the window filter parses the raw version time (a text column never raises)
+    and, with no new rows, nothing changes."""
+    copy = tmp_path / "text.duckdb"
+    copy.write_bytes(builds["text"].path.read_bytes())
+    rerun = Built(copy, 0, "", [])
+    models = ("stg_orders__triaged", "stg_events__triaged")
+    before = {model: rerun.frame(f"select * from staging.{model}") for model in models}
+    code, output = run_dbt("run", copy, {}, tmp_path, ("--select", *models))
+    assert code == 0, dbt_output_tail(output)
+    target = tmp_path / "target"
+    for model in models:
+        path = Path("retention", "models", "staging", f"{model}.sql")
+        executed, compiled = (target / kind / path for kind in ("run", "compiled"))
+        assert "delete from" in executed.read_text(), f"{model}: not an incremental run"
+        assert "try_cast" in compiled.read_text(), f"{model}: raw columns not parsed as text"
+        problems = compare_frames(
+            before[model],
+            rerun.frame(f"select * from staging.{model}"),
+            labels=("full", "incremental"),
+            same_types=True,
+        )
+        assert not problems, f"{model}: " + "\n".join(problems)
 
 
 # --------------------------------------------------------------------------
