@@ -1,19 +1,20 @@
 {#
     Every raw row is accounted for: raw rows = staged rows + quarantined rows
-    + rows removed as duplicates, for every source. Returns the sources where
+    + rows removed as duplicates, for every raw table in use (every store's
+    copy). Returns the sources where
     the books do not balance.
 #}
 with
 
 counts as (
-    {% for table in ['customers', 'orders', 'events', 'marketing_spend'] %}
+    {% for table in used_raw_tables() %}
         {%- set model = 'stg_' ~ table -%}
         {%- set staged = ref('retention', model) -%}
         {%- set quarantined = ref('retention', model ~ '__quarantine') -%}
         {%- set triaged = ref('retention', model ~ '__triaged') %}
         select
             '{{ table }}' as source_table,
-            (select count(*) from {{ source('raw', table) }}) as raw_rows,
+            (select count(*) from {{ raw_table(table) }}) as raw_rows,
             (select count(*) from {{ staged }}) as staged_rows,
             (select count(*) from {{ quarantined }}) as quarantined_rows,
             (

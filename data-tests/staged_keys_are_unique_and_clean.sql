@@ -19,13 +19,15 @@ problems as (
         count(*) as rows_found
     from {{ ref('retention', 'stg_customers') }}
     where {{ is_blank_or_padded('customer_id') }}
-    union all
-    select
-        'stg_events blank or padded event_id' as problem,
-        count(*) as rows_found
-    from {{ ref('retention', 'stg_events') }}
-    where {{ is_blank_or_padded('event_id') }}
-    {% for table in ['customers', 'orders', 'events', 'marketing_spend'] %}
+    {%- if using_raw_table('events') %}
+        union all
+        select
+            'stg_events blank or padded event_id' as problem,
+            count(*) as rows_found
+        from {{ ref('retention', 'stg_events') }}
+        where {{ is_blank_or_padded('event_id') }}
+    {%- endif %}
+    {% for table in used_raw_tables() %}
         union all
         select
             'stg_{{ table }}__quarantine without reason' as problem,

@@ -112,8 +112,9 @@
         {%- set missing = columns | reject('in', present) | list -%}
         {%- if missing -%}
             {{ exceptions.raise_compiler_error(
-                relation ~ " was built by an older version of this project"
-                ~ " (no column " ~ missing | join(', ') ~ "): run"
+                relation ~ " has no column " ~ missing | join(', ')
+                ~ ": it was built by an older version of this project, or"
+                ~ " before that column was added to the passthrough vars. Run"
                 ~ " `dbt build --full-refresh` once (docs/incremental.md).") }}
         {%- endif -%}
     {%- endif -%}

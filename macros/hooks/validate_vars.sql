@@ -19,6 +19,23 @@
     {%- do get_incremental_lookback_days() -%}
     {%- do get_freshness_after_hours() -%}
     {%- do get_schema_prefix() -%}
+    {%- do get_stores() -%}
+    {%- do get_passthrough_columns() -%}
+    {%- for table in raw_table_names() -%}
+        {%- do get_raw_identifier(table) -%}
+    {%- endfor -%}
+    {%- if not using_raw_table('events') -%}
+        {%- do log("using_events is false: stg_events, stg_events__triaged,"
+            ~ " stg_events__quarantine, int_customer_event_days and"
+            ~ " activity_retention are disabled; as_of_date comes from orders alone.",
+            info=true) -%}
+    {%- endif -%}
+    {%- if not using_raw_table('marketing_spend') -%}
+        {%- do log("using_marketing_spend is false: stg_marketing_spend,"
+            ~ " stg_marketing_spend__triaged and stg_marketing_spend__quarantine"
+            ~ " are disabled; channel_economics reads no spend (every CAC is NULL).",
+            info=true) -%}
+    {%- endif -%}
     {%- if not var('python_models') or target.type in ('postgres', 'spark') -%}
         {%- do log("clv_model_params and customer_value_predictions are disabled on "
             ~ target.type ~ " (python_models: " ~ var('python_models') ~ "): they read"
@@ -36,4 +53,35 @@
         {%- endif -%}
     {%- endif -%}
     select 1 as vars_are_valid
+{%- endmacro %}
+
+
+{#
+    on-run-start, with validate_vars: in a run that reads the raw tables
+    (build, run, test of a staging model, its unit tests or the staging
+    reconciliation), every raw table in use must exist in every store;
+    otherwise the run stops before anything is built with a message naming
+    the table and the vars that place it or switch it off (unit tests would
+    otherwise fail first, on dbt's own "relation doesn't exist").
+#}
+{% macro require_raw_tables() -%}
+    {%- if execute and flags.WHICH in ('build', 'run', 'test', 'retry') -%}
+        {%- set ns = namespace(reads_raw=false) -%}
+        {%- for unique_id in selected_resources -%}
+            {%- set parts = unique_id.split('.') -%}
+            {%- if parts | length > 2 and parts[1] == 'retention'
+                and (parts[2].startswith('stg_')
+                    or parts[2] == 'reconcile_staging_row_counts') -%}
+                {%- set ns.reads_raw = true -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if ns.reads_raw -%}
+            {%- for table in used_raw_tables() -%}
+                {%- for store in get_stores() -%}
+                    {%- do _require_raw_relation(table, store, raw_location(table, store)) -%}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1 as raw_tables_exist
 {%- endmacro %}

@@ -2,10 +2,10 @@
     Type-aware reading of the raw amount, timestamp and date columns
     (docs/staging_rules.md "Text-typed raw columns").
 
-    raw_column_types(relation) looks at the raw relation's column types at
-    compile time. A column the engine already stores as a number (amounts)
-    or a timestamp/date (times) is cast exactly as before: no change, no
-    cost. Any other column, typically text from a CSV load, is parsed with
+    raw_column_types(table) looks at the raw table's column types (every
+    store's copy, macros/staging/raw_table.sql) at compile time. A column
+    the engine already stores as a number (amounts) or a timestamp/date
+    (times) is cast exactly as before: no change, no cost. Any other column, typically text from a CSV load, is parsed with
     try_parse_money() / try_parse_timestamp() (macros/cross_db/parsing.sql),
     which never raise; a value that is present but does not parse becomes
     NULL here and the model quarantines (or flags) its row with
@@ -17,7 +17,33 @@
     any input type (the value is cast to text first), only slower.
 #}
 
-{% macro raw_column_types(relation) -%}
+{#
+    raw_column_types(table): column name -> engine type (lower case) of the
+    raw table as staging reads it (raw_table()): with several stores, a
+    column whose type differs between stores is 'mixed' (the text path).
+    {} when the types are unknown (see above).
+#}
+{% macro raw_column_types(table) -%}
+    {%- set merged = {} -%}
+    {%- for store in get_stores() -%}
+        {%- set types = relation_column_types(raw_relation(table, store)) -%}
+        {%- if not types -%}
+            {{ return({}) }}
+        {%- endif -%}
+        {%- for name, dtype in types.items() -%}
+            {%- if name not in merged -%}
+                {%- do merged.update({name: dtype}) -%}
+            {%- elif merged[name] != dtype -%}
+                {%- do merged.update({name: 'mixed'}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(merged) }}
+{%- endmacro %}
+
+
+{# Column name -> type (lower case) of one relation; {} when it is unknown. #}
+{% macro relation_column_types(relation) -%}
     {%- set types = {} -%}
     {%- if execute and not relation.is_cte -%}
         {%- set found = adapter.get_relation(

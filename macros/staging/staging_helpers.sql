@@ -41,3 +41,33 @@
         else 'staged'
     end
 {%- endmacro %}
+
+
+{#
+    The passthrough columns (names) of a select list: `, a, b` after the
+    last column, or `a, b,` before the next one (trailing=true). Nothing
+    when there are none.
+#}
+{% macro passthrough_select(columns, trailing=false, prefix='') -%}
+    {%- for column in columns -%}
+        {%- if not trailing %},{% endif %}
+        {{ prefix }}{{ column }}{% if trailing %},{% endif %}
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{#
+    Passthrough columns of get_passthrough_columns() in a select list, after
+    the last column: `, <relation>.<name> as <alias>, ...` with a
+    relation, `, <alias>, ...` without one (the columns already renamed).
+#}
+{% macro passthrough_aliases(columns, relation=none) -%}
+    {%- for column in columns -%}
+        ,
+        {% if relation is none -%}
+            {{ column.alias }}
+        {%- else -%}
+            {{ relation }}.{{ column.name }} as {{ column.alias }}
+        {%- endif %}
+    {%- endfor -%}
+{%- endmacro %}

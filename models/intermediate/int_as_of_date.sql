@@ -1,6 +1,7 @@
 {#
     The "today" of every mart, one row. The as_of_date var when it is set,
-    else the latest date present in staged orders or events.
+    else the latest date present in staged orders or events (orders alone
+    with using_events: false).
 #}
 {%- set as_of_var = get_as_of_date_var() %}
 
@@ -10,14 +11,19 @@ orders as (
     select * from {{ ref('retention', 'stg_orders') }}
 ),
 
-events as (
-    select * from {{ ref('retention', 'stg_events') }}
-),
+{%- if using_raw_table('events') %}
+
+    events as (
+        select * from {{ ref('retention', 'stg_events') }}
+    ),
+{%- endif %}
 
 latest_dates as (
     select max(order_date) as latest_date from orders
-    union all
-    select max(event_date) as latest_date from events
+    {%- if using_raw_table('events') %}
+        union all
+        select max(event_date) as latest_date from events
+    {%- endif %}
 ),
 
 derived as (

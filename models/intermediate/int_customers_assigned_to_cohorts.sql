@@ -1,6 +1,7 @@
 {#
     One row per customer with at least one purchase: first and last purchase
-    dates, cohort period (cohort_grain) and acquisition channel.
+    dates, cohort period (cohort_grain), acquisition channel and the
+    customer_passthrough_columns (under their aliases).
 #}
 with
 
@@ -28,12 +29,14 @@ final as (
         coalesce(customers.acquisition_channel, 'unknown')
             as acquisition_channel,
         customers.country_code,
+        customers.acquisition_campaign,
         customers.customer_id is not null as is_known_customer,
         first_and_last.first_purchase_date,
         first_and_last.last_purchase_date,
         first_and_last.purchase_days,
         {{ period_start('first_and_last.first_purchase_date',
-            get_cohort_grain()) }} as cohort_period
+            get_cohort_grain()) }} as cohort_period{{ passthrough_aliases(
+            get_passthrough_columns().customer, 'customers') }}
     from first_and_last
     left join customers
         on first_and_last.customer_id = customers.customer_id

@@ -1,3 +1,6 @@
+{%- set customer_passthrough = get_passthrough_columns().customer
+    | map(attribute='name') | list %}
+
 with
 
 triaged as (
@@ -7,6 +10,7 @@ triaged as (
 
 final as (
     select
+        store,
         customer_id,
         case
             when not {{ is_implausible_timestamp('signed_up_at') }}
@@ -21,7 +25,7 @@ final as (
         country_code,
         acquisition_channel,
         acquisition_campaign,
-        updated_at
+        updated_at{{ passthrough_select(customer_passthrough) }} -- noqa
     from triaged
 )
 

@@ -8,6 +8,7 @@ triaged as (
 final as (
     select
         quarantine_reason as reason,
+        store,
         customer_id,
         signed_up_at,
         country_code,

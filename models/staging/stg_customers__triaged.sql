@@ -1,20 +1,23 @@
 {{ config(materialized='table') }}
+{%- set customer_passthrough = get_passthrough_columns().customer
+    | map(attribute='name') | list %}
 
 {#
     Every raw customer row with its fate (see docs/staging_rules.md).
     Text-typed raw columns are parsed (macros/staging/raw_values.sql).
 #}
-{%- set raw_types = raw_column_types(source('raw', 'customers')) %}
+{%- set raw_types = raw_column_types('customers') %}
 
 with
 
 source as (
-    select * from {{ source('raw', 'customers') }}
+    select * from {{ raw_table('customers') }}
 ),
 
 normalized as (
     select
-        {{ clean_text('customer_id') }} as customer_id,
+        store,
+        {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
         {{ timestamp_from_raw('signed_up_at', raw_types) }} as signed_up_at,
         {{ clean_text('email') }} is not null as has_email,
         {{ email_hash('email') }} as email_hash,
@@ -25,11 +28,12 @@ normalized as (
         coalesce({{ clean_code('acquisition_channel') }}, 'unknown')
             as acquisition_channel,
         {{ clean_text('acquisition_campaign') }} as acquisition_campaign,
-        {{ timestamp_from_raw('updated_at', raw_types) }} as updated_at,
         {{ unparseable_reason([
             ('updated_at', 'timestamp'),
             ('signed_up_at', 'timestamp'),
-        ], raw_types) }} as parse_problem
+        ], raw_types) }} as parse_problem,
+        {{ timestamp_from_raw('updated_at', raw_types) }}
+            as updated_at{{ passthrough_select(customer_passthrough) }} -- noqa
     from source
 ),
 

@@ -15,6 +15,7 @@ parsed as (
 
 final as (
     select
+        store,
         event_id,
         customer_id,
         customer_id is null as is_anonymous,

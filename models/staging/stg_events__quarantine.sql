@@ -8,6 +8,7 @@ triaged as (
 final as (
     select
         quarantine_reason as reason,
+        store,
         event_id,
         customer_id,
         event_name,

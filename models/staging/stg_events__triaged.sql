@@ -17,7 +17,7 @@
     window filter reads it through the same parsing. A copy whose
     occurred_at does not parse is quarantined and ranks after every other.
 #}
-{%- set raw_types = raw_column_types(source('raw', 'events')) %}
+{%- set raw_types = raw_column_types('events') %}
 {%- set copy_order -%}
     parse_problem is not null asc,
     occurred_at asc nulls last,
@@ -27,7 +27,7 @@
     properties asc nulls last
 {%- endset %}
 {%- if is_incremental() %}
-    {%- do require_incremental_columns(this, ['key_hash']) %}
+    {%- do require_incremental_columns(this, ['key_hash', 'store']) %}
     {%- set window_start = incremental_window_start(this, 'occurred_at') %}
     {%- set scan_per_branch = '' %}
 {%- else %}
@@ -39,7 +39,7 @@
 with
 
 source as {{ scan_per_branch }} (
-    select * from {{ source('raw', 'events') }}
+    select * from {{ raw_table('events') }}
     {%- if is_incremental() %}
         where {{ in_incremental_window(
             timestamp_from_raw('occurred_at', raw_types), window_start) }}
@@ -48,8 +48,9 @@ source as {{ scan_per_branch }} (
 
 normalized as {{ scan_per_branch }} (
     select
-        {{ clean_text('event_id') }} as event_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        store,
+        {{ store_qualified_id(clean_text('event_id')) }} as event_id,
+        {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
         {{ clean_code('event_name') }} as event_name,
         {{ timestamp_from_raw('occurred_at', raw_types) }} as occurred_at,
         {{ clean_code('platform') }} as platform,
@@ -86,6 +87,7 @@ hashed as {{ scan_per_branch }} (
     {# Earlier copies of the window's event_ids, triaged in earlier runs. #}
     settled_candidates as (
         select
+            store,
             event_id,
             customer_id,
             event_name,
@@ -183,6 +185,7 @@ reasoned as (
 
 final as (
     select
+        store,
         event_id,
         customer_id,
         event_name,

@@ -8,6 +8,7 @@ triaged as (
 final as (
     select
         spend_line_id,
+        store,
         spend_date,
         channel,
         campaign,

@@ -8,6 +8,7 @@ triaged as (
 final as (
     select
         quarantine_reason as reason,
+        store,
         spend_date,
         channel,
         campaign,

@@ -6,16 +6,20 @@
     whose date or amount does not parse is quarantined even when it looks
     like a copy of another (the unparsed values cannot be compared).
 #}
-{%- set raw_types = raw_column_types(source('raw', 'marketing_spend')) %}
+{%- set raw_types = raw_column_types('marketing_spend') %}
+{#- With several stores, a spend line is one store's: the store is part of
+    its id (one store: the id is unchanged). #}
+{%- set store_key_parts = ["store", "'|'"] if stores_are_listed() else [] %}
 
 with
 
 source as (
-    select * from {{ source('raw', 'marketing_spend') }}
+    select * from {{ raw_table('marketing_spend') }}
 ),
 
 normalized as (
     select
+        store,
         {{ date_from_raw('spend_date', raw_types) }} as spend_date,
         {{ clean_code('channel') }} as channel,
         {{ clean_text('campaign') }} as campaign,
@@ -30,14 +34,14 @@ normalized as (
 versioned as (
     select
         *,
-        {{ dbt.hash(dbt.concat([
+        {{ dbt.hash(dbt.concat(store_key_parts + [
             "coalesce(cast(spend_date as " ~ dbt.type_string() ~ "), '~')",
             "'|'", "coalesce(channel, '~')",
             "'|'", "coalesce(campaign, '~')",
             "'|'", "coalesce(cast(spend_amount as " ~ dbt.type_string() ~ "), '~')",
         ])) }} as spend_line_id,
         row_number() over (
-            partition by spend_date, channel, campaign, spend_amount
+            partition by store, spend_date, channel, campaign, spend_amount
             order by parse_problem is not null asc
         ) as version_rank
     from normalized

@@ -1,3 +1,6 @@
+{%- set orders_passthrough = get_passthrough_columns().first_order
+    | map(attribute='name') | list %}
+
 with
 
 triaged as (
@@ -7,6 +10,7 @@ triaged as (
 
 final as (
     select
+        store,
         order_id,
         customer_id,
         ordered_at,
@@ -25,7 +29,7 @@ final as (
             as is_fully_refunded,
         {{ is_purchase('status', 'order_amount', 'refunded_amount') }}
             as is_purchase,
-        updated_at
+        updated_at{{ passthrough_select(orders_passthrough) }} -- noqa
     from triaged
 )
 

@@ -8,6 +8,7 @@ triaged as (
 final as (
     select
         quarantine_reason as reason,
+        store,
         order_id,
         customer_id,
         ordered_at,

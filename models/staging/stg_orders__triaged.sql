@@ -16,18 +16,21 @@
     window filter reads the raw version time through the same parsing.
 #}
 {%- set version_time = 'coalesce(updated_at, ordered_at)' %}
-{%- set raw_types = raw_column_types(source('raw', 'orders')) %}
+{%- set raw_types = raw_column_types('orders') %}
 {%- set raw_version_time = 'coalesce('
     ~ timestamp_from_raw('updated_at', raw_types) ~ ', '
     ~ timestamp_from_raw('ordered_at', raw_types) ~ ')' %}
+{%- set orders_passthrough = get_passthrough_columns().first_order
+    | map(attribute='name') | list %}
 {%- if is_incremental() %}
+    {%- do require_incremental_columns(this, ['store'] + orders_passthrough) %}
     {%- set window_start = incremental_window_start(this, version_time) %}
 {%- endif %}
 
 with
 
 source as (
-    select * from {{ source('raw', 'orders') }}
+    select * from {{ raw_table('orders') }}
     {%- if is_incremental() %}
         where {{ in_incremental_window(raw_version_time, window_start) }}
     {%- endif %}
@@ -35,21 +38,23 @@ source as (
 
 normalized as (
     select
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        store,
+        {{ store_qualified_id(clean_text('order_id')) }} as order_id,
+        {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
         {{ timestamp_from_raw('ordered_at', raw_types) }} as ordered_at,
         coalesce({{ clean_code('status') }}, 'unknown') as status,
         {{ money_from_raw('order_amount', raw_types) }} as order_amount,
         {{ money_from_raw('refunded_amount', raw_types) }} as refunded_amount,
         {{ money_from_raw('cost_amount', raw_types) }} as cost_amount,
-        {{ timestamp_from_raw('updated_at', raw_types) }} as updated_at,
         {{ unparseable_reason([
             ('updated_at', 'timestamp'),
             ('ordered_at', 'timestamp'),
             ('order_amount', 'money'),
             ('refunded_amount', 'money'),
             ('cost_amount', 'money'),
-        ], raw_types) }} as parse_problem
+        ], raw_types) }} as parse_problem,
+        {{ timestamp_from_raw('updated_at', raw_types) }}
+            as updated_at{{ passthrough_select(orders_passthrough) }} -- noqa
     from source
 ),
 
@@ -64,6 +69,7 @@ normalized as (
     {# Earlier versions of the window's order_ids, triaged in earlier runs. #}
     settled_versions as (
         select
+            store,
             order_id,
             customer_id,
             ordered_at,
@@ -71,8 +77,8 @@ normalized as (
             order_amount,
             refunded_amount,
             cost_amount,
-            updated_at,
-            {{ stored_unparseable_reason() }} as parse_problem
+            {{ stored_unparseable_reason() }} as parse_problem,
+            updated_at{{ passthrough_select(orders_passthrough) }}
         from {{ this }}
         where
             order_id in (select order_id from window_order_ids)
@@ -144,6 +150,7 @@ reasoned as (
 
 final as (
     select
+        store,
         order_id,
         customer_id,
         ordered_at,
@@ -151,7 +158,7 @@ final as (
         order_amount,
         refunded_amount,
         cost_amount,
-        updated_at,
+        updated_at,{{ passthrough_select(orders_passthrough, trailing=true) }}
         version_rank,
         quarantine_reason,
         {{ row_disposition() }} as disposition,

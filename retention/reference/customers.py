@@ -18,6 +18,7 @@ from .purchases import customer_basics, purchase_days
 
 CUSTOMER_COLUMNS = [
     "customer_id",
+    "store",
     "acquisition_channel",
     "country_code",
     "cohort_period",
@@ -197,6 +198,8 @@ def _customers_mart(frame: pd.DataFrame, churn_window_days: int) -> pd.DataFrame
     out = pd.DataFrame(
         {
             "customer_id": frame["customer_id"].astype(object),
+            # One store (the var stores empty): CONTRACT.md section 4 names it.
+            "store": pd.Series("default", index=frame.index, dtype=object),
             "acquisition_channel": frame["acquisition_channel"].astype(object),
             "country_code": frame["country_code"].astype(object),
             "cohort_period": frame["cohort_period"].astype("datetime64[us]"),

@@ -5,6 +5,11 @@ retention heatmap, rolling-retention and cohort LTV curves, monthly churn and
 CRR, time between purchases, LTV/CAC by channel and the benchmark scorecard.
 The dbt exposure ``retention_dashboard`` (models/_exposures.yml) lists the
 marts in ``MARTS_READ``; a test keeps the two in step.
+
+The marts are read from the schema ``--schema`` (default ``marts``: the
+published file, a standalone build; installed as a package the warehouse
+holds them in ``retention_marts`` or whatever the project's
+``generate_schema_name`` made of it).
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from retention import RetentionError
+from retention._sql import quote_ident
+
 DEFAULT_OUT = Path("artifacts/dashboard/retention_dashboard.html")
+DEFAULT_SCHEMA = "marts"
 MARTS_READ = (
     "cohort_retention",
     "churn",
@@ -60,11 +69,58 @@ class Marts:
         return self.frames[name]
 
 
-def read_marts(database: Path) -> Marts:
+def schemas_holding_marts(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Schema -> the marts of ``MARTS_READ`` it has, for every schema that has any."""
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables"
+        " where table_name in (select unnest(?)) order by 1, 2",
+        [list(MARTS_READ)],
+    ).fetchall()
+    holders: dict[str, list[str]] = {}
+    for schema, table in rows:
+        holders.setdefault(schema, []).append(table)
+    return holders
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, database: Path, schema: str) -> None:
+    """:class:`RetentionError` naming ``--schema`` and the schemas that do
+    hold the marts, unless ``schema`` has every mart of ``MARTS_READ``."""
+    holders = schemas_holding_marts(con)
+    missing = sorted(set(MARTS_READ) - set(holders.get(schema, [])))
+    if not missing:
+        return
+    exists = con.execute(
+        "select count(*) from information_schema.schemata where schema_name = ?", [schema]
+    ).fetchone()[0]
+    complete = [name for name, tables in holders.items() if len(tables) == len(MARTS_READ)]
+    problem = (
+        f"schema {schema!r} lacks the marts {missing}"
+        if exists
+        else f"{database} has no schema {schema!r}"
+    )
+    found = (
+        f"the schemas holding all the dashboard's marts: {', '.join(complete)}"
+        f" (pass --schema {complete[0]})"
+        if complete
+        else "schemas holding some of the dashboard's marts: "
+        + (
+            "; ".join(f"{name} ({', '.join(tables)})" for name, tables in holders.items())
+            or "none"
+        )
+    )
+    raise RetentionError(f"--schema {schema}: {problem}; {found}")
+
+
+def read_marts(database: Path, schema: str = DEFAULT_SCHEMA) -> Marts:
+    """The marts of ``MARTS_READ`` in ``schema`` of the DuckDB file ``database``."""
     if not database.exists():
         raise FileNotFoundError(f"{database} does not exist: run `make build` first")
     with duckdb.connect(str(database), read_only=True) as con:
-        frames = {name: con.sql(f"select * from marts.{name}").df() for name in MARTS_READ}
+        check_schema(con, database, schema)
+        frames = {
+            name: con.sql(f"select * from {quote_ident(schema)}.{quote_ident(name)}").df()
+            for name in MARTS_READ
+        }
     return Marts(frames)
 
 
@@ -437,7 +493,7 @@ footer { color: #6b7280; font-size: 12px; padding: 0 32px 24px; }
 """
 
 
-def render(marts: Marts, database: Path) -> str:
+def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
     as_of, cards = headline(marts)
     panels = [
         ("wide", heatmap(marts)),
@@ -465,6 +521,7 @@ def render(marts: Marts, database: Path) -> str:
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         "<header><h1>Retention dashboard</h1>"
         f"<p>as of {as_of} &middot; marts read from {html.escape(database.name)}"
+        f" (schema {html.escape(schema)})"
         " &middot; definitions in docs/design/METRICS.md</p></header>"
         f"<main><div class='cards'>{cards}</div>"
         f"<div class='grid'>{scorecard}{body}</div></main>"
@@ -474,10 +531,10 @@ def render(marts: Marts, database: Path) -> str:
     )
 
 
-def write_dashboard(database: Path, out: Path) -> Path:
-    marts = read_marts(database)
+def write_dashboard(database: Path, out: Path, schema: str = DEFAULT_SCHEMA) -> Path:
+    marts = read_marts(database, schema)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(marts, database), encoding="utf-8")
+    out.write_text(render(marts, database, schema), encoding="utf-8")
     log.info("wrote %s (%.1f MB)", out, out.stat().st_size / 1e6)
     return out
 
@@ -490,9 +547,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="DuckDB file holding the marts"
         " (default: $RETENTION_DUCKDB_PATH or data/warehouse.duckdb)",
     )
+    parser.add_argument(
+        "--schema",
+        default=DEFAULT_SCHEMA,
+        help=f"schema of the marts in --database (default {DEFAULT_SCHEMA}: a published file or"
+        " a standalone build; a project that installs the package: e.g. retention_marts)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"HTML file ({DEFAULT_OUT})")
 
 
 def run(args: argparse.Namespace) -> int:
-    write_dashboard(args.database, args.out)
+    write_dashboard(args.database, args.out, args.schema)
     return 0

@@ -367,7 +367,7 @@ def test_a_table_from_an_older_version_asks_for_a_full_refresh(
     code, output = run_dbt("run", database, VARS, tmp_path, ("--select", "stg_events__triaged"))
     assert code != 0
     flat = " ".join(output.split())
-    assert "was built by an older version of this project (no column key_hash)" in flat, (
+    assert "has no column key_hash: it was built by an older version of this project" in flat, (
         output[-2000:]
     )
     assert "dbt build --full-refresh" in flat

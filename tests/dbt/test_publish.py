@@ -221,6 +221,7 @@ def scenario(
         build_b = _published_build_id(published)
         differences_b = _differences(database, published / "retention.duckdb")
         shutil.copy2(work / "target" / "run_results.json", work / "run_results_b.json")
+        shutil.copy2(work / "target" / "manifest.json", work / "manifest_b.json")
 
         sha_before_c = _sha256(published / "retention.duckdb")
         dbt_c = _dbt_build(_project_with_duplicate_kpi(work), VARS_B, work, database)
@@ -353,11 +354,14 @@ def _publish_from(
     out: Path,
     results_time: float | None = None,
     *extra: str,
+    manifest: Path,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m retention publish`` of ``database`` with ``results`` as
-    target/run_results.json (its mtime set to ``results_time`` if given)."""
+    target/run_results.json (its mtime set to ``results_time`` if given) and
+    ``manifest`` as its manifest.json."""
     target = tmp_path / "target"
     target.mkdir(exist_ok=True)
+    shutil.copy2(manifest, target / "manifest.json")
     (target / "run_results.json").write_text(json.dumps(results))
     if results_time is not None:
         os.utime(target / "run_results.json", (results_time, results_time))
@@ -372,12 +376,17 @@ def _results_b(scenario: Scenario) -> dict[str, Any]:
     return json.loads((scenario.work / "run_results_b.json").read_text())
 
 
+def _manifest_b(scenario: Scenario) -> Path:
+    return scenario.work / "manifest_b.json"
+
+
 def _refusal(scenario: Scenario, tmp_path: Path, edit: dict[str, Any]) -> str:
     """Publish from build B's run_results.json with ``edit`` applied to its args."""
     results = _results_b(scenario)
     results["args"].update(edit)
     done = _publish_from(
-        scenario.work / "warehouse.duckdb", results, tmp_path, tmp_path / "published"
+        scenario.work / "warehouse.duckdb", results, tmp_path, tmp_path / "published",
+        manifest=_manifest_b(scenario),
     )
     assert done.returncode != 0, done.stderr
     assert not (tmp_path / "published" / "retention.duckdb").exists()
@@ -412,7 +421,8 @@ def test_publish_accepts_a_build_without_unit_tests(scenario: Scenario, tmp_path
     published = tmp_path / "published"
     # The warehouse was rewritten by build D since.
     done = _publish_from(
-        scenario.work / "warehouse.duckdb", results, tmp_path, published, time.time() + 5
+        scenario.work / "warehouse.duckdb", results, tmp_path, published, time.time() + 5,
+        manifest=_manifest_b(scenario),
     )
     assert done.returncode == 0, done.stderr
     assert _published_build_id(published) == scenario.build_b
@@ -437,7 +447,8 @@ def test_publish_refuses_a_warehouse_without_a_mart(scenario: Scenario, tmp_path
         con.execute("drop table marts.churn")
     # Only the missing mart differs: the results are not older than the drop.
     done = _publish_from(
-        warehouse, _results_b(scenario), tmp_path, tmp_path / "published", time.time()
+        warehouse, _results_b(scenario), tmp_path, tmp_path / "published", time.time(),
+        manifest=_manifest_b(scenario),
     )
     assert done.returncode != 0
     assert "lacks the marts ['churn']" in done.stderr, done.stderr
@@ -452,7 +463,8 @@ def test_publish_refuses_a_warehouse_written_after_the_build(
     with duckdb.connect(str(warehouse)) as con:  # a write after the build
         con.execute("create table raw.late_rows as select 1 as id")
     done = _publish_from(
-        warehouse, _results_b(scenario), tmp_path, tmp_path / "published", time.time() - 3600
+        warehouse, _results_b(scenario), tmp_path, tmp_path / "published", time.time() - 3600,
+        manifest=_manifest_b(scenario),
     )
     assert done.returncode != 0
     assert "after the last dbt build finished" in done.stderr, done.stderr
@@ -469,10 +481,27 @@ def test_republishing_a_build_is_a_no_op_and_keep_prunes_older_versions(
     # The warehouse was rewritten by build D since.
     done = _publish_from(
         scenario.work / "warehouse.duckdb", _results_b(scenario), tmp_path, published,
-        time.time() + 5, "--keep", "1",
+        time.time() + 5, "--keep", "1", manifest=_manifest_b(scenario),
     )
     assert done.returncode == 0, done.stderr
     assert "already published" in done.stderr
     assert sorted(p.name for p in (published / "versions").iterdir()) == [scenario.build_b]
     assert _published_build_id(published) == scenario.build_b
     assert _sha256(published / "retention.duckdb") == sha
+
+
+def test_publish_with_a_schema_without_marts_names_the_schema_that_has_them(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """``--schema`` naming a schema that holds none of the marts is refused
+    with a message naming the option and the schema dbt built them in."""
+    done = _publish_from(
+        scenario.work / "warehouse.duckdb", _results_b(scenario), tmp_path,
+        tmp_path / "published", time.time() + 5, "--schema", "retention_marts",
+        manifest=_manifest_b(scenario),
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--schema retention_marts" in done.stderr, done.stderr
+    assert "it built them in marts" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "published" / "retention.duckdb").exists()

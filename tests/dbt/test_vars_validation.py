@@ -104,6 +104,53 @@ INVALID_VARS = [
         "lowercase letters, digits and underscores",
         id="schema_prefix_not_an_identifier",
     ),
+    # Mapping a user's data (CONTRACT.md section 4, docs/package.md).
+    pytest.param(
+        {"orders_identifier": "shop orders; drop table x"},
+        "orders_identifier",
+        "a table name made of letters",
+        id="identifier_not_a_name",
+    ),
+    pytest.param({"using_events": "maybe"}, "using_events", "true or false", id="using_not_bool"),
+    pytest.param(
+        {"stores": [{"name": "EU shop", "schema": "shop_eu"}]},
+        "stores",
+        "a list of stores",
+        id="store_name_not_lowercase",
+    ),
+    pytest.param(
+        {"stores": [{"name": "eu", "schema": "a"}, {"name": "eu", "schema": "b"}]},
+        "stores",
+        "distinct names",
+        id="store_twice",
+    ),
+    pytest.param(
+        {"stores": [{"name": "eu"}]}, "stores", "schema: <schema", id="store_without_schema"
+    ),
+    pytest.param(
+        {"customer_passthrough_columns": ["email"]},
+        "customer_passthrough_columns",
+        "not email",
+        id="passthrough_pii",
+    ),
+    pytest.param(
+        {"customer_passthrough_columns": ["country_code"]},
+        "customer_passthrough_columns",
+        "not a column of the contract",
+        id="passthrough_contract_column",
+    ),
+    pytest.param(
+        {"first_order_passthrough_columns": [{"name": "utm", "alias": "store"}]},
+        "first_order_passthrough_columns",
+        "'store' is taken",
+        id="passthrough_alias_taken",
+    ),
+    pytest.param(
+        {"customer_passthrough_columns": ["tier"], "first_order_passthrough_columns": ["tier"]},
+        "first_order_passthrough_columns",
+        "'tier' is taken",
+        id="passthrough_twice",
+    ),
 ]
 
 
@@ -133,8 +180,16 @@ def test_unknown_timezone_stops_build_before_any_model(tmp_path: Path) -> None:
         {"cohort_grain": "Week", "churn_window_days": "30", "as_of_date": "2026-06-30"},
         {"cohort_grain": "quarter", "purchase_statuses": ["Completed", " shipped "]},
         {"clv_horizon_months": 24, "clv_monthly_discount_rate": 0.0, "clv_penalizer_coef": 0.001},
+        {
+            "orders_identifier": "shop_orders",
+            "using_events": "false",
+            "using_marketing_spend": False,
+            "stores": [{"name": "eu", "schema": "shop_eu"}, {"name": "us_2", "schema": "shop_us"}],
+            "customer_passthrough_columns": ["Loyalty_Tier"],
+            "first_order_passthrough_columns": [{"name": "utm_source", "alias": "first_utm"}],
+        },
     ],
-    ids=["case_and_text_tolerated", "statuses_normalized", "clv_vars"],
+    ids=["case_and_text_tolerated", "statuses_normalized", "clv_vars", "mapping_vars"],
 )
 def test_valid_vars_parse(tmp_path: Path, dbt_vars: dict) -> None:
     code, output = dbt_output("parse", tmp_path, dbt_vars)

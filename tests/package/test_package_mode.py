@@ -5,7 +5,8 @@ marts as a standalone build, and leaves the user's own models alone.
 this repository through ``packages.yml`` (``local: ../``), has models of its
 own named ``stg_orders``, ``customers``, ``churn`` and
 ``metricflow_time_spine``, its own production-style ``generate_schema_name``,
-and keeps the raw tables in ``shop_raw``. The test copies it into a
+and keeps the raw tables in ``shop_raw`` under names of its own
+(``shop_orders``, ... mapped with the ``<table>_identifier`` vars). The test copies it into a
 temporary folder (``local:`` then names this repository by its absolute
 path), loads the demo data into ``shop_raw`` of a fresh DuckDB file, runs
 ``dbt deps`` + ``dbt build`` with the user's prod target, and a standalone
@@ -18,19 +19,26 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from support.dbt import DBT, DBT_TIMEOUT_SECONDS, REPO, dbt_output_tail, run_dbt_build
+from support.dbt import REPO, dbt_output_tail, run_dbt_build
+from support.package_project import (
+    PACKAGE,
+    UserProject,
+    copy_user_project,
+    move_raw_tables,
+    package_marts,
+    read,
+)
 
 from retention.reference.compare import compare_frames
 
-PACKAGE = "retention"
 CUSTOMERS = 800
-RAW_TABLES = ("customers", "orders", "events", "marketing_spend")
 PYTHON_MODELS = {
     "int_clv_settings",
     "int_clv_model_fit",
@@ -45,66 +53,6 @@ USER_MODELS = {
     "churn": ("marts", 1),
     "metricflow_time_spine": ("main", 3),
 }
-
-
-class UserProject:
-    """A copy of integration_tests/ with its own database, built once."""
-
-    def __init__(self, folder: Path, database_path: Path) -> None:
-        self.folder = folder
-        self.database_path = database_path
-
-    def dbt(self, *args: str) -> tuple[int, str]:
-        env = {
-            **os.environ,
-            "DBT_PROFILES_DIR": str(self.folder / "profiles"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "INTEGRATION_DUCKDB_PATH": str(self.database_path),
-            "INTEGRATION_TARGET": "prod",
-        }
-        completed = subprocess.run(
-            [str(DBT), *args],
-            cwd=self.folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=DBT_TIMEOUT_SECONDS,
-        )
-        return completed.returncode, completed.stdout + completed.stderr
-
-    def manifest(self) -> dict[str, Any]:
-        return json.loads((self.folder / "target" / "manifest.json").read_text())
-
-
-def copy_user_project(destination: Path, vars_text: str | None = None) -> Path:
-    """integration_tests/ copied to ``destination``, its package pointed at
-    this repository; ``vars_text`` replaces the ``python_models`` line."""
-    shutil.copytree(
-        REPO / "integration_tests",
-        destination,
-        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml"),
-    )
-    packages = destination / "packages.yml"
-    packages.write_text(packages.read_text().replace("local: ../", f"local: {REPO}"))
-    if vars_text is not None:
-        project = destination / "dbt_project.yml"
-        text = project.read_text()
-        assert "    python_models: true\n" in text
-        project.write_text(text.replace("    python_models: true\n", vars_text))
-    return destination
-
-
-def move_raw_schema(database_path: Path, schema: str) -> None:
-    with duckdb.connect(str(database_path)) as con:
-        con.execute(f"create schema {schema}")
-        for table in RAW_TABLES:
-            con.execute(f"create table {schema}.{table} as select * from raw.{table}")
-        con.execute("drop schema raw cascade")
-
-
-def read(database_path: Path, schema: str, name: str):
-    with duckdb.connect(str(database_path), read_only=True) as con:
-        return con.execute(f'select * from "{schema}"."{name}"').df()
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +72,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     package_db = work / "package.duckdb"
     load(raw_dir, package_db, progress=False)
-    move_raw_schema(package_db, "shop_raw")
+    move_raw_tables(package_db)
     user = UserProject(copy_user_project(work / "user_project"), package_db)
     deps_code, deps_output = user.dbt("deps")
     started = time.monotonic()
@@ -150,20 +98,10 @@ def test_standalone_and_package_builds_pass(builds) -> None:
     assert "Completed successfully" in output
 
 
-def package_marts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        node
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and node["package_name"] == PACKAGE
-        and node["original_file_path"].startswith("models/marts/")
-    ]
-
-
 def test_every_package_mart_equals_the_standalone_mart(builds) -> None:
     assert builds["build"][0] == 0 and builds["standalone"][0] == 0, "a build failed"
     user = builds["user"]
-    marts = package_marts(user.manifest())
+    marts = package_marts(user.package_models())
     names = {node["name"] for node in marts}
     # Every mart of the contract, the predictive ones included (python_models
     # is true in integration_tests/dbt_project.yml).
@@ -171,7 +109,7 @@ def test_every_package_mart_equals_the_standalone_mart(builds) -> None:
     expected |= {"clv_model_params", "customer_value_predictions"}
     assert not expected - names, sorted(expected - names)
     problems = []
-    for node in sorted(marts, key=lambda n: n["name"]):
+    for node in marts:
         assert node["schema"] == "retention_marts", (node["name"], node["schema"])
         package = read(user.database_path, node["schema"], node["name"])
         standalone = read(builds["standalone_db"], "marts", node["name"])
@@ -280,3 +218,218 @@ def test_python_models_false_in_the_users_vars_turns_them_off(builds, tmp_path: 
     assert not PYTHON_MODELS - disabled, sorted(PYTHON_MODELS - disabled)
     assert not PYTHON_MODELS & enabled, sorted(PYTHON_MODELS & enabled)
     assert "customers" in enabled and "churn" in enabled
+
+
+# Publishing and the dashboard from the package's marts (docs/package.md,
+# "Publishing and the dashboard in your project"), on the build above: the
+# user's prod target puts them in retention_marts, and the user's own
+# customers and churn sit in `marts`, the default --schema.
+PACKAGE_MARTS_SCHEMA = "retention_marts"
+
+
+def retention_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m retention <args>``, run from ``cwd`` as a user would (the
+    package imported from this checkout, whatever the installed one is)."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "retention", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def publication(builds, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``retention publish --schema retention_marts`` run in the user's
+    project folder: run_results.json and manifest.json come from its target/."""
+    assert builds["build"][0] == 0, "the package build failed"
+    user = builds["user"]
+    out = tmp_path_factory.mktemp("package_publication") / "published"
+    done = retention_cli(
+        "publish",
+        "--database",
+        str(user.database_path),
+        "--schema",
+        PACKAGE_MARTS_SCHEMA,
+        "--out",
+        str(out),
+        cwd=user.folder,
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_publish_copies_exactly_the_package_marts(builds, publication: Path) -> None:
+    user = builds["user"]
+    marts = sorted(node["name"] for node in package_marts(user.package_models()))
+    with duckdb.connect(str(publication / "retention.duckdb"), read_only=True) as con:
+        con.execute(f"attach '{user.database_path}' as wh (read_only)")
+        published = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables"
+                " where table_catalog = 'retention' and table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        assert published == marts
+        differing = {
+            mart: con.execute(
+                f"select count(*) from ((from wh.{PACKAGE_MARTS_SCHEMA}.{mart}"
+                f" except all from marts.{mart}) union all (from marts.{mart}"
+                f" except all from wh.{PACKAGE_MARTS_SCHEMA}.{mart}))"
+            ).fetchone()[0]
+            for mart in marts
+        }
+        assert not {mart: n for mart, n in differing.items() if n}, differing
+        # The package's customers, not the user's one-row marts.customers.
+        assert con.execute("select count(*) from marts.customers").fetchone()[0] > 1
+        source = con.execute("select source_schemas from meta.publication").fetchone()[0]
+        assert source == PACKAGE_MARTS_SCHEMA
+
+
+def test_publish_finds_the_package_marts_in_the_manifest(
+    builds, publication: Path, tmp_path: Path
+) -> None:
+    """--schema-from-manifest publishes the same marts of the same build."""
+    user = builds["user"]
+    out = tmp_path / "published"
+    done = retention_cli(
+        "publish",
+        "--database",
+        str(user.database_path),
+        "--schema-from-manifest",
+        "--no-parquet",
+        "--out",
+        str(out),
+        cwd=user.folder,
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = (
+        json.loads((folder / "publication.json").read_text()) for folder in (publication, out)
+    )
+    assert second["build_id"] == first["build_id"]
+    assert second["source_schemas"] == PACKAGE_MARTS_SCHEMA
+    assert second["tables"] == first["tables"]
+
+
+def test_publish_with_the_default_schema_names_the_schema_of_the_package_marts(
+    builds, tmp_path: Path
+) -> None:
+    """The default --schema marts holds the user's own customers and churn,
+    none of the package's marts: refused, naming the option and
+    retention_marts, with no traceback."""
+    assert builds["build"][0] == 0, "the package build failed"
+    user = builds["user"]
+    done = retention_cli(
+        "publish",
+        "--database",
+        str(user.database_path),
+        "--out",
+        str(tmp_path / "published"),
+        cwd=user.folder,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--schema marts" in done.stderr, done.stderr
+    assert f"it built them in {PACKAGE_MARTS_SCHEMA}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "published" / "retention.duckdb").exists()
+
+
+def test_publish_ignores_a_failed_user_model_but_not_a_failed_package_node(
+    builds, tmp_path: Path
+) -> None:
+    """The build's own run_results.json with statuses edited: the user's
+    customers model failed (its tests skipped), which no mart depends on, is
+    logged and published; a failed package model is refused."""
+    assert builds["build"][0] == 0, "the package build failed"
+    user = builds["user"]
+    results = json.loads((user.folder / "target" / "run_results.json").read_text())
+    user_customers = "model.retention_integration_tests.customers"
+    package_mart = f"model.{PACKAGE}.cohort_retention"
+    ids = {result["unique_id"] for result in results["results"]}
+    assert {user_customers, package_mart} <= ids
+
+    def publish_with(name: str, statuses: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        edited = json.loads(json.dumps(results))
+        for result in edited["results"]:
+            result["status"] = statuses.get(result["unique_id"], result["status"])
+        target = tmp_path / name / "target"
+        target.mkdir(parents=True)
+        shutil.copy2(user.folder / "target" / "manifest.json", target / "manifest.json")
+        (target / "run_results.json").write_text(json.dumps(edited))
+        return retention_cli(
+            "publish",
+            "--database",
+            str(user.database_path),
+            "--project-dir",
+            str(user.folder),
+            "--target-path",
+            str(target),
+            "--schema",
+            PACKAGE_MARTS_SCHEMA,
+            "--no-parquet",
+            "--out",
+            str(tmp_path / name / "published"),
+            cwd=tmp_path,
+        )
+
+    user_tests = {uid for uid in ids if uid.startswith("test.retention_integration_tests.")}
+    assert user_tests, sorted(ids)[:20]
+    done = publish_with(
+        "user_failed", {user_customers: "error", **dict.fromkeys(user_tests, "skipped")}
+    )
+    assert done.returncode == 0, done.stderr
+    assert "outside the retention package" in done.stderr, done.stderr
+    assert user_customers in done.stderr, done.stderr
+    assert (tmp_path / "user_failed" / "published" / "retention.duckdb").exists()
+
+    done = publish_with("package_failed", {package_mart: "error"})
+    assert done.returncode == 2, done.stderr
+    assert f"{package_mart}: error" in done.stderr, done.stderr
+    assert "published marts stay as they were" in done.stderr, done.stderr
+    assert not (tmp_path / "package_failed" / "published" / "retention.duckdb").exists()
+
+
+def test_dashboard_renders_the_package_marts(builds, publication: Path, tmp_path: Path) -> None:
+    """From the publication (schema marts) and from the user's warehouse with
+    --schema retention_marts: the same headline figures, those of the
+    package's marts; the default schema of the warehouse is refused, naming
+    retention_marts."""
+    from retention.serve.dashboard import headline, read_marts
+
+    user = builds["user"]
+    _, cards = headline(read_marts(user.database_path, PACKAGE_MARTS_SCHEMA))
+    for name, database, schema_args in (
+        ("published", publication / "retention.duckdb", ()),
+        ("warehouse", user.database_path, ("--schema", PACKAGE_MARTS_SCHEMA)),
+    ):
+        out = tmp_path / f"{name}.html"
+        done = retention_cli(
+            "dashboard",
+            "--database",
+            str(database),
+            *schema_args,
+            "--out",
+            str(out),
+            cwd=user.folder,
+        )
+        assert done.returncode == 0, done.stderr
+        text = out.read_text()
+        assert cards in text, name
+        assert "Plotly" in text and "Cohort retention" in text, name
+    assert f"(schema {PACKAGE_MARTS_SCHEMA})" in (tmp_path / "warehouse.html").read_text()
+    done = retention_cli(
+        "dashboard",
+        "--database",
+        str(user.database_path),
+        "--out",
+        str(tmp_path / "refused.html"),
+        cwd=user.folder,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--schema marts" in done.stderr, done.stderr
+    assert f"pass --schema {PACKAGE_MARTS_SCHEMA}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

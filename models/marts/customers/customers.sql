@@ -1,7 +1,16 @@
+{%- set passthrough = get_passthrough_columns() %}
+{%- set all_passthrough = passthrough.customer + passthrough.first_order %}
+{#- The contract lists the columns of CONTRACT.md; passthrough columns are
+    the user's own, of the user's types, so with any of them the contract is
+    not enforced (docs/package.md). #}
+{{ config(contract={
+    'enforced': all_passthrough | length == 0,
+}) }}
+
 {#
     One row per customer with at least one purchase: value, time between
     purchases, recency and tenure, RFM quintile scores and lifecycle stage,
-    all as of as_of_date. No PII.
+    all as of as_of_date, then the passthrough columns. No PII.
 #}
 with
 
@@ -16,6 +25,12 @@ purchase_stats as (
 as_of as (
     select * from {{ ref('retention', 'int_as_of_date') }}
 ),
+{%- if passthrough.first_order %}
+
+    first_orders as (
+        select * from {{ ref('retention', 'int_customer_first_orders') }}
+    ),
+{%- endif %}
 
 measured as (
     select
@@ -37,10 +52,15 @@ measured as (
         {{ days_between('purchase_stats.last_purchase_date',
             'as_of.as_of_date') }} as recency_days,
         {{ days_between('purchase_stats.first_purchase_date',
-            'as_of.as_of_date') }} as tenure_days
+            'as_of.as_of_date') }} as tenure_days{{ passthrough_aliases(
+            passthrough.customer) }}{{ passthrough_aliases(passthrough.first_order) }}
     from cohort_assignments
     inner join purchase_stats
         on cohort_assignments.customer_id = purchase_stats.customer_id
+    {%- if passthrough.first_order %}
+        left join first_orders
+            on cohort_assignments.customer_id = first_orders.customer_id
+    {%- endif %}
     cross join as_of
 ),
 
@@ -56,6 +76,7 @@ scored as (
 final as (
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        {{ store_of_id('customer_id') }} as store,
         cast(acquisition_channel as {{ dbt.type_string() }})
             as acquisition_channel,
         cast(country_code as {{ dbt.type_string() }}) as country_code,
@@ -82,7 +103,8 @@ final as (
         ) }} as lifecycle_stage,
         cast(rfm_recency_score as integer) as rfm_recency_score,
         cast(rfm_frequency_score as integer) as rfm_frequency_score,
-        cast(rfm_monetary_score as integer) as rfm_monetary_score
+        cast(rfm_monetary_score as integer)
+            as rfm_monetary_score{{ passthrough_aliases(all_passthrough) }} -- noqa
     from scored
 )
 

@@ -13,8 +13,13 @@ purchases as (
     select * from {{ ref('retention', 'int_purchases') }}
 ),
 
+{# using_marketing_spend: false reads no spend: every CAC is NULL. #}
 marketing_spend as (
-    select * from {{ ref('retention', 'stg_marketing_spend') }}
+    {%- if using_raw_table('marketing_spend') %}
+        select * from {{ ref('retention', 'stg_marketing_spend') }}
+    {%- else %}
+        {{ no_marketing_spend() }}
+    {%- endif %}
 ),
 
 month_spine as (

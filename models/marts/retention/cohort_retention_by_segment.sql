@@ -1,0 +1,53 @@
+{#
+    Cohort retention and LTV curves per segment dimension x value x
+    cohort_period x period_number (METRICS.md "Segments"): the customer x
+    period cohort table joined to each customer's value of every dimension
+    of segment_dimensions. Summed over segment_value, the counts of a
+    segment equal cohort_retention; rates are recomputed from the sums.
+#}
+with
+
+customer_cohorts as (
+    select * from {{ ref('retention', 'customer_cohorts') }}
+),
+
+segments as (
+    select * from {{ ref('retention', 'int_customer_segments') }}
+),
+
+{{ cohort_retention_flagged_ctes() }},
+
+segmented as (
+    select
+        segments.segment,
+        segments.segment_value,
+        flagged.*
+    from flagged
+    inner join segments
+        on flagged.customer_id = segments.customer_id
+),
+
+aggregated as (
+    select
+        segment,
+        segment_value,
+        cohort_period,
+        period_number,
+        {{ cohort_retention_sums() | indent(8) }}
+    from segmented
+    group by segment, segment_value, cohort_period, period_number
+),
+
+final as (
+    select
+        cast(segment as {{ dbt.type_string() }}) as segment,
+        cast(segment_value as {{ dbt.type_string() }}) as segment_value,
+        cohort_period,
+        cast(period_number as integer) as period_number,
+        period_start,
+        {{ cohort_retention_measures() | indent(8) }},
+        is_complete_period
+    from aggregated
+)
+
+select * from final
