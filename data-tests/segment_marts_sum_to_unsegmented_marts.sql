@@ -56,8 +56,8 @@ segments as (
 
 expected as (
     select
-        segments.segment,
-        pooled.*
+        pooled.*,
+        segments.segment
     from pooled
     cross join segments
 ),
@@ -136,8 +136,8 @@ churn_sums as (
 
 churn_expected as (
     select
-        segments.segment,
-        churn.*
+        churn.*,
+        segments.segment
     from churn
     cross join segments
 ),

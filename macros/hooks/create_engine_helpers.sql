@@ -11,6 +11,8 @@
       target schema, which the postgres profile puts on the search_path.
     - retention_try_jsonb(text), used by postgres__json_is_valid and
       postgres__json_text_field.
+    - retention_try_timestamp(text), used by postgres__try_parse_timestamp:
+      the text as timestamp, NULL when it is no real calendar value.
 #}
 {% macro create_engine_helpers() -%}
     {{ return(adapter.dispatch('create_engine_helpers', 'retention')()) }}
@@ -38,6 +40,18 @@
     as $body$
     begin
         return value::jsonb;
+    exception
+        when others then return null;
+    end;
+    $body$;
+    create or replace function {{ target.schema }}.retention_try_timestamp(value text)
+    returns timestamp
+    language plpgsql
+    stable
+    parallel safe
+    as $body$
+    begin
+        return value::timestamp;
     exception
         when others then return null;
     end;

@@ -2,7 +2,12 @@
 {%- set customer_passthrough = get_passthrough_columns().customer
     | map(attribute='name') | list %}
 
-{# Every raw customer row with its fate (see docs/staging_rules.md). #}
+{#
+    Every raw customer row with its fate (see docs/staging_rules.md).
+    Text-typed raw columns are parsed (macros/staging/raw_values.sql).
+#}
+{%- set raw_types = raw_column_types('customers') %}
+
 with
 
 source as (
@@ -13,7 +18,7 @@ normalized as (
     select
         store,
         {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
-        cast(signed_up_at as timestamp) as signed_up_at,
+        {{ timestamp_from_raw('signed_up_at', raw_types) }} as signed_up_at,
         {{ clean_text('email') }} is not null as has_email,
         {{ email_hash('email') }} as email_hash,
         case
@@ -23,7 +28,11 @@ normalized as (
         coalesce({{ clean_code('acquisition_channel') }}, 'unknown')
             as acquisition_channel,
         {{ clean_text('acquisition_campaign') }} as acquisition_campaign,
-        cast(updated_at as timestamp)
+        {{ unparseable_reason([
+            ('updated_at', 'timestamp'),
+            ('signed_up_at', 'timestamp'),
+        ], raw_types) }} as parse_problem,
+        {{ timestamp_from_raw('updated_at', raw_types) }}
             as updated_at{{ passthrough_select(customer_passthrough) }} -- noqa
     from source
 ),
@@ -34,6 +43,7 @@ versioned as (
         row_number() over (
             partition by customer_id
             order by
+                parse_problem = 'unparseable_updated_at' asc nulls first,
                 updated_at desc nulls last,
                 signed_up_at desc nulls last,
                 acquisition_channel asc,
@@ -49,6 +59,7 @@ reasoned as (
         *,
         case
             when customer_id is null then 'missing_customer_id'
+            when parse_problem = 'unparseable_updated_at' then parse_problem
         end as quarantine_reason
     from versioned
 ),

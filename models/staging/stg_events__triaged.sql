@@ -13,8 +13,13 @@
     Incremental (docs/incremental.md): a run re-triages the raw rows of the
     window together with the rows already triaged for the same event_ids
     (looked up by key_hash), and replaces them by triage_key.
+    A text-typed occurred_at is parsed (macros/staging/raw_values.sql); the
+    window filter reads it through the same parsing. A copy whose
+    occurred_at does not parse is quarantined and ranks after every other.
 #}
+{%- set raw_types = raw_column_types('events') %}
 {%- set copy_order -%}
+    parse_problem is not null asc,
     occurred_at asc nulls last,
     customer_id asc nulls last,
     event_name asc nulls last,
@@ -36,7 +41,8 @@ with
 source as {{ scan_per_branch }} (
     select * from {{ raw_table('events') }}
     {%- if is_incremental() %}
-        where {{ in_incremental_window('occurred_at', window_start) }}
+        where {{ in_incremental_window(
+            timestamp_from_raw('occurred_at', raw_types), window_start) }}
     {%- endif %}
 ),
 
@@ -46,9 +52,11 @@ normalized as {{ scan_per_branch }} (
         {{ store_qualified_id(clean_text('event_id')) }} as event_id,
         {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
         {{ clean_code('event_name') }} as event_name,
-        cast(occurred_at as timestamp) as occurred_at,
+        {{ timestamp_from_raw('occurred_at', raw_types) }} as occurred_at,
         {{ clean_code('platform') }} as platform,
-        properties
+        properties,
+        {{ unparseable_reason([('occurred_at', 'timestamp')], raw_types) }}
+            as parse_problem
     from source
 ),
 
@@ -86,6 +94,7 @@ hashed as {{ scan_per_branch }} (
             occurred_at,
             platform,
             properties,
+            {{ stored_unparseable_reason() }} as parse_problem,
             triage_key,
             key_hash
         from {{ this }}
@@ -164,6 +173,7 @@ reasoned as (
         *,
         case
             when event_id is null then 'missing_event_id'
+            when parse_problem is not null then parse_problem
             when version_rank > 1 then null
             when event_name is null then 'missing_event_name'
             when occurred_at is null then 'missing_occurred_at'

@@ -1,6 +1,12 @@
 {{ config(materialized='table') }}
 
-{# Every raw marketing spend row with its fate (see docs/staging_rules.md). #}
+{#
+    Every raw marketing spend row with its fate (see docs/staging_rules.md).
+    Text-typed raw columns are parsed (macros/staging/raw_values.sql); a row
+    whose date or amount does not parse is quarantined even when it looks
+    like a copy of another (the unparsed values cannot be compared).
+#}
+{%- set raw_types = raw_column_types('marketing_spend') %}
 {#- With several stores, a spend line is one store's: the store is part of
     its id (one store: the id is unchanged). #}
 {%- set store_key_parts = ["store", "'|'"] if stores_are_listed() else [] %}
@@ -14,10 +20,14 @@ source as (
 normalized as (
     select
         store,
-        cast(spend_date as date) as spend_date,
+        {{ date_from_raw('spend_date', raw_types) }} as spend_date,
         {{ clean_code('channel') }} as channel,
         {{ clean_text('campaign') }} as campaign,
-        cast(spend_amount as {{ type_money() }}) as spend_amount
+        {{ money_from_raw('spend_amount', raw_types) }} as spend_amount,
+        {{ unparseable_reason([
+            ('spend_date', 'date'),
+            ('spend_amount', 'money'),
+        ], raw_types) }} as parse_problem
     from source
 ),
 
@@ -32,7 +42,7 @@ versioned as (
         ])) }} as spend_line_id,
         row_number() over (
             partition by store, spend_date, channel, campaign, spend_amount
-            order by spend_date
+            order by parse_problem is not null asc
         ) as version_rank
     from normalized
 ),
@@ -41,6 +51,7 @@ reasoned as (
     select
         *,
         case
+            when parse_problem is not null then parse_problem
             when version_rank > 1 then null
             when spend_date is null then 'missing_spend_date'
             when channel is null then 'missing_channel'

@@ -12,8 +12,14 @@
     (updated_at, else ordered_at); a run re-triages the window's raw rows
     together with the earlier versions of the same order_ids, so a late
     update of an old order replaces its staged row.
+    Text-typed raw columns are parsed (macros/staging/raw_values.sql); the
+    window filter reads the raw version time through the same parsing.
 #}
 {%- set version_time = 'coalesce(updated_at, ordered_at)' %}
+{%- set raw_types = raw_column_types('orders') %}
+{%- set raw_version_time = 'coalesce('
+    ~ timestamp_from_raw('updated_at', raw_types) ~ ', '
+    ~ timestamp_from_raw('ordered_at', raw_types) ~ ')' %}
 {%- set orders_passthrough = get_passthrough_columns().first_order
     | map(attribute='name') | list %}
 {%- if is_incremental() %}
@@ -26,7 +32,7 @@ with
 source as (
     select * from {{ raw_table('orders') }}
     {%- if is_incremental() %}
-        where {{ in_incremental_window(version_time, window_start) }}
+        where {{ in_incremental_window(raw_version_time, window_start) }}
     {%- endif %}
 ),
 
@@ -35,12 +41,19 @@ normalized as (
         store,
         {{ store_qualified_id(clean_text('order_id')) }} as order_id,
         {{ store_qualified_id(clean_text('customer_id')) }} as customer_id,
-        cast(ordered_at as timestamp) as ordered_at,
+        {{ timestamp_from_raw('ordered_at', raw_types) }} as ordered_at,
         coalesce({{ clean_code('status') }}, 'unknown') as status,
-        cast(order_amount as {{ type_money() }}) as order_amount,
-        cast(refunded_amount as {{ type_money() }}) as refunded_amount,
-        cast(cost_amount as {{ type_money() }}) as cost_amount,
-        cast(updated_at as timestamp)
+        {{ money_from_raw('order_amount', raw_types) }} as order_amount,
+        {{ money_from_raw('refunded_amount', raw_types) }} as refunded_amount,
+        {{ money_from_raw('cost_amount', raw_types) }} as cost_amount,
+        {{ unparseable_reason([
+            ('updated_at', 'timestamp'),
+            ('ordered_at', 'timestamp'),
+            ('order_amount', 'money'),
+            ('refunded_amount', 'money'),
+            ('cost_amount', 'money'),
+        ], raw_types) }} as parse_problem,
+        {{ timestamp_from_raw('updated_at', raw_types) }}
             as updated_at{{ passthrough_select(orders_passthrough) }} -- noqa
     from source
 ),
@@ -64,6 +77,7 @@ normalized as (
             order_amount,
             refunded_amount,
             cost_amount,
+            {{ stored_unparseable_reason() }} as parse_problem,
             updated_at{{ passthrough_select(orders_passthrough) }}
         from {{ this }}
         where
@@ -98,6 +112,7 @@ versioned as (
         row_number() over (
             partition by triage_key
             order by
+                parse_problem = 'unparseable_updated_at' asc nulls first,
                 updated_at desc nulls last,
                 ordered_at desc nulls last,
                 status asc,
@@ -114,8 +129,10 @@ reasoned as (
         *,
         case
             when order_id is null then 'missing_order_id'
+            when parse_problem = 'unparseable_updated_at' then parse_problem
             when version_rank > 1 then null
             when customer_id is null then 'missing_customer_id'
+            when parse_problem is not null then parse_problem
             when ordered_at is null then 'missing_ordered_at'
             when {{ is_implausible_timestamp('ordered_at') }}
                 then 'implausible_ordered_at'

@@ -76,11 +76,31 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "negative_or_incomplete_spend": ("marketing_spend", "quarantined"),
     "spend_line_repeated_identically": ("marketing_spend", "deduplicated"),
     "oddly_cased_spend_channel_or_campaign": ("marketing_spend", "normalized"),
+    # text-typed raw columns (CSV loads): values only a text column can hold
+    "unparseable_order_amount": ("orders", "quarantined"),
+    "blank_text_order_amount": ("orders", "quarantined"),
+    "unparseable_ordered_at": ("orders", "quarantined"),
+    "unparseable_order_updated_at": (
+        "orders",
+        "quarantined before deduplication; the other versions are deduplicated as usual",
+    ),
+    "padded_text_value": ("orders", "parsed (trimmed)"),
+    "unparseable_signed_up_at": (
+        "customers",
+        "the signup is set to NULL (the customer is kept), flagged in `parse_problem`",
+    ),
+    "unparseable_customer_updated_at": ("customers", "quarantined before deduplication"),
+    "unparseable_occurred_at": ("events", "quarantined before deduplication"),
+    "unparseable_spend_date_or_amount": ("marketing_spend", "quarantined before deduplication"),
     # not rows: a table, a column
     "empty_raw_table": ("any", "valid input: the build passes"),
     "extra_column": (
         "all four",
         "ignored (staging selects the contract columns by name)",
+    ),
+    "text_typed_raw_columns": (
+        "all four",
+        "valid input: parsed; typed columns are cast as before",
     ),
 }
 

@@ -1,6 +1,6 @@
 """Bad input never breaks a build or a number (docs/bad_input.md).
 
-Three full ``dbt build`` runs on the same clean shop (the generator with its
+Four full ``dbt build`` runs on the same clean shop (the generator with its
 dirty rows turned off, tests/support/bad_input.py), all with the same fixed
 as_of_date:
 
@@ -9,9 +9,12 @@ as_of_date:
   in-place variants for the normalization kinds; one injector per slug of
   retention.demo.dirty.CATALOGUE), plus an unexpected extra column in every raw
   table (ALTER TABLE ... ADD COLUMN);
-- ``no_events``: the clean tables with raw.events empty.
+- ``no_events``: the clean tables with raw.events empty;
+- ``text``: the ``bad`` tables with every raw column as text (a CSV load:
+  ISO timestamps, plain decimals), plus the text-only kinds of
+  TEXT_INJECTORS ('12,50', 'n/a', '2024-13-01', '  12.50 ').
 
-Checks: both builds pass; every mart of ``bad`` equals the one of ``clean``
+Checks: every build passes; every mart of ``bad`` and of ``text`` equals the one of ``clean``
 row by row; every injected row lands where the catalogue says (disposition,
 quarantine reason, and for the "kept out of metrics" kinds a query proving it
 is not counted); raw = staged + quarantined + duplicates for every source,
@@ -31,19 +34,22 @@ import pytest
 from support.bad_input import (
     EXTRA_COLUMN,
     INJECTORS,
+    TEXT_INJECTORS,
     WITHOUT_INJECTOR,
     Landing,
     clean_raw,
     describe,
     with_bad_input,
 )
-from support.dbt import dbt_output_tail, run_dbt_build
+from support.dbt import dbt_output_tail, run_dbt, run_dbt_build
 
 from retention.demo.dirty import CATALOGUE
 from retention.raw.load import load_frames
 from retention.reference.compare import compare_frames
 
 SOURCES = ("customers", "orders", "events", "marketing_spend")
+# The builds with injected rows, and the builds whose marts must equal the clean one.
+DIRTY = ("bad", "text")
 
 
 class Built:
@@ -84,17 +90,33 @@ def _loadable(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _load_as_text(frames: dict[str, pd.DataFrame], path: Path) -> None:
+    """Every raw column as varchar, as a CSV load without type inference gives them."""
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema raw")
+        for table, frame in frames.items():
+            connection.register("frame", frame)
+            columns = ", ".join(f"cast({c} as varchar) as {c}" for c in frame.columns)
+            connection.execute(f"create table raw.{table} as select {columns} from frame")
+            connection.unregister("frame")
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     clean, as_of_date = clean_raw(tmp_path_factory.mktemp("clean_parquet"))
     bad, landings = with_bad_input(clean, as_of_date)
+    text, text_landings = with_bad_input(clean, as_of_date, as_text=True)
     no_events = {**clean, "events": clean["events"].iloc[0:0]}
     vars_ = {"as_of_date": as_of_date}
     out: dict[str, Built] = {}
-    for name, frames in (("clean", clean), ("bad", bad), ("no_events", no_events)):
+    kinds = {"bad": landings, "text": text_landings}
+    for name, frames in (("clean", clean), ("bad", bad), ("no_events", no_events), ("text", text)):
         work = tmp_path_factory.mktemp(f"bad_input_{name}")
         path = work / "warehouse.duckdb"
-        load_frames(_loadable(frames), path)
+        if name == "text":
+            _load_as_text(frames, path)
+        else:
+            load_frames(_loadable(frames), path)
         if name == "bad":
             with duckdb.connect(str(path)) as connection:
                 for table in SOURCES:
@@ -103,7 +125,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
                         " default 'batch-2026-07-01'"
                     )
         code, output = run_dbt_build(path, vars_, work)
-        out[name] = Built(path, code, output, landings if name == "bad" else [])
+        out[name] = Built(path, code, output, kinds.get(name, []))
     return out
 
 
@@ -122,6 +144,41 @@ def test_extra_column_is_really_there(builds: dict[str, Built]) -> None:
             )
         ]
         assert EXTRA_COLUMN in columns, table
+
+
+def test_text_build_reads_text_typed_raw_columns(builds: dict[str, Built]) -> None:
+    types = builds["text"].query(
+        "select distinct data_type from information_schema.columns where table_schema = 'raw'"
+    )
+    assert types == [("VARCHAR",)]
+
+
+def test_text_build_reruns_incrementally_without_change(
+    builds: dict[str, Built], tmp_path: Path
+) -> None:
+    """A daily (incremental) run of the incremental staging models on the text-typed raw
+    tables: the window filter parses the raw version time (a text column never raises)
+    and, with no new rows, nothing changes."""
+    copy = tmp_path / "text.duckdb"
+    copy.write_bytes(builds["text"].path.read_bytes())
+    rerun = Built(copy, 0, "", [])
+    models = ("stg_orders__triaged", "stg_events__triaged")
+    before = {model: rerun.frame(f"select * from staging.{model}") for model in models}
+    code, output = run_dbt("run", copy, {}, tmp_path, ("--select", *models))
+    assert code == 0, dbt_output_tail(output)
+    target = tmp_path / "target"
+    for model in models:
+        path = Path("retention", "models", "staging", f"{model}.sql")
+        executed, compiled = (target / kind / path for kind in ("run", "compiled"))
+        assert "delete from" in executed.read_text(), f"{model}: not an incremental run"
+        assert "try_cast" in compiled.read_text(), f"{model}: raw columns not parsed as text"
+        problems = compare_frames(
+            before[model],
+            rerun.frame(f"select * from staging.{model}"),
+            labels=("full", "incremental"),
+            same_types=True,
+        )
+        assert not problems, f"{model}: " + "\n".join(problems)
 
 
 # --------------------------------------------------------------------------
@@ -153,13 +210,14 @@ def test_clean_build_has_nothing_to_quarantine_or_dedupe(builds: dict[str, Built
         assert book["raw"] == book["staged"] > 0, (table, book)
 
 
-def test_reconciliation_holds_for_every_source(builds: dict[str, Built]) -> None:
+@pytest.mark.parametrize("name", DIRTY)
+def test_reconciliation_holds_for_every_source(builds: dict[str, Built], name: str) -> None:
     clean_books = _books(builds["clean"])
     expected: dict[str, Counter[str]] = {t: Counter() for t in SOURCES}
-    for landing in builds["bad"].landings:
+    for landing in builds[name].landings:
         for disposition, _ in landing.expected:
             expected[landing.table][disposition] += 1
-    for table, book in _books(builds["bad"]).items():
+    for table, book in _books(builds[name]).items():
         assert book["raw"] == book["staged"] + book["quarantined"] + book["duplicate"], (
             table,
             book,
@@ -197,12 +255,15 @@ def test_catalogue_has_every_kind_of_the_issue(builds: dict[str, Built]) -> None
     assert required <= set(kinds), required - set(kinds)
     # one landing per injected kind; every catalogue kind is injected or covered otherwise
     assert sorted(kinds) == sorted(INJECTORS)
-    assert set(kinds) | set(WITHOUT_INJECTOR) == set(CATALOGUE)
+    text_kinds = [landing.kind for landing in builds["text"].landings]
+    assert sorted(text_kinds) == sorted({**INJECTORS, **TEXT_INJECTORS})
+    assert set(text_kinds) | set(WITHOUT_INJECTOR) == set(CATALOGUE)
     assert len(kinds) + 2 >= 15  # + empty raw table + extra column
 
 
-def test_every_bad_row_lands_where_the_catalogue_says(builds: dict[str, Built]) -> None:
-    bad = builds["bad"]
+@pytest.mark.parametrize("name", DIRTY)
+def test_every_bad_row_lands_where_the_catalogue_says(builds: dict[str, Built], name: str) -> None:
+    bad = builds[name]
     problems: list[str] = []
     for landing in bad.landings:
         got = tuple(tuple(row) for row in bad.query(landing.landing_sql()))
@@ -220,13 +281,13 @@ def test_every_bad_row_lands_where_the_catalogue_says(builds: dict[str, Built]) 
 # --------------------------------------------------------------------------
 
 
-def compare_marts(left: Built, right: Built, mart: str) -> list[str]:
+def compare_marts(left: Built, right: Built, mart: str, right_label: str = "bad") -> list[str]:
     """Row-by-row differences of one mart (retention/reference/compare.py; rows
     matched by sorting, since both sides must be identical tables)."""
     problems = compare_frames(
         left.frame(f"select * from marts.{mart}"),
         right.frame(f"select * from marts.{mart}"),
-        labels=("clean", "bad"),
+        labels=("clean", right_label),
         same_types=True,
     )
     return [f"{mart}: {p}" for p in problems]
@@ -246,12 +307,13 @@ def test_compare_marts_catches_a_difference(builds: dict[str, Built], tmp_path: 
     assert not compare_marts(builds["clean"], builds["clean"], "customers")
 
 
-def test_bad_input_leaves_every_mart_unchanged(builds: dict[str, Built]) -> None:
-    clean, bad = builds["clean"], builds["bad"]
+@pytest.mark.parametrize("name", DIRTY)
+def test_bad_input_leaves_every_mart_unchanged(builds: dict[str, Built], name: str) -> None:
+    clean, bad = builds["clean"], builds[name]
     marts = clean.marts()
     assert bad.marts() == marts
     assert len(marts) >= 11, marts
-    problems = [p for mart in marts for p in compare_marts(clean, bad, mart)]
+    problems = [p for mart in marts for p in compare_marts(clean, bad, mart, name)]
     assert not problems, "\n".join(problems)
 
 

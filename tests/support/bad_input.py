@@ -17,6 +17,12 @@ reads the clean tables through :class:`Picks` and returns an :class:`Injection`:
 its new rows, its in-place edits and its landing. ``WITHOUT_INJECTOR`` lists the
 catalogue kinds that are not bad rows.
 
+Text-typed raw columns (CSV loads): ``with_bad_input(clean, as_of_date, as_text=True)``
+returns every table with every column as text (``as_text_frame``: ISO timestamps and
+dates, plain decimals) and, on top of every kind of ``INJECTORS``, the kinds of
+``TEXT_INJECTORS``: values that only a text column can hold ('12,50', 'n/a',
+'2024-13-01', '  12.50 ').
+
 Why the marts must not change: every kind below is either quarantined, a
 duplicate that loses to the clean row, normalized back to the clean value, or
 kept out of metrics (not a purchase, after as_of_date, anonymous, no customer
@@ -30,6 +36,7 @@ equal if and only if the rule holds.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -115,6 +122,7 @@ DUPLICATE = "duplicate"
 
 # Catalogue kinds that are not bad rows, so have no injector, and where the test covers them.
 WITHOUT_INJECTOR: dict[str, str] = {
+    "text_typed_raw_columns": "the text build: every raw column as text (with_bad_input as_text)",
     "empty_raw_table": "the no_events build (raw.events empty); test_empty_raw_tables.py",
     "extra_column": f"{EXTRA_COLUMN}, added to every raw table of the bad build",
     "order_at_utc_month_start": "valid input that the clean shop itself contains (simulate.py)",
@@ -601,7 +609,8 @@ def negative_or_incomplete_spend(p: Picks) -> Injection:
     line = p.spend_template
     return Injection(
         "marketing_spend",
-        "spend_amount < 0 or spend_amount is null or channel is null or spend_date is null",
+        "(spend_amount < 0 or spend_amount is null or channel is null or spend_date is null)"
+        " and parse_problem is null",  # not the rows of unparseable_spend_date_or_amount
         tuple(
             sorted(
                 (QUARANTINED, reason)
@@ -697,21 +706,221 @@ INJECTORS: dict[str, Injector] = {
 }
 
 
+# --- text-typed raw columns (only in the text build: the values need text columns) ------
+
+
+def _text_rows(p: Picks) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Clean rows the text kinds edit or copy, away from the rows of INJECTORS."""
+    return p.completed.iloc[20:30], p.known.iloc[20:30], p.inside.iloc[20:30]
+
+
+def unparseable_order_amount(p: Picks) -> Injection:
+    rows = {
+        "BAD-T-COMMA": ("order_amount", "12,50"),
+        "BAD-T-SCIENTIFIC": ("order_amount", "1e3"),
+        "BAD-T-REFUND-NA": ("refunded_amount", "n/a"),
+        "BAD-T-COST-COMMA": ("cost_amount", "3,10"),
+    }
+    return Injection(
+        "orders",
+        _ids("order_id", list(rows)),
+        tuple(sorted((QUARANTINED, f"unparseable_{column}") for column, _ in rows.values())),
+        rows=tuple(
+            p.order_row(order_id, **{column: text}) for order_id, (column, text) in rows.items()
+        ),
+    )
+
+
+def blank_text_order_amount(p: Picks) -> Injection:
+    rows = {
+        "BAD-T-EMPTY-AMOUNT": {"order_amount": ""},
+        "BAD-T-BLANK-AMOUNT": {"order_amount": "  "},
+    }
+    return _quarantined("orders", "order_id", rows, "missing_order_amount", p.order_row)
+
+
+def unparseable_ordered_at(p: Picks) -> Injection:
+    rows = {
+        "BAD-T-MONTH-13": {"ordered_at": "2024-13-01"},
+        "BAD-T-FEB-30": {"ordered_at": "2024-02-30 10:00:00"},
+        "BAD-T-WORDS": {"ordered_at": "yesterday"},
+    }
+    return _quarantined("orders", "order_id", rows, "unparseable_ordered_at", p.order_row)
+
+
+def unparseable_order_updated_at(p: Picks) -> Injection:
+    """A later-looking version with another amount whose updated_at does not parse: it is
+    quarantined and the clean version is staged (else the marts move)."""
+    order = _text_rows(p)[0].iloc[0].to_dict()
+    return Injection(
+        "orders",
+        _ids("order_id", [order["order_id"]]),
+        ((QUARANTINED, "unparseable_updated_at"), (STAGED, None)),
+        rows=(
+            {
+                **order,
+                "order_amount": order["order_amount"] + Decimal("100.00"),
+                "updated_at": "n/a",
+            },
+        ),
+    )
+
+
+def padded_text_value(p: Picks) -> Injection:
+    """In-place: padded amounts and ISO 'T' timestamps parse back to the clean values."""
+    orders, customers, events = _text_rows(p)
+    first, second = orders.iloc[1], orders.iloc[2]
+    ids = [first["order_id"], second["order_id"]]
+    return Injection(
+        "orders",
+        _ids("order_id", ids),
+        ((STAGED, None),) * 2,
+        edits=(
+            Edit("orders", first.name, {"order_amount": f"  {first['order_amount']:f} "}),
+            Edit(
+                "orders",
+                second.name,
+                {
+                    "ordered_at": second["ordered_at"].strftime("%Y-%m-%dT%H:%M:%S"),
+                    "cost_amount": f"+{second['cost_amount']:f}",
+                },
+            ),
+            Edit(
+                "customers",
+                customers.iloc[0].name,
+                {"signed_up_at": " " + customers.iloc[0]["signed_up_at"].isoformat() + " "},
+            ),
+            Edit(
+                "events",
+                events.iloc[0].name,
+                {"occurred_at": events.iloc[0]["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%f")},
+            ),
+        ),
+    )
+
+
+def unparseable_signed_up_at(p: Picks) -> Injection:
+    """New customers without orders: a kept signup would add an activity cohort."""
+    signups = {"BAD-T-C-MONTH-13": "2024-13-01", "BAD-T-C-WORDS": "n/a"}
+    return Injection(
+        "customers",
+        _ids("customer_id", list(signups)),
+        ((STAGED, None),) * 2,
+        check_sql=(
+            "select count(*) = 2 and count(signed_up_at) = 0"
+            " and bool_and(parse_problem = 'unparseable_signed_up_at')"
+            f" from staging.stg_customers__triaged where {_ids('customer_id', list(signups))}"
+        ),
+        rows=tuple(
+            {**p.base, "customer_id": customer_id, "signed_up_at": text, "email": None}
+            for customer_id, text in signups.items()
+        ),
+    )
+
+
+def unparseable_customer_updated_at(p: Picks) -> Injection:
+    changed = _text_rows(p)[1].iloc[1].to_dict()
+    other_channel = "affiliate" if changed["acquisition_channel"] != "affiliate" else "email"
+    return Injection(
+        "customers",
+        _ids("customer_id", [changed["customer_id"]]),
+        ((QUARANTINED, "unparseable_updated_at"), (STAGED, None)),
+        rows=({**changed, "acquisition_channel": other_channel, "updated_at": "2024-02-30"},),
+    )
+
+
+def unparseable_occurred_at(p: Picks) -> Injection:
+    rows = {
+        "BAD-T-E-FEB-30": {"occurred_at": "2024-02-30 10:00:00"},
+        "BAD-T-E-WORDS": {"occurred_at": "n/a"},
+    }
+    return _quarantined("events", "event_id", rows, "unparseable_occurred_at", p.event_row)
+
+
+def unparseable_spend_date_or_amount(p: Picks) -> Injection:
+    line = p.spend_template
+    return Injection(
+        "marketing_spend",
+        "parse_problem is not null",
+        (
+            (QUARANTINED, "unparseable_spend_amount"),
+            (QUARANTINED, "unparseable_spend_amount"),
+            (QUARANTINED, "unparseable_spend_date"),
+        ),
+        rows=(
+            {**line, "spend_amount": "12,50"},
+            {**line, "spend_amount": "1e3"},
+            {**line, "spend_date": "2024-13-01"},
+        ),
+    )
+
+
+TEXT_INJECTORS: dict[str, Injector] = {
+    injector.__name__: injector
+    for injector in (
+        unparseable_order_amount,
+        blank_text_order_amount,
+        unparseable_ordered_at,
+        unparseable_order_updated_at,
+        padded_text_value,
+        unparseable_signed_up_at,
+        unparseable_customer_updated_at,
+        unparseable_occurred_at,
+        unparseable_spend_date_or_amount,
+    )
+}
+
+
+def text_value(value: object) -> str | None:
+    """A raw value as a CSV load would give it: ISO timestamps, plain decimals, NULL kept."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def as_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            column: pd.Series(
+                [text_value(v) for v in frame[column]], index=frame.index, dtype=object
+            )
+            for column in frame.columns
+        }
+    )
+
+
 def with_bad_input(
-    clean: dict[str, pd.DataFrame], as_of_date: str
+    clean: dict[str, pd.DataFrame], as_of_date: str, as_text: bool = False
 ) -> tuple[dict[str, pd.DataFrame], list[Landing]]:
-    """The clean tables with every catalogue kind injected, and the landing checks."""
+    """The clean tables with every catalogue kind injected, and the landing checks.
+
+    ``as_text``: every column of every table as text, and the kinds of TEXT_INJECTORS too."""
     picks = Picks(clean, as_of_date)
-    tables = {table: frame.copy() for table, frame in clean.items()}
+    convert = as_text_frame if as_text else pd.DataFrame.copy
+    tables = {table: convert(frame) for table, frame in clean.items()}
     added: dict[str, list[dict]] = {table: [] for table in tables}
     landings: list[Landing] = []
-    for kind, inject in INJECTORS.items():
+    injectors = {**INJECTORS, **TEXT_INJECTORS} if as_text else INJECTORS
+    for kind, inject in injectors.items():
         injection = inject(picks)
         added[injection.table] += injection.rows
         for edit in injection.edits:
             _apply(tables, edit)
         landings.append(injection.landing(kind))
+    if as_text:
+        added = {
+            table: [{k: text_value(v) for k, v in row.items()} for row in rows]
+            for table, rows in added.items()
+        }
     bad = {table: _append(frame, added[table]) for table, frame in tables.items()}
+    if as_text:
+        bad = {table: as_text_frame(frame) for table, frame in bad.items()}
     return bad, landings
 
 

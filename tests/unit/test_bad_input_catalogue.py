@@ -12,13 +12,21 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
-from support.bad_input import INJECTORS, WITHOUT_INJECTOR, clean_raw, with_bad_input
+from support.bad_input import (
+    INJECTORS,
+    TEXT_INJECTORS,
+    WITHOUT_INJECTOR,
+    clean_raw,
+    with_bad_input,
+)
 
 from retention.demo.dirty import CATALOGUE, KINDS, kind_of
 from retention.demo.generate import generate
 from retention.paths import project_dir
 
 DOCS = project_dir() / "docs" / "bad_input.md"
+# Every injector: the typed ones (bad build) and the text-only ones (text build).
+ALL_INJECTORS = {**INJECTORS, **TEXT_INJECTORS}
 HEADER = ("slug", "kind", "raw table", "behaviour", "lands in")
 
 
@@ -88,7 +96,7 @@ def test_docs_table_parses() -> None:
 
 def test_docs_catalogue_injectors_and_counters_agree() -> None:
     problems = catalogue_problems(
-        docs_table(DOCS.read_text()), CATALOGUE, INJECTORS, WITHOUT_INJECTOR, KINDS
+        docs_table(DOCS.read_text()), CATALOGUE, ALL_INJECTORS, WITHOUT_INJECTOR, KINDS
     )
     assert not problems, "\n".join(problems)
 
@@ -96,7 +104,7 @@ def test_docs_catalogue_injectors_and_counters_agree() -> None:
 def test_the_check_can_fail() -> None:
     """Planted disagreements are reported (and the real inputs are clean)."""
     docs = docs_table(DOCS.read_text())
-    args = (docs, CATALOGUE, INJECTORS, WITHOUT_INJECTOR, KINDS)
+    args = (docs, CATALOGUE, ALL_INJECTORS, WITHOUT_INJECTOR, KINDS)
     assert not catalogue_problems(*args)
 
     missing = {slug: v for slug, v in docs.items() if slug != "blank_event_id"}
@@ -123,7 +131,9 @@ def test_the_check_can_fail() -> None:
     assert catalogue_problems(*args[:4], counters) == [
         "generator counter orders.order_id_tab:leading: order_id_tab is no slug"
     ]
-    assert catalogue_problems(docs, CATALOGUE, INJECTORS, {"blank_order_id"}, KINDS) != []
+    assert catalogue_problems(docs, CATALOGUE, ALL_INJECTORS, {"blank_order_id"}, KINDS) != []
+    # a text kind without its injector is reported
+    assert catalogue_problems(docs, CATALOGUE, INJECTORS, WITHOUT_INJECTOR, KINDS) != []
 
 
 def test_docs_table_needs_its_header() -> None:
@@ -150,3 +160,20 @@ def test_every_injector_lands_in_its_catalogue_table(tmp_path: Path) -> None:
         assert landing.expected == tuple(in_query_order), landing.kind
     added = {t: len(bad[t]) - len(clean[t]) for t in clean}
     assert all(n > 0 for n in added.values()), added
+
+
+def test_text_tables_hold_text_and_every_injector(tmp_path: Path) -> None:
+    """The text build's tables: only text or NULL in every column, every injector's
+    landing in its catalogue table, and the text-only values really there."""
+    clean, as_of_date = clean_raw(tmp_path, customers=120)
+    text, landings = with_bad_input(clean, as_of_date, as_text=True)
+    assert [landing.kind for landing in landings] == list(ALL_INJECTORS)
+    for landing in landings:
+        assert landing.table == CATALOGUE[landing.kind][0], landing.kind
+    for table, frame in text.items():
+        kinds = {type(value) for value in frame.to_numpy().ravel()}
+        assert kinds <= {str, type(None)}, (table, kinds)
+        assert len(frame) > len(clean[table]), table
+    assert {"12,50", "1e3"} <= set(text["orders"]["order_amount"].dropna())
+    assert "2024-13-01" in set(text["marketing_spend"]["spend_date"].dropna())
+    assert "yesterday" in set(text["orders"]["ordered_at"].dropna())

@@ -19,9 +19,9 @@ segments as (
 
 segmented as (
     select
+        flagged.*,
         segments.segment,
-        segments.segment_value,
-        flagged.*
+        segments.segment_value
     from flagged
     inner join segments
         on flagged.customer_id = segments.customer_id
