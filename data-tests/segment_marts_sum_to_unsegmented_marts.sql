@@ -173,6 +173,19 @@ channel_slice as (
     where segment = 'acquisition_channel'
 ),
 
+{# The channel comparison holds when the channel dimension is used and
+    none of its values was folded into `other` (segment_max_values). #}
+channel_comparable as (
+    select
+        (select count(*) from channel_slice) > 0
+        and (
+            select count(*) from customer_segments
+            where
+                customer_segments.segment = 'acquisition_channel'
+                and customer_segments.is_folded_into_other
+        ) = 0 as is_comparable
+),
+
 channel_mismatches as (
     select
         'cohort_retention_by_channel' as mart,
@@ -187,16 +200,9 @@ channel_mismatches as (
             by_channel.acquisition_channel = channel_slice.segment_value
             and by_channel.cohort_period = channel_slice.cohort_period
             and by_channel.period_number = channel_slice.period_number
-    {#- Only when the channel dimension is used and none of its values
-        was folded into `other` (segment_max_values). #}
+    cross join channel_comparable
     where
-        (select count(*) from channel_slice) > 0
-        and not exists (
-            select 1 from customer_segments
-            where
-                segment = 'acquisition_channel'
-                and is_folded_into_other
-        )
+        channel_comparable.is_comparable
         and (
             by_channel.cohort_period is null
             or channel_slice.cohort_period is null
