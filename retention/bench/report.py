@@ -293,6 +293,52 @@ def _hottest(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+# Groups of models whose share of a build the report states (docs/benchmark.md).
+MODEL_GROUPS: dict[str, tuple[str, ...]] = {
+    "segment marts": (
+        "int_customer_segments",
+        "cohort_retention_by_segment",
+        "churn_by_segment",
+        "ltv_by_segment",
+    ),
+}
+
+
+def group_share(build: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
+    """Seconds of the named models in a build, their share of all model
+    seconds and of the build's wall time (0 when the build has none)."""
+    nodes = [n for n in build["nodes"] if n["resource_type"] == "model"]
+    seconds = sum(n["seconds"] for n in nodes if n["name"] in names)
+    models = sum(n["seconds"] for n in nodes)
+    wall = float(build.get("wall_seconds") or 0.0)
+    return {
+        "seconds": round(seconds, 2),
+        "share_of_models": seconds / models if models else 0.0,
+        "share_of_wall": seconds / wall if wall else 0.0,
+    }
+
+
+def _groups(report: dict[str, Any]) -> list[str]:
+    lines = ["", "## Model groups", ""]
+    rows = []
+    for s in report["sizes"]:
+        for group, names in MODEL_GROUPS.items():
+            for label in ("full_build", "incremental_build"):
+                share = group_share(s[label], names)
+                rows.append(
+                    [
+                        s["size"],
+                        group,
+                        label.replace("_", " "),
+                        f"{share['seconds']:.1f} s",
+                        f"{100 * share['share_of_models']:.1f}%",
+                        f"{100 * share['share_of_wall']:.1f}%",
+                    ]
+                )
+    header = ["size", "group", "build", "model seconds", "of all models", "of wall time"]
+    return lines + _table(header, rows)
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The Markdown report: header, builds, targets, peers per size, hottest models."""
     lines = _header(report)
@@ -302,6 +348,7 @@ def markdown(report: dict[str, Any]) -> str:
     for s in report["sizes"]:
         lines += _peers(s)
     lines += _hottest(report)
+    lines += _groups(report)
     return "\n".join(lines) + "\n"
 
 

@@ -102,6 +102,13 @@ def test_smoke_report_files(smoke) -> None:
     report, markdown, root = smoke
     text = markdown.read_text()
     assert "| smoke |" in text and "## Targets" in text and "## Hottest models" in text
+    # The segment marts' share of each build, from the build's own node times.
+    assert "## Model groups" in text and "| smoke | segment marts | full build |" in text
+    full = report["sizes"][0]["full_build"]
+    names = {"int_customer_segments", "cohort_retention_by_segment", "churn_by_segment"}
+    names |= {"ltv_by_segment"}
+    timed = [n for n in full["nodes"] if n["name"] in names and n["resource_type"] == "model"]
+    assert len(timed) == 4 and all(n["status"] == "success" for n in timed)
     saved = json.loads(markdown.with_suffix(".json").read_text())
     assert saved["sizes"][0]["raw_rows"] == report["sizes"][0]["raw_rows"]
     assert {t["target"] for t in saved["targets"]} >= {"full_build_seconds", "rfm_vs_lifetimes"}
