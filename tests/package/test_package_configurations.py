@@ -79,12 +79,15 @@ def build_user_project(work: Path, database: Path, vars_text: str) -> dict[str, 
     assert deps_code == 0, "dbt deps (local package) failed:\n" + deps_output[-3000:]
     started = time.monotonic()
     code, output = user.dbt("build")
+    seconds = time.monotonic() - started
+    nodes = len(user.manifest()["nodes"])
+    print(f"[package] {work.name}: {nodes} nodes, dbt build {seconds:.0f} s, exit {code}")
     return {
         "user": user,
         "code": code,
         "output": output,
-        "seconds": time.monotonic() - started,
-        "nodes": len(user.manifest()["nodes"]),
+        "seconds": seconds,
+        "nodes": nodes,
     }
 
 

@@ -77,13 +77,17 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     deps_code, deps_output = user.dbt("deps")
     started = time.monotonic()
     build_code, build_output = user.dbt("build") if deps_code == 0 else (deps_code, "")
+    seconds = time.monotonic() - started
+    if build_code == 0:
+        nodes = len(user.manifest()["nodes"])
+        print(f"[package] {work.name}: {nodes} nodes, dbt build {seconds:.0f} s")
     return {
         "standalone_db": standalone_db,
         "standalone": (standalone_code, standalone_output),
         "user": user,
         "deps": (deps_code, deps_output),
         "build": (build_code, build_output),
-        "build_seconds": time.monotonic() - started,
+        "build_seconds": seconds,
         "work": work,
     }
 
