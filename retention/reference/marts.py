@@ -14,14 +14,14 @@ import pandas as pd
 
 from ._common import empty_frame
 from .activity import build_activity_retention
-from .churn import build_churn
+from .churn import build_churn, build_churn_by_grain
 from .cohorts import build_cohort_retention, build_customer_cohorts, customer_cohorts_mart
 from .customers import build_customers, build_rfm_summary
 from .economics import build_channel_economics
 from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
 from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
 from .staging import purchases_until, resolve_as_of_date, stage_all, staging_counts
-from .vars import parse_value_vars, parse_vars
+from .vars import parse_value_vars, parse_vars, parse_wave_vars
 
 
 def compute_marts(
@@ -30,13 +30,15 @@ def compute_marts(
     """Compute the reference marts from the four raw tables and the dbt vars.
 
     Returns ``customer_cohorts``, ``cohort_retention``,
-    ``cohort_retention_by_channel`` and ``churn`` (the CONTRACT.md columns),
+    ``cohort_retention_by_channel``, ``churn`` and ``churn_by_grain`` (the
+    CONTRACT.md columns),
     plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
     ``stg_customers``, ``stg_orders``, ``stg_events``,
     ``stg_marketing_spend``, the counted ``purchases`` and ``run`` (one row:
     the resolved as_of_date and vars).
     """
     run = parse_vars(vars)
+    wave = parse_wave_vars(vars)
     staged = stage_all(raw, run)
     resolved_as_of = resolve_as_of_date(staged, run)
     purchases = purchases_until(staged["orders"].staged, staged["customers"].staged, resolved_as_of)
@@ -50,6 +52,9 @@ def compute_marts(
         "cohort_retention": build_cohort_retention(cohorts, by=[]),
         "cohort_retention_by_channel": build_cohort_retention(cohorts, by=["acquisition_channel"]),
         "churn": build_churn(purchases, as_of, run.churn_window_days),
+        "churn_by_grain": build_churn_by_grain(
+            purchases, as_of, run.churn_window_days, wave.churn_grains
+        ),
         "staging_counts": staging_counts(staged),
         **{f"stg_{name}": s.staged for name, s in staged.items()},
         "purchases": purchases,

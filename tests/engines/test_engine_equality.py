@@ -46,6 +46,7 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_retention_by_channel": ["cohort_period", "acquisition_channel", "period_number"],
     "activity_retention": ["signup_week", "day_n"],
     "churn": ["period_start"],
+    "churn_by_grain": ["grain", "period_start"],
     "customers": ["customer_id"],
     "time_between_purchases": ["cohort_period", "transition"],
     "rfm_summary": ["customer_id"],
