@@ -6,7 +6,8 @@
     (grain month) and int_period_spine (every grain of churn_grains) are this
     one spine. customers, period_numbers and as_of name the relations (or
     CTEs) of int_customers_assigned_to_cohorts, int_period_numbers and
-    int_as_of_date.
+    int_as_of_date; with start_column another relation of dates can set the
+    first period (int_nps_month_spine: the first NPS response).
 
     period_spines(grains, ...): the spines of several grains unioned, with a
     first column `grain`.
@@ -26,7 +27,8 @@
 {%- endmacro %}
 
 
-{% macro period_spine(grain, customers, period_numbers, as_of) -%}
+{% macro period_spine(grain, customers, period_numbers, as_of,
+    start_column='first_purchase_date') -%}
     select
         periods.period_start,
         case
@@ -51,7 +53,7 @@
                     as as_of_period
             from (
                 select
-                    {{ period_start('min(first_purchase_date)', grain) }}
+                    {{ period_start('min(' ~ start_column ~ ')', grain) }}
                         as first_period
                 from {{ customers }}
             ) as first_periods

@@ -114,6 +114,12 @@
 {%- endmacro %}
 
 
+{# Days after an NPS response in which nps_retention looks for a purchase. #}
+{% macro get_nps_repurchase_window_days() -%}
+    {{ return(_positive_int_var('nps_repurchase_window_days')) }}
+{%- endmacro %}
+
+
 {% macro get_reporting_timezone() -%}
     {%- set tz = var('reporting_timezone') | string | trim -%}
     {%- if tz == '' or tz == 'None'

@@ -53,6 +53,8 @@ MART_KEYS: dict[str, list[str]] = {
     "channel_economics": ["acquisition_channel", "cohort_month"],
     "retention_kpis": ["month_start"],
     "retention_scorecard": ["kpi"],
+    "nps": ["month_start"],
+    "nps_retention": ["month_start", "nps_class"],
 }
 
 

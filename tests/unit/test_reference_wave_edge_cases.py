@@ -15,10 +15,18 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from support.edge_cases import CUSTOMER_COLUMNS, EVENT_COLUMNS, ORDER_COLUMNS, SPEND_COLUMNS
+from support.edge_cases import (
+    CUSTOMER_COLUMNS,
+    EVENT_COLUMNS,
+    ORDER_COLUMNS,
+    SPEND_COLUMNS,
+    edge_case_raw,
+)
+from support.marts import BENCHMARKS
 
-from retention.reference import compute_marts, parse_wave_vars
+from retention.reference import compute_marts, compute_value_marts, parse_wave_vars
 from retention.reference.churn import grain_start
+from retention.reference.nps import nps_class, nps_score_of
 
 TS = pd.Timestamp
 
@@ -150,3 +158,125 @@ def test_churn_grains_var_keeps_the_canonical_order_and_rejects_unknown_grains()
     with pytest.raises(ValueError, match="churn_grains"):
         parse_wave_vars({"churn_grains": []})
 
+
+# -- NPS (edge dataset: tests/support/edge_cases.py, EV-008..EV-019) ---------
+
+
+@pytest.fixture(scope="module")
+def edge_value_marts():
+    return compute_value_marts(edge_case_raw(), {}, benchmarks=BENCHMARKS)
+
+
+@pytest.fixture(scope="module")
+def edge_value_marts_utc_minus_5():
+    return compute_value_marts(
+        edge_case_raw(), {"reporting_timezone": "Etc/GMT+5"}, benchmarks=BENCHMARKS
+    )
+
+
+@pytest.mark.parametrize(
+    ("score", "klass"),
+    [
+        (0, "detractor"),
+        (6, "detractor"),
+        (7, "passive"),
+        (8, "passive"),
+        (9, "promoter"),
+        (10, "promoter"),
+    ],
+)
+def test_nps_class_boundaries(score, klass):
+    assert nps_class(score) == klass
+
+
+@pytest.mark.parametrize(
+    ("properties", "score"),
+    [
+        ('{"score": 7}', 7),
+        ('{"score": "8"}', 8),
+        ('{"score": 11}', None),
+        ('{"score": -1}', None),
+        ('{"score": "ten"}', None),
+        ('{"score": 7', None),
+        ("not json", None),
+        ('{"score": 7.5}', None),
+        ('{"score": true}', None),
+        (None, None),
+    ],
+)
+def test_nps_score_parsing(properties, score):
+    assert nps_score_of(properties) == score
+
+
+def test_nps_months_run_from_the_first_response_to_as_of_date(edge_value_marts):
+    nps = edge_value_marts["nps"]
+    # EV-018 (2023-09-01) .. as_of_date 2025-03-14: 19 months, zero-filled.
+    assert len(nps) == 19
+    assert nps["month_start"].min() == TS("2023-09-01")
+    empty = _row(nps, month_start=TS("2023-10-01"))
+    assert (empty["responses"], empty["respondents"]) == (0, 0)
+    assert _is_null(empty["nps"]) and _is_null(empty["promoter_share"])
+
+
+def test_two_responses_in_a_month_count_once_with_the_latest(edge_value_marts):
+    nps = edge_value_marts["nps"]
+    # May 2024 (UTC): C06 answers 8 then 2: 2 responses, 1 detractor, -100.
+    may = _row(nps, month_start=TS("2024-05-01"))
+    assert (may["responses"], may["respondents"], may["detractors"]) == (2, 1, 1)
+    assert may["nps"] == -100.0
+    # January 2025: C13's two answers at one instant; EV-015 (10) > EV-014.
+    january = _row(nps, month_start=TS("2025-01-01"))
+    assert (january["responses"], january["respondents"], january["promoters"]) == (2, 1, 1)
+    assert january["nps"] == 100.0
+    # February 2024: C01 6 and C07 5 -> two detractors; the anonymous
+    # EV-017 (June) counts nowhere.
+    february = _row(nps, month_start=TS("2024-02-01"))
+    assert (february["respondents"], february["detractors"], february["nps"]) == (2, 2, -100.0)
+    june = _row(nps, month_start=TS("2024-06-01"))
+    assert june["responses"] == 0
+
+
+def test_response_on_the_last_day_of_a_month_in_utc_minus_5(edge_value_marts_utc_minus_5):
+    nps = edge_value_marts_utc_minus_5["nps"]
+    # EV-012 (05-01 03:00 UTC) is 30 April 22:00 in UTC-5: April has C08's
+    # 9 and C06's 8 (promoter + passive: nps 50), May only C06's 2.
+    april = _row(nps, month_start=TS("2024-04-01"))
+    assert (april["respondents"], april["promoters"], april["passives"]) == (2, 1, 1)
+    assert april["nps"] == 50.0
+    may = _row(nps, month_start=TS("2024-05-01"))
+    assert (may["responses"], may["respondents"], may["nps"]) == (1, 1, -100.0)
+
+
+def test_promoters_and_detractors_who_come_back(edge_value_marts):
+    retention = edge_value_marts["nps_retention"]
+    # Every month x 3 classes.
+    assert len(retention) == 19 * 3
+    # C12 (promoter, 2023-09-01) buys 09-20: 1 of 1.
+    c12 = _row(retention, month_start=TS("2023-09-01"), nps_class="promoter")
+    assert (c12["eligible_respondents"], c12["repurchased"], c12["repurchase_rate"]) == (1, 1, 1.0)
+    # February 2024 detractors: C01 never buys again, C07 buys 86 days later.
+    feb = _row(retention, month_start=TS("2024-02-01"), nps_class="detractor")
+    assert (feb["respondents"], feb["eligible_respondents"], feb["repurchased"]) == (2, 2, 1)
+    # C13 answered 2025-01-10: + 90 days is after as_of_date, not eligible.
+    jan = _row(retention, month_start=TS("2025-01-01"), nps_class="promoter")
+    assert (jan["respondents"], jan["eligible_respondents"]) == (1, 0)
+    assert _is_null(jan["repurchase_rate"])
+
+
+def test_latest_nps_of_a_customer(edge_value_marts):
+    customers = edge_value_marts["customers"].set_index("customer_id")
+    assert customers.loc["C13", "latest_nps_score"] == 9  # EV-016, 2025-02-10
+    assert customers.loc["C13", "latest_nps_class"] == "promoter"
+    assert customers.loc["C08", "latest_nps_score"] == 9  # EV-009 is not JSON
+    assert customers.loc["C06", "latest_nps_class"] == "detractor"
+    assert _is_null(customers.loc["C09", "latest_nps_score"])  # never answered
+    assert _is_null(customers.loc["C09", "latest_nps_class"])
+
+
+def test_a_response_after_as_of_date_is_no_response():
+    marts = compute_value_marts(
+        edge_case_raw(), {"as_of_date": "2025-01-20"}, benchmarks=BENCHMARKS
+    )
+    customers = marts["customers"].set_index("customer_id")
+    assert customers.loc["C13", "latest_nps_score"] == 10  # EV-015, not EV-016
+    assert marts["nps"]["month_start"].max() == TS("2025-01-01")
