@@ -23,9 +23,21 @@
 {%- endmacro %}
 
 
-{# First day of the grain period (ISO week starting Monday, month, quarter). #}
+{#
+    First day of the grain period: day, ISO week (Monday), month, quarter,
+    half_year (January 1 or July 1) or year. The one home of the grain
+    arithmetic (with add_periods, period_end and periods_between below).
+#}
 {% macro period_start(date_expr, grain) -%}
-    cast({{ dbt.date_trunc(grain, date_expr) }} as date)
+    {%- if grain == 'half_year' -%}
+        case
+            when extract(month from {{ date_expr }}) >= 7
+                then {{ add_periods(period_start(date_expr, 'year'), 1, 'half_year') }}
+            else {{ period_start(date_expr, 'year') }}
+        end
+    {%- else -%}
+        cast({{ dbt.date_trunc(grain, date_expr) }} as date)
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -33,8 +45,9 @@
 {% macro add_periods(date_expr, n, grain) -%}
     {%- if grain == 'week' -%}
         {{ add_days(date_expr, '7 * (' ~ n ~ ')') }}
-    {%- elif grain == 'quarter' -%}
-        cast({{ dbt.dateadd('month', '3 * (' ~ n ~ ')', date_expr) }} as date)
+    {%- elif grain in ('quarter', 'half_year', 'year') -%}
+        {%- set months = {'quarter': 3, 'half_year': 6, 'year': 12}[grain] -%}
+        cast({{ dbt.dateadd('month', months ~ ' * (' ~ n ~ ')', date_expr) }} as date)
     {%- else -%}
         cast({{ dbt.dateadd(grain, n, date_expr) }} as date)
     {%- endif -%}
@@ -53,15 +66,18 @@
     agrees.
 #}
 {% macro periods_between(start_period, end_period, grain) -%}
-    {%- if grain == 'week' -%}
+    {%- if grain == 'day' -%}
+        cast({{ days_between(start_period, end_period) }} as integer)
+    {%- elif grain == 'week' -%}
         cast({{ days_between(start_period, end_period) }} / 7 as integer)
     {%- else -%}
         {%- set months -%}
             ((extract(year from {{ end_period }}) - extract(year from {{ start_period }})) * 12
             + extract(month from {{ end_period }}) - extract(month from {{ start_period }}))
         {%- endset -%}
-        {%- if grain == 'quarter' -%}
-            cast({{ months }} / 3 as integer)
+        {%- if grain in ('quarter', 'half_year', 'year') -%}
+            {%- set per = {'quarter': 3, 'half_year': 6, 'year': 12}[grain] -%}
+            cast({{ months }} / {{ per }} as integer)
         {%- else -%}
             cast({{ months }} as integer)
         {%- endif -%}

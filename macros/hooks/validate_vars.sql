@@ -6,6 +6,8 @@
     {%- do get_as_of_date_var() -%}
     {%- do get_cohort_grain() -%}
     {%- do get_churn_window_days() -%}
+    {%- do get_churn_grains() -%}
+    {%- do get_nps_repurchase_window_days() -%}
     {%- do get_purchase_statuses() -%}
     {%- do get_valid_date_window() -%}
     {%- do get_rfm_observation_end_var() -%}

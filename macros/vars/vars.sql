@@ -79,6 +79,47 @@
 {%- endmacro %}
 
 
+{#
+    Grains of churn_by_grain: a non-empty list of distinct names among day,
+    week (ISO, Monday), month, quarter, half_year and year. Returned in that
+    order, whatever order the var lists them in.
+#}
+{% macro churn_grain_names() -%}
+    {{ return(['day', 'week', 'month', 'quarter', 'half_year', 'year']) }}
+{%- endmacro %}
+
+
+{% macro get_churn_grains() -%}
+    {%- set grains = var('churn_grains') -%}
+    {%- set known = churn_grain_names() -%}
+    {%- set allowed = "a non-empty list of distinct grains among " ~ known | join(', ') -%}
+    {%- if grains is string -%}
+        {%- set grains = [grains] -%}
+    {%- endif -%}
+    {%- if grains is mapping or grains is not iterable -%}
+        {{ _invalid_var('churn_grains', var('churn_grains'), allowed) }}
+    {%- endif -%}
+    {%- set ns = namespace(clean=[]) -%}
+    {%- for grain in grains -%}
+        {%- set text = grain | string | trim | lower -%}
+        {%- if text not in known or text in ns.clean -%}
+            {{ _invalid_var('churn_grains', var('churn_grains'), allowed) }}
+        {%- endif -%}
+        {%- set ns.clean = ns.clean + [text] -%}
+    {%- endfor -%}
+    {%- if ns.clean | length == 0 -%}
+        {{ _invalid_var('churn_grains', var('churn_grains'), allowed) }}
+    {%- endif -%}
+    {{ return(known | select('in', ns.clean) | list) }}
+{%- endmacro %}
+
+
+{# Days after an NPS response in which nps_retention looks for a purchase. #}
+{% macro get_nps_repurchase_window_days() -%}
+    {{ return(_positive_int_var('nps_repurchase_window_days')) }}
+{%- endmacro %}
+
+
 {% macro get_reporting_timezone() -%}
     {%- set tz = var('reporting_timezone') | string | trim -%}
     {%- if tz == '' or tz == 'None'

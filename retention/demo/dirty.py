@@ -70,6 +70,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "absurd_occurred_at": ("events", "quarantined"),
     "malformed_properties_json": ("events", "kept; score unknown"),
     "nps_score_out_of_range": ("events", "kept; score unknown"),
+    "two_nps_responses_in_a_month": (
+        "events",
+        "valid input (not bad): the customer's latest response of the month counts",
+    ),
+    "anonymous_nps_response": ("events", "kept out of NPS metrics"),
+    "nps_response_after_as_of_date": ("events", "kept out of metrics"),
     "oddly_cased_event_name_or_platform": ("events", "normalized"),
     "event_after_as_of_date": ("events", "kept out of metrics"),
     # marketing spend

@@ -26,7 +26,13 @@ from ._common import (
     ratio,
 )
 from .activity import ACTIVITY_COLUMNS, build_activity_retention
-from .churn import CHURN_COLUMNS, active_customers_on, build_churn
+from .churn import (
+    CHURN_BY_GRAIN_COLUMNS,
+    CHURN_COLUMNS,
+    active_customers_on,
+    build_churn,
+    build_churn_by_grain,
+)
 from .cohorts import build_cohort_retention, build_customer_cohorts
 from .customers import (
     CUSTOMER_COLUMNS,
@@ -55,7 +61,7 @@ from .staging import (
     stage_all,
     staging_counts,
 )
-from .vars import RunVars, ValueVars, parse_value_vars, parse_vars
+from .vars import RunVars, ValueVars, WaveVars, parse_value_vars, parse_vars, parse_wave_vars
 
 __all__ = [
     # entry points
@@ -67,6 +73,8 @@ __all__ = [
     "ValueVars",
     "parse_vars",
     "parse_value_vars",
+    "WaveVars",
+    "parse_wave_vars",
     # staging and purchases
     "Staged",
     "stage_all",
@@ -79,6 +87,7 @@ __all__ = [
     "build_cohort_retention",
     "active_customers_on",
     "build_churn",
+    "build_churn_by_grain",
     "build_time_between_purchases",
     "lifecycle_stage",
     "build_customers",
@@ -92,6 +101,7 @@ __all__ = [
     "build_activity_retention",
     # mart columns
     "CHURN_COLUMNS",
+    "CHURN_BY_GRAIN_COLUMNS",
     "TBP_COLUMNS",
     "CUSTOMER_COLUMNS",
     "RFM_COLUMNS",

@@ -41,7 +41,12 @@ CUSTOMER_COLUMNS = [
     "rfm_recency_score",
     "rfm_frequency_score",
     "rfm_monetary_score",
+    # appended by .nps.with_latest_nps (METRICS.md "NPS")
+    "latest_nps_score",
+    "latest_nps_class",
 ]
+# The columns computed from purchases here (the rest come from other modules).
+PURCHASE_COLUMNS = CUSTOMER_COLUMNS[: CUSTOMER_COLUMNS.index("rfm_monetary_score") + 1]
 
 
 RFM_COLUMNS = [
@@ -237,7 +242,7 @@ def _customers_mart(frame: pd.DataFrame, churn_window_days: int) -> pd.DataFrame
     out["lifecycle_stage"] = out["lifecycle_stage"].astype(object)
     out["avg_days_between_purchases"] = out["avg_days_between_purchases"].astype("float64")
     out["median_days_between_purchases"] = out["median_days_between_purchases"].astype("float64")
-    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)[CUSTOMER_COLUMNS]
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)[PURCHASE_COLUMNS]
 
 
 def build_rfm_summary(

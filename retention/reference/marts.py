@@ -14,14 +14,15 @@ import pandas as pd
 
 from ._common import empty_frame
 from .activity import build_activity_retention
-from .churn import build_churn
+from .churn import build_churn, build_churn_by_grain
 from .cohorts import build_cohort_retention, build_customer_cohorts, customer_cohorts_mart
 from .customers import build_customers, build_rfm_summary
 from .economics import build_channel_economics
 from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
+from .nps import build_nps, build_nps_retention, nps_responses, with_latest_nps
 from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
 from .staging import purchases_until, resolve_as_of_date, stage_all, staging_counts
-from .vars import parse_value_vars, parse_vars
+from .vars import parse_value_vars, parse_vars, parse_wave_vars
 
 
 def compute_marts(
@@ -30,13 +31,15 @@ def compute_marts(
     """Compute the reference marts from the four raw tables and the dbt vars.
 
     Returns ``customer_cohorts``, ``cohort_retention``,
-    ``cohort_retention_by_channel`` and ``churn`` (the CONTRACT.md columns),
+    ``cohort_retention_by_channel``, ``churn`` and ``churn_by_grain`` (the
+    CONTRACT.md columns),
     plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
     ``stg_customers``, ``stg_orders``, ``stg_events``,
     ``stg_marketing_spend``, the counted ``purchases`` and ``run`` (one row:
     the resolved as_of_date and vars).
     """
     run = parse_vars(vars)
+    wave = parse_wave_vars(vars)
     staged = stage_all(raw, run)
     resolved_as_of = resolve_as_of_date(staged, run)
     purchases = purchases_until(staged["orders"].staged, staged["customers"].staged, resolved_as_of)
@@ -50,6 +53,9 @@ def compute_marts(
         "cohort_retention": build_cohort_retention(cohorts, by=[]),
         "cohort_retention_by_channel": build_cohort_retention(cohorts, by=["acquisition_channel"]),
         "churn": build_churn(purchases, as_of, run.churn_window_days),
+        "churn_by_grain": build_churn_by_grain(
+            purchases, as_of, run.churn_window_days, wave.churn_grains
+        ),
         "staging_counts": staging_counts(staged),
         **{f"stg_{name}": s.staged for name, s in staged.items()},
         "purchases": purchases,
@@ -75,7 +81,8 @@ def compute_value_marts(
     """The seven value / product marts of CONTRACT.md section 3 from the four
     raw tables and the dbt vars: ``time_between_purchases``, ``customers``,
     ``rfm_summary``, ``channel_economics``, ``retention_kpis``,
-    ``retention_scorecard``, ``activity_retention``.
+    ``retention_scorecard``, ``activity_retention``; and the NPS marts of
+    section 7, ``nps`` and ``nps_retention``.
 
     Staging, as_of_date and purchases come from :mod:`.staging`
     (docs/staging_rules.md; METRICS.md "Purchase": only purchases up to
@@ -91,6 +98,10 @@ def compute_value_marts(
     days = purchase_days(purchases)
     basics = customer_basics(purchases, run.cohort_grain)
 
+    wave = parse_wave_vars(vars)
+    # No staged order or event: every mart is empty, any date serves.
+    as_of_or_epoch = as_of if as_of is not None else pd.Timestamp("1970-01-01")
+    responses = nps_responses(staged["events"].staged, as_of_or_epoch)
     observation_end = value_vars.rfm_observation_end or as_of
     churn = build_churn(purchases, as_of, run.churn_window_days)
     kpis = build_retention_kpis(purchases, days, churn, as_of)
@@ -100,14 +111,17 @@ def compute_value_marts(
         "time_between_purchases": build_time_between_purchases(days, basics)
         if not purchases.empty
         else empty_frame(TBP_COLUMNS),
-        "customers": build_customers(
-            purchases,
-            days,
-            stg_orders,
-            stg_customers,
-            as_of,
-            run.cohort_grain,
-            run.churn_window_days,
+        "customers": with_latest_nps(
+            build_customers(
+                purchases,
+                days,
+                stg_orders,
+                stg_customers,
+                as_of,
+                run.cohort_grain,
+                run.churn_window_days,
+            ),
+            responses,
         ),
         "rfm_summary": build_rfm_summary(purchases, observation_end, value_vars.rfm_time_unit_days),
         "channel_economics": channels,
@@ -119,5 +133,9 @@ def compute_value_marts(
             as_of,
             run.reporting_timezone,
             value_vars,
+        ),
+        "nps": build_nps(responses, as_of_or_epoch),
+        "nps_retention": build_nps_retention(
+            responses, days, as_of_or_epoch, wave.nps_repurchase_window_days
         ),
     }

@@ -2,8 +2,10 @@
 
 :func:`parse_vars` gives the vars of the staging and the order-cohort marts
 (:class:`RunVars`), :func:`parse_value_vars` those of the value and product
-marts (:class:`ValueVars`). Both apply the defaults of section 2 and reject an
-invalid value with a ``ValueError`` naming the variable.
+marts (:class:`ValueVars`), :func:`parse_wave_vars` those of the second-wave
+marts of CONTRACT.md section 6 (:class:`WaveVars`). Each applies the
+defaults of its section and rejects an invalid value with a ``ValueError``
+naming the variable.
 """
 
 from __future__ import annotations
@@ -145,3 +147,34 @@ def parse_value_vars(vars: Mapping[str, Any] | None) -> ValueVars:
     end = None if end_raw in (None, "") else _parse_date_var("rfm_observation_end", end_raw)
     unit = _int_var("rfm_time_unit_days", vars.get("rfm_time_unit_days", 1), 1)
     return ValueVars(retention_days, event, window, end, unit)
+
+
+CHURN_GRAIN_NAMES = ("day", "week", "month", "quarter", "half_year", "year")
+
+
+@dataclass(frozen=True)
+class WaveVars:
+    """The vars of CONTRACT.md section 6 this reference reads, parsed."""
+
+    churn_grains: tuple[str, ...]
+    nps_repurchase_window_days: int
+
+
+def parse_wave_vars(vars: Mapping[str, Any] | None) -> WaveVars:
+    """Defaults of CONTRACT.md section 6: churn_grains ``[day, week, month,
+    quarter, half_year, year]`` (kept in that order), nps_repurchase_window_days
+    90. An unknown or repeated grain, an empty list or a window < 1 is a
+    ValueError naming the var.
+    """
+    vars = dict(vars or {})
+    grains_raw = vars.get("churn_grains", list(CHURN_GRAIN_NAMES))
+    if isinstance(grains_raw, str):
+        grains_raw = [grains_raw]
+    grains = [str(g).strip().lower() for g in grains_raw]
+    if not grains or len(set(grains)) != len(grains) or set(grains) - set(CHURN_GRAIN_NAMES):
+        raise ValueError(
+            f"var churn_grains: {grains_raw!r}; allowed: distinct values of"
+            f" {', '.join(CHURN_GRAIN_NAMES)}"
+        )
+    window = _int_var("nps_repurchase_window_days", vars.get("nps_repurchase_window_days", 90), 1)
+    return WaveVars(tuple(g for g in CHURN_GRAIN_NAMES if g in grains), window)

@@ -250,6 +250,8 @@ def test_catalogue_has_every_kind_of_the_issue(builds: dict[str, Built]) -> None
         "duplicate_event_id",
         "malformed_properties_json",
         "nps_score_out_of_range",
+        "anonymous_nps_response",
+        "nps_response_after_as_of_date",
         "negative_or_incomplete_spend",
     }
     assert required <= set(kinds), required - set(kinds)
@@ -322,18 +324,40 @@ def test_marts_are_not_trivially_empty(builds: dict[str, Built]) -> None:
         assert builds["clean"].query(f"select count(*) from marts.{mart}")[0][0] > 0, mart
 
 
+# Marts made of events: product retention and NPS.
+EVENT_MARTS = {"activity_retention", "nps", "nps_retention"}
+NPS_COLUMNS_OF_CUSTOMERS = ("latest_nps_score", "latest_nps_class")
+
+
 def test_empty_events_table_changes_only_product_usage(builds: dict[str, Built]) -> None:
-    """raw.events empty: the build passes, purchase marts are unchanged, and day-N
-    product retention keeps its cohorts but has no retained or activated customer."""
+    """raw.events empty: the build passes, purchase marts are unchanged, day-N
+    product retention keeps its cohorts but has no retained or activated customer,
+    the NPS marts are empty and no customer has an NPS score."""
     clean, empty = builds["clean"], builds["no_events"]
     assert empty.query("select count(*) from raw.events") == [(0,)]
     problems = [
         p
         for mart in clean.marts()
-        if mart != "activity_retention"
+        if mart not in EVENT_MARTS | {"customers"}
         for p in compare_marts(clean, empty, mart)
     ]
+    # customers without its NPS columns
+    columns = [
+        c
+        for c in clean.frame("select * from marts.customers limit 0").columns
+        if c not in NPS_COLUMNS_OF_CUSTOMERS
+    ]
+    problems += compare_frames(
+        clean.frame(f"select {', '.join(columns)} from marts.customers"),
+        empty.frame(f"select {', '.join(columns)} from marts.customers"),
+        labels=("clean", "no_events"),
+        same_types=True,
+    )
     assert not problems, "\n".join(problems)
+    assert empty.query("select count(*) from marts.nps") == [(0,)]
+    assert empty.query("select count(*) from marts.nps_retention") == [(0,)]
+    assert empty.query("select count(latest_nps_score) from marts.customers") == [(0,)]
+    assert clean.query("select count(latest_nps_score) from marts.customers")[0][0] > 0
     columns = "signup_week, day_n, cohort_size, eligible_customers"
     before = clean.query(f"select {columns} from marts.activity_retention order by 1, 2")
     after = empty.query(f"select {columns} from marts.activity_retention order by 1, 2")

@@ -31,6 +31,7 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_retention": ["cohort_period", "period_number"],
     "cohort_retention_by_channel": ["cohort_period", "acquisition_channel", "period_number"],
     "churn": ["period_start"],
+    "churn_by_grain": ["grain", "period_start"],
 }
 
 SOURCES = ("customers", "orders", "events", "marketing_spend")

@@ -35,6 +35,8 @@ VALUE_MART_KEYS: dict[str, list[str]] = {
     "retention_kpis": ["month_start"],
     "retention_scorecard": ["kpi"],
     "activity_retention": ["signup_week", "day_n"],
+    "nps": ["month_start"],
+    "nps_retention": ["month_start", "nps_class"],
 }
 
 # One extra build: weeks and an earlier observation end for rfm_summary,
@@ -85,12 +87,12 @@ def test_reference_returns_exactly_the_contract_columns():
     contract = {
         "time_between_purchases": "cohort_period, transition, customers, gaps, mean_days,"
         " median_days, p75_days, p90_days",
-        "customers": "customer_id, acquisition_channel, country_code, cohort_period,"
+        "customers": "customer_id, store, acquisition_channel, country_code, cohort_period,"
         " first_purchase_date, last_purchase_date, purchases, purchase_days, net_revenue,"
         " gross_margin, has_cost, aov, days_to_second_purchase, avg_days_between_purchases,"
         " median_days_between_purchases, recency_days, tenure_days, is_active,"
         " historical_cltv, lifecycle_stage, rfm_recency_score, rfm_frequency_score,"
-        " rfm_monetary_score",
+        " rfm_monetary_score, latest_nps_score, latest_nps_class",
         "rfm_summary": "customer_id, frequency, recency, t, monetary_value, observation_end,"
         " time_unit_days",
         "channel_economics": "acquisition_channel, cohort_month, new_customers, spend, cac,"
@@ -107,6 +109,10 @@ def test_reference_returns_exactly_the_contract_columns():
         "activity_retention": "signup_week, day_n, cohort_size, eligible_customers,"
         " retained_on, retention_rate_on, retained_on_or_after, retention_rate_on_or_after,"
         " activated_customers, activation_rate",
+        "nps": "month_start, responses, respondents, promoters, passives, detractors,"
+        " promoter_share, detractor_share, nps, is_complete_period",
+        "nps_retention": "month_start, nps_class, respondents, eligible_respondents,"
+        " repurchased, repurchase_rate",
     }
     marts = compute_value_marts(edge_case_raw(), {}, benchmarks=BENCHMARKS)
     assert set(marts) == set(contract)

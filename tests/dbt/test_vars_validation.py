@@ -34,6 +34,16 @@ INVALID_VARS = [
         "whole number of days >= 1",
         id="text_window",
     ),
+    pytest.param(
+        {"churn_grains": ["month", "fortnight"]},
+        "churn_grains",
+        "day, week, month, quarter, half_year, year",
+        id="unknown_churn_grain",
+    ),
+    pytest.param(
+        {"churn_grains": ["week", "Week"]}, "churn_grains", "distinct grains", id="repeated_grain"
+    ),
+    pytest.param({"churn_grains": []}, "churn_grains", "non-empty list", id="no_churn_grain"),
     pytest.param({"as_of_date": "yesterday"}, "as_of_date", "YYYY-MM-DD", id="word_date"),
     pytest.param(
         {"as_of_date": "2026-02-30"}, "as_of_date", "real calendar date", id="impossible_date"
@@ -194,6 +204,7 @@ def test_unknown_timezone_stops_build_before_any_model(tmp_path: Path) -> None:
     [
         {"cohort_grain": "Week", "churn_window_days": "30", "as_of_date": "2026-06-30"},
         {"cohort_grain": "quarter", "purchase_statuses": ["Completed", " shipped "]},
+        {"churn_grains": [" Half_Year", "day"]},
         {"clv_horizon_months": 24, "clv_monthly_discount_rate": 0.0, "clv_penalizer_coef": 0.001},
         {
             "orders_identifier": "shop_orders",
@@ -206,7 +217,13 @@ def test_unknown_timezone_stops_build_before_any_model(tmp_path: Path) -> None:
             "segment_max_values": "10",
         },
     ],
-    ids=["case_and_text_tolerated", "statuses_normalized", "clv_vars", "mapping_vars"],
+    ids=[
+        "case_and_text_tolerated",
+        "statuses_normalized",
+        "churn_grains_normalized",
+        "clv_vars",
+        "mapping_vars",
+    ],
 )
 def test_valid_vars_parse(tmp_path: Path, dbt_vars: dict) -> None:
     code, output = dbt_output("parse", tmp_path, dbt_vars)

@@ -46,6 +46,7 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_retention_by_channel": ["cohort_period", "acquisition_channel", "period_number"],
     "activity_retention": ["signup_week", "day_n"],
     "churn": ["period_start"],
+    "churn_by_grain": ["grain", "period_start"],
     "customers": ["customer_id"],
     "time_between_purchases": ["cohort_period", "transition"],
     "rfm_summary": ["customer_id"],
@@ -55,6 +56,8 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_retention_by_segment": ["segment", "segment_value", "cohort_period", "period_number"],
     "churn_by_segment": ["segment", "segment_value", "period_start"],
     "ltv_by_segment": ["segment", "segment_value", "cohort_period"],
+    "nps": ["month_start"],
+    "nps_retention": ["month_start", "nps_class"],
 }
 
 

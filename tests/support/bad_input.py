@@ -126,6 +126,11 @@ WITHOUT_INJECTOR: dict[str, str] = {
     "empty_raw_table": "the no_events build (raw.events empty); test_empty_raw_tables.py",
     "extra_column": f"{EXTRA_COLUMN}, added to every raw table of the bad build",
     "order_at_utc_month_start": "valid input that the clean shop itself contains (simulate.py)",
+    "two_nps_responses_in_a_month": (
+        "valid input that the clean shop itself contains (simulate.py asks after orders);"
+        " the unit test nps_counts_each_customer_once_a_month_with_the_latest_class and"
+        " tests/unit/test_reference_wave_edge_cases.py"
+    ),
 }
 
 
@@ -571,6 +576,58 @@ def nps_score_out_of_range(p: Picks) -> Injection:
     return _nps_answers(p, properties, "bool_and(has_valid_properties)")
 
 
+def _not_an_nps_response(event_id: str) -> str:
+    """A staged event with a valid score that int_nps_responses leaves out."""
+    return (
+        f"select count(*) = 1 and min(nps_score) = 0"
+        f" and (select count(*) from intermediate.int_nps_responses"
+        f" where event_id = {_quote(event_id)}) = 0"
+        f" from staging.stg_events where event_id = {_quote(event_id)}"
+    )
+
+
+def anonymous_nps_response(p: Picks) -> Injection:
+    """A valid score (0) without a customer: no response, so no NPS mart moves."""
+    event_id = "BAD-E-NPS-ANON"
+    return Injection(
+        "events",
+        _ids("event_id", [event_id]),
+        ((STAGED, None),),
+        check_sql=_not_an_nps_response(event_id),
+        rows=(
+            p.event_row(
+                event_id,
+                customer_id=None,
+                event_name="nps_response",
+                platform="email",
+                properties='{"score": 0}',
+            ),
+        ),
+    )
+
+
+def nps_response_after_as_of_date(p: Picks) -> Injection:
+    """A valid score (0) of a known customer dated after as_of_date: counted, it
+    would add an NPS month and change the customer's latest_nps_score."""
+    event_id = "BAD-E-NPS-AFTER-AS-OF"
+    after = pd.Timestamp(p.as_of_date) + pd.Timedelta(days=2, hours=12)
+    return Injection(
+        "events",
+        _ids("event_id", [event_id]),
+        ((STAGED, None),),
+        check_sql=_not_an_nps_response(event_id),
+        rows=(
+            p.event_row(
+                event_id,
+                occurred_at=after,
+                event_name="nps_response",
+                platform="email",
+                properties='{"score": 0}',
+            ),
+        ),
+    )
+
+
 def event_after_as_of_date(p: Picks) -> Injection:
     after = pd.Timestamp(p.as_of_date) + pd.Timedelta(days=3, hours=12)
     return Injection(
@@ -697,6 +754,8 @@ INJECTORS: dict[str, Injector] = {
         duplicate_event_id,
         malformed_properties_json,
         nps_score_out_of_range,
+        anonymous_nps_response,
+        nps_response_after_as_of_date,
         event_after_as_of_date,
         oddly_cased_event_name_or_platform,
         negative_or_incomplete_spend,

@@ -282,6 +282,27 @@ def _events() -> pd.DataFrame:
         _event("EV-007", "C05", "page_view", "2024-06-02 12:00"),
         _event("EV-008", "C08", "nps_response", "2024-04-21", properties='{"score": 9}'),
         _event("EV-009", "C08", "nps_response", "2024-04-22", properties="not json"),
+        # NPS (METRICS.md "NPS"): scores 6, 7 and 8 are detractor, passive,
+        # passive (EV-008's 9 is a promoter).
+        _event("EV-010", "C01", "nps_response", "2024-02-12", properties='{"score": 6}'),
+        _event("EV-011", "C02", "nps_response", "2024-03-06", properties='{"score": 7}'),
+        # C06 answers twice in May (UTC): 8 at 03:00 UTC on 05-01, which is
+        # 30 April in UTC-5 (the last day of April there), and 2 on 05-20:
+        # the latest of May (a detractor) in UTC; in UTC-5 one each month.
+        _event("EV-012", "C06", "nps_response", "2024-05-01 03:00", properties='{"score": 8}'),
+        _event("EV-013", "C06", "nps_response", "2024-05-20", properties='{"score": 2}'),
+        # C13 answers twice at the same instant: the greater event_id as text
+        # (EV-015, a 10) is the latest; on 2025-02-10 a 9, which an
+        # as_of_date of 2025-01-20 leaves out.
+        _event("EV-014", "C13", "nps_response", "2025-01-10", properties='{"score": 3}'),
+        _event("EV-015", "C13", "nps_response", "2025-01-10", properties='{"score": 10}'),
+        _event("EV-016", "C13", "nps_response", "2025-02-10", properties='{"score": 9}'),
+        # An anonymous response is no response.
+        _event("EV-017", None, "nps_response", "2024-06-01", properties='{"score": 10}'),
+        # Repurchase within 90 days: C12 (promoter, 2023-09-01) buys 09-20;
+        # C07 (detractor, 2024-02-05) buys 2024-05-01, 86 days later.
+        _event("EV-018", "C12", "nps_response", "2023-09-01", properties='{"score": 9}'),
+        _event("EV-019", "C07", "nps_response", "2024-02-05", properties='{"score": 5}'),
         # Quarantine missing_event_id: NULL and blank.
         _event(None, "C01", "page_view", "2024-02-11"),
         _event("  ", "C01", "page_view", "2024-02-11"),
@@ -358,7 +379,7 @@ EXPECTED_STAGING_COUNTS: dict[str, dict[str, int]] = {
         "refund_exceeds_order_amount": 1,
     },
     "events": {
-        "staged": 8,  # EV-001..006, EV-008, EV-009
+        "staged": 18,  # EV-001..006, EV-008..019 (EV-017 anonymous, kept)
         "duplicate": 4,  # EV-004, EV-005, EV-006, EV-007 one each
         "missing_event_id": 2,
         "missing_event_name": 2,

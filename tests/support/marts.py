@@ -61,8 +61,13 @@ CASES = [
     # An explicit as_of_date before the last orders (staged, never counted).
     _case("edge-month-asof", "edge", as_of_date="2025-01-20"),
     # UTC-5 (POSIX sign): C08's 02:00 UTC purchase moves to the previous quarter.
+    # churn_by_grain at three of its grains only (listed out of order).
     _case(
-        "edge-quarter-utc-minus-5", "edge", cohort_grain="quarter", reporting_timezone="Etc/GMT+5"
+        "edge-quarter-utc-minus-5",
+        "edge",
+        cohort_grain="quarter",
+        reporting_timezone="Etc/GMT+5",
+        churn_grains=["half_year", "day", "month"],
     ),
 ]
 

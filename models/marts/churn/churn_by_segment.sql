@@ -69,14 +69,18 @@ spine as (
         on value_first_months.first_month <= month_spine.period_start
 ),
 
-{{ churn_counts_ctes(keys=['segment', 'segment_value']) }},
+{{ churn_count_ctes('spine', 'spells', 'customers',
+    keys=['segment', 'segment_value'],
+    shared_keys=['segment', 'segment_value']) }}
 
 final as (
     select
         cast(segment as {{ dbt.type_string() }}) as segment,
         cast(segment_value as {{ dbt.type_string() }}) as segment_value,
+        period_start,
+        period_end,
         {{ churn_measures() | indent(8) }}
-    from counted
+    from churn_period_counts
 )
 
 select * from final

@@ -25,6 +25,13 @@ purchase_stats as (
 as_of as (
     select * from {{ ref('retention', 'int_as_of_date') }}
 ),
+{%- if using_raw_table('events') %}
+
+    latest_nps as (
+        select * from {{ ref('retention', 'int_nps_responses') }}
+        where is_latest
+    ),
+{%- endif %}
 {%- if passthrough.first_order %}
 
     first_orders as (
@@ -52,11 +59,22 @@ measured as (
         {{ days_between('purchase_stats.last_purchase_date',
             'as_of.as_of_date') }} as recency_days,
         {{ days_between('purchase_stats.first_purchase_date',
-            'as_of.as_of_date') }} as tenure_days{{ passthrough_aliases(
+            'as_of.as_of_date') }} as tenure_days,
+        {%- if using_raw_table('events') %}
+            latest_nps.nps_score as latest_nps_score,
+            latest_nps.nps_class as latest_nps_class
+        {%- else %}
+            cast(null as integer) as latest_nps_score,
+            cast(null as {{ dbt.type_string() }}) as latest_nps_class
+        {%- endif %}{{ passthrough_aliases(
             passthrough.customer) }}{{ passthrough_aliases(passthrough.first_order) }}
     from cohort_assignments
     inner join purchase_stats
         on cohort_assignments.customer_id = purchase_stats.customer_id
+    {%- if using_raw_table('events') %}
+        left join latest_nps
+            on cohort_assignments.customer_id = latest_nps.customer_id
+    {%- endif %}
     {%- if passthrough.first_order %}
         left join first_orders
             on cohort_assignments.customer_id = first_orders.customer_id
@@ -103,8 +121,10 @@ final as (
         ) }} as lifecycle_stage,
         cast(rfm_recency_score as integer) as rfm_recency_score,
         cast(rfm_frequency_score as integer) as rfm_frequency_score,
-        cast(rfm_monetary_score as integer)
-            as rfm_monetary_score{{ passthrough_aliases(all_passthrough) }} -- noqa
+        cast(rfm_monetary_score as integer) as rfm_monetary_score,
+        cast(latest_nps_score as integer) as latest_nps_score,
+        cast(latest_nps_class as {{ dbt.type_string() }})
+            as latest_nps_class{{ passthrough_aliases(all_passthrough) }} -- noqa
     from scored
 )
 

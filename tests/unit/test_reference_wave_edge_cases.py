@@ -1,0 +1,282 @@
+"""Hand-derived expectations pinned on the reference of the second-wave
+marts (churn_by_grain, nps, nps_retention, signup_conversion,
+lifecycle_flows and the new customers columns).
+
+Tiny raw datasets, numbers worked out by hand from docs/design/METRICS.md
+("Churn and CRR at every grain", "NPS", "Lifecycle flows", "Signup
+conversion", "Readings fixed for the second wave") in the comments. Orders
+are ``completed`` at 12:00 UTC unless said otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from support.edge_cases import (
+    CUSTOMER_COLUMNS,
+    EVENT_COLUMNS,
+    ORDER_COLUMNS,
+    SPEND_COLUMNS,
+    edge_case_raw,
+)
+from support.marts import BENCHMARKS
+
+from retention.reference import compute_marts, compute_value_marts, parse_wave_vars
+from retention.reference.churn import grain_start
+from retention.reference.nps import nps_class, nps_score_of
+
+TS = pd.Timestamp
+
+
+def _raw(orders=(), customers=(), events=(), spend=()) -> dict[str, pd.DataFrame]:
+    def frame(rows, columns):
+        if not rows:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return pd.DataFrame(list(rows), columns=columns)
+
+    return {
+        "customers": frame(customers, CUSTOMER_COLUMNS),
+        "orders": frame(orders, ORDER_COLUMNS),
+        "events": frame(events, EVENT_COLUMNS),
+        "marketing_spend": frame(spend, SPEND_COLUMNS),
+    }
+
+
+def _orders(*purchases: tuple[str, str]) -> list[tuple]:
+    """(customer_id, 'YYYY-MM-DD[ HH:MM]') -> raw completed orders of 10.00."""
+    return [
+        (
+            f"O{i}",
+            customer,
+            TS(day if " " in day else f"{day} 12:00"),
+            "completed",
+            Decimal("10.00"),
+            None,
+            None,
+            None,
+        )
+        for i, (customer, day) in enumerate(purchases, start=1)
+    ]
+
+
+def _row(frame: pd.DataFrame, **where) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        mask &= frame[column] == value
+    matched = frame[mask]
+    assert len(matched) == 1, f"expected one row for {where}, got {len(matched)}"
+    return matched.iloc[0]
+
+
+def _is_null(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+# -- churn_by_grain ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "grain", "start"),
+    [
+        ("2024-06-30", "half_year", "2024-01-01"),  # last day of the first half
+        ("2024-07-01", "half_year", "2024-07-01"),  # first day of the second
+        ("2024-12-31", "half_year", "2024-07-01"),
+        ("2024-06-29", "week", "2024-06-24"),  # a Saturday -> its Monday
+        ("2024-07-01", "week", "2024-07-01"),  # a Monday
+        ("2024-08-15", "quarter", "2024-07-01"),
+        ("2024-08-15", "year", "2024-01-01"),
+        ("2024-08-15", "day", "2024-08-15"),
+    ],
+)
+def test_grain_start(day, grain, start):
+    assert grain_start(TS(day), grain) == TS(start)
+
+
+CHURN_ORDERS = _orders(
+    # churn_window_days 30: a purchase on p keeps the customer active p..p+29.
+    ("a", "2024-06-10"),  # active 06-10..07-09
+    ("b", "2024-03-01"),  # active 03-01..03-30
+    ("c", "2024-07-15"),  # new in the second half year
+    ("d", "2024-01-05"),  # lapses 02-04 ...
+    ("d", "2024-07-20"),  # ... and comes back on as_of_date
+)
+CHURN_VARS = {"as_of_date": "2024-07-20", "churn_window_days": 30}
+
+
+@pytest.fixture(scope="module")
+def churn_marts():
+    return compute_marts(_raw(orders=CHURN_ORDERS), CHURN_VARS)
+
+
+def test_half_year_rows_across_the_july_boundary(churn_marts):
+    rows = churn_marts["churn_by_grain"]
+    # H1 2024: S (active 2023-12-31) = 0; E (active 06-30) = {a};
+    # N = {a, b, d}; new and active at the end = {a}.
+    first = _row(rows, grain="half_year", period_start=TS("2024-01-01"))
+    assert first["period_end"] == TS("2024-06-30") and bool(first["is_complete_period"])
+    assert (first["customers_start"], first["customers_end"], first["new_customers"]) == (0, 1, 3)
+    assert first["new_customers_active_end"] == 1
+    assert _is_null(first["churn_rate"]) and _is_null(first["crr"])
+    # H2 2024 up to as_of_date 07-20: S (active 06-30) = {a}; E (07-20) =
+    # {c, d}; N = {c}; a churned, d reactivated; crr = (2 - 1) / 1.
+    second = _row(rows, grain="half_year", period_start=TS("2024-07-01"))
+    assert second["period_end"] == TS("2024-07-20") and not bool(second["is_complete_period"])
+    assert (second["customers_start"], second["customers_end"]) == (1, 2)
+    assert (second["churned_customers"], second["reactivated_customers"]) == (1, 1)
+    assert (second["churn_rate"], second["retention_rate"], second["crr"]) == (1.0, 0.0, 1.0)
+
+
+def test_day_row_of_as_of_date(churn_marts):
+    # The day 2024-07-20 is complete (its last day is as_of_date): S (07-19)
+    # = {c}; E = {c, d}; nobody new; c retained, d reactivated; crr = 2 / 1.
+    day = _row(churn_marts["churn_by_grain"], grain="day", period_start=TS("2024-07-20"))
+    assert day["period_end"] == TS("2024-07-20") and bool(day["is_complete_period"])
+    assert (day["customers_start"], day["customers_end"], day["new_customers"]) == (1, 2, 0)
+    assert (day["retained_customers"], day["reactivated_customers"]) == (1, 1)
+    assert (day["churn_rate"], day["crr"]) == (0.0, 2.0)
+
+
+def test_every_grain_runs_from_the_first_purchase_period_to_the_as_of_period(churn_marts):
+    counts = churn_marts["churn_by_grain"].groupby("grain").size().to_dict()
+    # 2024-01-05 .. 2024-07-20: 198 days; ISO weeks from Mon 2024-01-01 to
+    # Mon 2024-07-15: 29; months Jan..Jul: 7; quarters: 3; half years: 2.
+    assert counts == {"day": 198, "week": 29, "month": 7, "quarter": 3, "half_year": 2, "year": 1}
+
+
+def test_month_rows_equal_churn(churn_marts):
+    months = churn_marts["churn_by_grain"].query("grain == 'month'").drop(columns="grain")
+    pd.testing.assert_frame_equal(months.reset_index(drop=True), churn_marts["churn"])
+
+
+def test_churn_grains_var_keeps_the_canonical_order_and_rejects_unknown_grains():
+    assert parse_wave_vars({"churn_grains": ["year", "week"]}).churn_grains == ("week", "year")
+    with pytest.raises(ValueError, match="churn_grains"):
+        parse_wave_vars({"churn_grains": ["fortnight"]})
+    with pytest.raises(ValueError, match="churn_grains"):
+        parse_wave_vars({"churn_grains": []})
+
+
+# -- NPS (edge dataset: tests/support/edge_cases.py, EV-008..EV-019) ---------
+
+
+@pytest.fixture(scope="module")
+def edge_value_marts():
+    return compute_value_marts(edge_case_raw(), {}, benchmarks=BENCHMARKS)
+
+
+@pytest.fixture(scope="module")
+def edge_value_marts_utc_minus_5():
+    return compute_value_marts(
+        edge_case_raw(), {"reporting_timezone": "Etc/GMT+5"}, benchmarks=BENCHMARKS
+    )
+
+
+@pytest.mark.parametrize(
+    ("score", "klass"),
+    [
+        (0, "detractor"),
+        (6, "detractor"),
+        (7, "passive"),
+        (8, "passive"),
+        (9, "promoter"),
+        (10, "promoter"),
+    ],
+)
+def test_nps_class_boundaries(score, klass):
+    assert nps_class(score) == klass
+
+
+@pytest.mark.parametrize(
+    ("properties", "score"),
+    [
+        ('{"score": 7}', 7),
+        ('{"score": "8"}', 8),
+        ('{"score": 11}', None),
+        ('{"score": -1}', None),
+        ('{"score": "ten"}', None),
+        ('{"score": 7', None),
+        ("not json", None),
+        ('{"score": 7.5}', None),
+        ('{"score": true}', None),
+        (None, None),
+    ],
+)
+def test_nps_score_parsing(properties, score):
+    assert nps_score_of(properties) == score
+
+
+def test_nps_months_run_from_the_first_response_to_as_of_date(edge_value_marts):
+    nps = edge_value_marts["nps"]
+    # EV-018 (2023-09-01) .. as_of_date 2025-03-14: 19 months, zero-filled.
+    assert len(nps) == 19
+    assert nps["month_start"].min() == TS("2023-09-01")
+    empty = _row(nps, month_start=TS("2023-10-01"))
+    assert (empty["responses"], empty["respondents"]) == (0, 0)
+    assert _is_null(empty["nps"]) and _is_null(empty["promoter_share"])
+
+
+def test_two_responses_in_a_month_count_once_with_the_latest(edge_value_marts):
+    nps = edge_value_marts["nps"]
+    # May 2024 (UTC): C06 answers 8 then 2: 2 responses, 1 detractor, -100.
+    may = _row(nps, month_start=TS("2024-05-01"))
+    assert (may["responses"], may["respondents"], may["detractors"]) == (2, 1, 1)
+    assert may["nps"] == -100.0
+    # January 2025: C13's two answers at one instant; EV-015 (10) > EV-014.
+    january = _row(nps, month_start=TS("2025-01-01"))
+    assert (january["responses"], january["respondents"], january["promoters"]) == (2, 1, 1)
+    assert january["nps"] == 100.0
+    # February 2024: C01 6 and C07 5 -> two detractors; the anonymous
+    # EV-017 (June) counts nowhere.
+    february = _row(nps, month_start=TS("2024-02-01"))
+    assert (february["respondents"], february["detractors"], february["nps"]) == (2, 2, -100.0)
+    june = _row(nps, month_start=TS("2024-06-01"))
+    assert june["responses"] == 0
+
+
+def test_response_on_the_last_day_of_a_month_in_utc_minus_5(edge_value_marts_utc_minus_5):
+    nps = edge_value_marts_utc_minus_5["nps"]
+    # EV-012 (05-01 03:00 UTC) is 30 April 22:00 in UTC-5: April has C08's
+    # 9 and C06's 8 (promoter + passive: nps 50), May only C06's 2.
+    april = _row(nps, month_start=TS("2024-04-01"))
+    assert (april["respondents"], april["promoters"], april["passives"]) == (2, 1, 1)
+    assert april["nps"] == 50.0
+    may = _row(nps, month_start=TS("2024-05-01"))
+    assert (may["responses"], may["respondents"], may["nps"]) == (1, 1, -100.0)
+
+
+def test_promoters_and_detractors_who_come_back(edge_value_marts):
+    retention = edge_value_marts["nps_retention"]
+    # Every month x 3 classes.
+    assert len(retention) == 19 * 3
+    # C12 (promoter, 2023-09-01) buys 09-20: 1 of 1.
+    c12 = _row(retention, month_start=TS("2023-09-01"), nps_class="promoter")
+    assert (c12["eligible_respondents"], c12["repurchased"], c12["repurchase_rate"]) == (1, 1, 1.0)
+    # February 2024 detractors: C01 never buys again, C07 buys 86 days later.
+    feb = _row(retention, month_start=TS("2024-02-01"), nps_class="detractor")
+    assert (feb["respondents"], feb["eligible_respondents"], feb["repurchased"]) == (2, 2, 1)
+    # C13 answered 2025-01-10: + 90 days is after as_of_date, not eligible.
+    jan = _row(retention, month_start=TS("2025-01-01"), nps_class="promoter")
+    assert (jan["respondents"], jan["eligible_respondents"]) == (1, 0)
+    assert _is_null(jan["repurchase_rate"])
+
+
+def test_latest_nps_of_a_customer(edge_value_marts):
+    customers = edge_value_marts["customers"].set_index("customer_id")
+    assert customers.loc["C13", "latest_nps_score"] == 9  # EV-016, 2025-02-10
+    assert customers.loc["C13", "latest_nps_class"] == "promoter"
+    assert customers.loc["C08", "latest_nps_score"] == 9  # EV-009 is not JSON
+    assert customers.loc["C06", "latest_nps_class"] == "detractor"
+    assert _is_null(customers.loc["C09", "latest_nps_score"])  # never answered
+    assert _is_null(customers.loc["C09", "latest_nps_class"])
+
+
+def test_a_response_after_as_of_date_is_no_response():
+    marts = compute_value_marts(
+        edge_case_raw(), {"as_of_date": "2025-01-20"}, benchmarks=BENCHMARKS
+    )
+    customers = marts["customers"].set_index("customer_id")
+    assert customers.loc["C13", "latest_nps_score"] == 10  # EV-015, not EV-016
+    assert marts["nps"]["month_start"].max() == TS("2025-01-01")
