@@ -128,7 +128,7 @@ WITHOUT_INJECTOR: dict[str, str] = {
     "order_at_utc_month_start": "valid input that the clean shop itself contains (simulate.py)",
     "two_nps_responses_in_a_month": (
         "valid input that the clean shop itself contains (simulate.py asks after orders);"
-        " the unit test nps_counts_each_customer_once_a_month_with_the_latest_class and"
+        " the unit test nps_counts_a_customer_once_a_month_with_the_latest and"
         " tests/unit/test_reference_wave_edge_cases.py"
     ),
 }
