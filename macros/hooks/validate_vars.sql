@@ -30,9 +30,10 @@
     {%- endfor -%}
     {%- if not using_raw_table('events') -%}
         {%- do log("using_events is false: stg_events, stg_events__triaged,"
-            ~ " stg_events__quarantine, int_customer_event_days and"
-            ~ " activity_retention are disabled; as_of_date comes from orders alone.",
-            info=true) -%}
+            ~ " stg_events__quarantine, int_customer_event_days, int_nps_responses,"
+            ~ " int_nps_month_spine, activity_retention, nps and nps_retention are"
+            ~ " disabled; customers.latest_nps_* are NULL and as_of_date comes from"
+            ~ " orders alone.", info=true) -%}
     {%- endif -%}
     {%- if not using_raw_table('marketing_spend') -%}
         {%- do log("using_marketing_spend is false: stg_marketing_spend,"

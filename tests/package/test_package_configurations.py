@@ -48,7 +48,11 @@ EVENT_MODELS = {
     "stg_events__triaged",
     "stg_events__quarantine",
     "int_customer_event_days",
+    "int_nps_responses",
+    "int_nps_month_spine",
     "activity_retention",
+    "nps",
+    "nps_retention",
 }
 SPEND_MODELS = {
     "stg_marketing_spend",
