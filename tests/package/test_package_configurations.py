@@ -297,6 +297,12 @@ def test_two_stores_every_mart_equals_a_build_of_the_stores_unioned(two_stores) 
     for node in marts:
         package = read(user.database_path, node["schema"], node["name"])
         standalone = read(two_stores["standalone"]["union"], "marts", node["name"])
+        if "segment" in package.columns:
+            # The store dimension is the one that differs: two stores here,
+            # one (`default`) in the union build; its slices are checked
+            # against each store alone below.
+            package = package[package["segment"] != "store"]
+            standalone = standalone[standalone["segment"] != "store"]
         if node["name"] == "customers":
             assert set(package["store"]) == set(STORES)
             expected_store = package["customer_id"].str.split(":").str[0]
@@ -329,3 +335,26 @@ def test_two_stores_per_customer_marts_equal_each_store_alone(two_stores) -> Non
     assert not problems, "\n".join(problems)
     # The stores share customer ids: the same id is two customers.
     assert overlapping > 100, overlapping
+
+
+def test_two_stores_store_segment_equals_each_store_alone(two_stores) -> None:
+    """The `store` slice of the segment marts: each store's rows equal the
+    unsegmented marts of that store built alone."""
+    assert two_stores["code"] == 0, "the two-store build failed"
+    user = two_stores["user"]
+    models = user.package_models()
+    problems = []
+    for segmented, pooled in (
+        ("cohort_retention_by_segment", "cohort_retention"),
+        ("churn_by_segment", "churn"),
+    ):
+        package = read(user.database_path, models[segmented]["schema"], segmented)
+        stores = package[package["segment"] == "store"]
+        assert set(stores["segment_value"]) == set(STORES), segmented
+        for store in STORES:
+            rows = stores[stores["segment_value"] == store].drop(
+                columns=["segment", "segment_value"]
+            )
+            alone = read(two_stores["standalone"][store], "marts", pooled)
+            problems += differences(rows.reset_index(drop=True), alone, f"{segmented} of {store}")
+    assert not problems, "\n".join(problems)
