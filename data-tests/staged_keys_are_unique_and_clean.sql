@@ -27,6 +27,19 @@ problems as (
         from {{ ref('retention', 'stg_events') }}
         where {{ is_blank_or_padded('event_id') }}
     {%- endif %}
+    {%- if using_raw_table('experiment_assignments') %}
+        union all
+        select
+            'stg_experiment_assignments blank or padded id or variant'
+                as problem,
+            count(*) as rows_found
+        from {{ ref('retention', 'stg_experiment_assignments') }}
+        where
+            {{ is_blank_or_padded('experiment_id') }}
+            or {{ is_blank_or_padded('customer_id') }}
+            or {{ is_blank_or_padded('variant') }}
+            or variant != lower(variant)
+    {%- endif %}
     {% for table in used_raw_tables() %}
         union all
         select

@@ -1,4 +1,4 @@
-"""The raw-table contract (CONTRACT.md section 1): column names, SQL types and Parquet types.
+"""The raw-table contract (CONTRACT.md sections 1 and 5): column names, SQL types and Parquet types.
 
 This module is the single place that knows the raw column types; the generator
 writes Parquet with ``ARROW_TYPES`` and the loader casts with ``SQL_TYPES``.
@@ -70,9 +70,19 @@ RAW_TABLES: dict[str, tuple[Column, ...]] = {
         _varchar("campaign"),
         _amount("spend_amount"),
     ),
+    # CONTRACT.md section 5: optional (using_experiment_assignments).
+    "experiment_assignments": (
+        _varchar("experiment_id"),
+        _varchar("customer_id"),
+        _varchar("variant"),
+        _timestamp("assigned_at"),
+    ),
 }
 
 TABLE_NAMES: tuple[str, ...] = tuple(RAW_TABLES)
+# Tables a user may not have (CONTRACT.md section 5): the loader creates them
+# empty when their Parquet is absent (docs/experiments.md).
+OPTIONAL_TABLES: tuple[str, ...] = ("experiment_assignments",)
 
 
 def arrow_schema(table: str) -> pa.Schema:

@@ -15,6 +15,8 @@
     {%- do get_activation_window_days() -%}
     {%- do get_activation_event() -%}
     {%- do get_retention_days() -%}
+    {%- do get_experiment_windows_days() -%}
+    {%- do get_experiment_control_variant() -%}
     {%- do get_clv_horizon_months() -%}
     {%- do get_clv_monthly_discount_rate() -%}
     {%- do get_clv_penalizer_coef() -%}
@@ -40,6 +42,13 @@
             ~ " stg_marketing_spend__triaged and stg_marketing_spend__quarantine"
             ~ " are disabled; channel_economics reads no spend (every CAC is NULL).",
             info=true) -%}
+    {%- endif -%}
+    {%- if not using_raw_table('experiment_assignments') -%}
+        {%- do log("using_experiment_assignments is false:"
+            ~ " stg_experiment_assignments, stg_experiment_assignments__triaged,"
+            ~ " stg_experiment_assignments__quarantine, int_experiment_assignments,"
+            ~ " int_experiment_customer_windows, experiment_results and"
+            ~ " experiment_health are disabled.", info=true) -%}
     {%- endif -%}
     {%- if not var('python_models') or target.type in ('postgres', 'spark') -%}
         {%- do log("clv_model_params and customer_value_predictions are disabled on "

@@ -7,7 +7,8 @@
 
 {# The raw tables of the contract, in the order staging knows them. #}
 {% macro raw_table_names() -%}
-    {{ return(['customers', 'orders', 'events', 'marketing_spend']) }}
+    {{ return(['customers', 'orders', 'events', 'marketing_spend',
+        'experiment_assignments']) }}
 {%- endmacro %}
 
 
@@ -16,11 +17,12 @@
     {{ return({
         'events': 'using_events',
         'marketing_spend': 'using_marketing_spend',
+        'experiment_assignments': 'using_experiment_assignments',
     }) }}
 {%- endmacro %}
 
 
-{# The contract columns of each raw table (CONTRACT.md section 1). #}
+{# The contract columns of each raw table (CONTRACT.md sections 1 and 5). #}
 {% macro raw_table_columns(table) -%}
     {%- set columns = {
         'customers': ['customer_id', 'signed_up_at', 'email', 'country_code',
@@ -31,6 +33,8 @@
             'platform', 'properties'],
         'marketing_spend': ['spend_date', 'channel', 'campaign',
             'spend_amount'],
+        'experiment_assignments': ['experiment_id', 'customer_id', 'variant',
+            'assigned_at'],
     } -%}
     {{ return(columns[table]) }}
 {%- endmacro %}
@@ -51,7 +55,8 @@
 
 {#
     True when the raw table exists for this project: customers and orders
-    always; events and marketing_spend unless using_<table> is false.
+    always; events, marketing_spend and experiment_assignments unless
+    using_<table> is false.
 #}
 {% macro using_raw_table(table) -%}
     {%- set optional = optional_raw_tables() -%}

@@ -224,6 +224,48 @@
 
 
 {#
+    Outcome windows of experiment_results (METRICS.md "Experiments"):
+    distinct whole numbers of days >= 0, sorted.
+#}
+{% macro get_experiment_windows_days() -%}
+    {%- set days = var('experiment_windows_days') -%}
+    {%- set allowed = "a non-empty list of distinct whole numbers of days >= 0, e.g. [7, 30, 90]" -%}
+    {%- if days is string or days is mapping or days is not iterable -%}
+        {{ _invalid_var('experiment_windows_days', days, allowed) }}
+    {%- endif -%}
+    {%- set ns = namespace(clean=[]) -%}
+    {%- for day in days -%}
+        {%- set text = day | string | trim -%}
+        {%- if day is boolean or not modules.re.match('^[0-9]+$', text)
+            or (text | int) in ns.clean -%}
+            {{ _invalid_var('experiment_windows_days', days, allowed) }}
+        {%- endif -%}
+        {%- set ns.clean = ns.clean + [text | int] -%}
+    {%- endfor -%}
+    {%- if ns.clean | length == 0 -%}
+        {{ _invalid_var('experiment_windows_days', days, allowed) }}
+    {%- endif -%}
+    {{ return(ns.clean | sort) }}
+{%- endmacro %}
+
+
+{#
+    The variant lifts are measured against, normalized like the staged
+    variants (lower-cased, trimmed), so ' Control ' names `control`.
+#}
+{% macro get_experiment_control_variant() -%}
+    {%- set value = var('experiment_control_variant') -%}
+    {%- set name = value | string | trim | lower -%}
+    {%- if value is none or value is boolean or name == ''
+        or "'" in name or '\\' in name -%}
+        {{ _invalid_var('experiment_control_variant', value,
+            "a variant name (text, compared lower-cased and trimmed), e.g. control") }}
+    {%- endif -%}
+    {{ return(name) }}
+{%- endmacro %}
+
+
+{#
     Vars of the predictive CLV models (models/intermediate/clv,
     models/marts/predictive). dbt Python models cannot read vars, so
     int_clv_settings writes the validated values into a table they read.

@@ -98,14 +98,34 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unparseable_customer_updated_at": ("customers", "quarantined before deduplication"),
     "unparseable_occurred_at": ("events", "quarantined before deduplication"),
     "unparseable_spend_date_or_amount": ("marketing_spend", "quarantined before deduplication"),
+    # experiment assignments (optional table)
+    "blank_assignment_field": ("experiment_assignments", "quarantined"),
+    "absurd_assigned_at": ("experiment_assignments", "quarantined"),
+    "oddly_cased_variant": ("experiment_assignments", "normalized (lower-cased, trimmed)"),
+    "padded_assignment_id": ("experiment_assignments", "normalized (trimmed)"),
+    "assignment_repeated_identically": ("experiment_assignments", "deduplicated"),
+    "assignment_repeated_later": (
+        "experiment_assignments",
+        "staged; the customer's earliest row is the assignment",
+    ),
+    "customer_in_two_variants": (
+        "experiment_assignments",
+        "staged; the customer is kept out of that experiment and counted as such",
+    ),
+    "assignment_after_as_of_date": ("experiment_assignments", "kept out of metrics"),
+    "assignment_of_unknown_customer": (
+        "experiment_assignments",
+        "staged and counted, like an orphan order",
+    ),
+    "unparseable_assigned_at": ("experiment_assignments", "quarantined before deduplication"),
     # not rows: a table, a column
     "empty_raw_table": ("any", "valid input: the build passes"),
     "extra_column": (
-        "all four",
+        "all five",
         "ignored (staging selects the contract columns by name)",
     ),
     "text_typed_raw_columns": (
-        "all four",
+        "all five",
         "valid input: parsed; typed columns are cast as before",
     ),
 }
@@ -183,11 +203,27 @@ SPEND_KINDS: tuple[str, ...] = (
     "oddly_cased_spend_channel_or_campaign:channel",
     "oddly_cased_spend_channel_or_campaign:blank_campaign",
 )
+ASSIGNMENT_KINDS: tuple[str, ...] = (
+    "blank_assignment_field:experiment_id",
+    "blank_assignment_field:customer_id",
+    "blank_assignment_field:variant",
+    "blank_assignment_field:assigned_at",
+    "absurd_assigned_at:1970",
+    "absurd_assigned_at:2199",
+    "oddly_cased_variant",
+    "padded_assignment_id",
+    "assignment_repeated_identically",
+    "assignment_repeated_later",
+    "customer_in_two_variants",
+    "assignment_after_as_of_date",
+    "assignment_of_unknown_customer",
+)
 KINDS: dict[str, tuple[str, ...]] = {
     "customers": CUSTOMER_KINDS,
     "orders": ORDER_KINDS,
     "events": EVENT_KINDS,
     "marketing_spend": SPEND_KINDS,
+    "experiment_assignments": ASSIGNMENT_KINDS,
 }
 
 RATE = 0.001  # share of rows per kind (so ~1-2% dirty rows per table in total)
@@ -585,4 +621,98 @@ def dirty_spend(rng: np.random.Generator, table: pa.Table) -> tuple[pa.Table, Co
             part = _fill(part, "spend_date", None)
         extras.append(part)
         counts[kind] = part.num_rows
+    return pa.concat_tables([table, *extras]), counts
+
+
+# Variant spellings that normalize back to the clean variant (lower-cased, trimmed).
+ODD_VARIANT = {
+    "control": " Control ",
+    "checklist": "CHECKLIST",
+    "grid": "Grid ",
+    "carousel": " carousel",
+    "banner": "BANNER ",
+}
+
+
+def dirty_assignments(
+    rng: np.random.Generator, table: pa.Table, chunk_index: int
+) -> tuple[pa.Table, Counter[str]]:
+    """The dirty experiment assignment rows of one chunk (docs/bad_input.md): in-place
+    spellings, and extra rows that are copies of real rows with a defect."""
+    n = table.num_rows
+    counts: Counter[str] = Counter({kind: 0 for kind in ASSIGNMENT_KINDS})
+    if n == 0:
+        return table, counts
+    k = count_for(n)
+    picker = _Picker(rng, n)
+
+    variant = _col(table, "variant")
+    rows = picker.pick(k)
+    odd = [ODD_VARIANT.get(v, v.upper()) for v in variant.take(pa.array(rows)).to_pylist()]
+    variant = au.replace_rows_with(variant, rows, pa.array(odd, type=pa.string()))
+    counts["oddly_cased_variant"] = rows.size
+    table = _with(table, "variant", variant)
+
+    rows = picker.pick(k)
+    for column in ("experiment_id", "customer_id"):
+        values = _col(table, column)
+        padded = [f"  {v} " for v in values.take(pa.array(rows)).to_pylist()]
+        table = _with(
+            table, column, au.replace_rows_with(values, rows, pa.array(padded, type=pa.string()))
+        )
+    counts["padded_assignment_id"] = rows.size
+
+    extras: list[pa.Table] = []
+    for kind, column, value in (
+        ("blank_assignment_field:experiment_id", "experiment_id", " "),
+        ("blank_assignment_field:customer_id", "customer_id", None),
+        ("blank_assignment_field:variant", "variant", ""),
+        ("blank_assignment_field:assigned_at", "assigned_at", None),
+        ("absurd_assigned_at:1970", "assigned_at", np.datetime64("1970-01-01T00:00:00", "us")),
+        ("absurd_assigned_at:2199", "assigned_at", np.datetime64("2199-01-01T00:00:00", "us")),
+    ):
+        part = table.take(pa.array(picker.pick(k)))
+        extras.append(_fill(part, column, value))
+        counts[kind] = part.num_rows
+
+    part = table.take(pa.array(picker.pick(k)))
+    extras.append(part)
+    counts["assignment_repeated_identically"] = part.num_rows
+
+    part = table.take(pa.array(picker.pick(k)))
+    later = pa.array(rng.integers(1, 10, part.num_rows) * 86_400_000_000, type=pa.duration("us"))
+    extras.append(_with(part, "assigned_at", pc.add(_col(part, "assigned_at"), later)))
+    counts["assignment_repeated_later"] = part.num_rows
+
+    part = table.take(pa.array(picker.pick(k)))
+    other = [
+        "control"
+        if v != "control"
+        else "banner"
+        if e.endswith("banner")
+        else "grid"
+        if e.endswith("layout")
+        else "checklist"
+        for e, v in zip(
+            _col(part, "experiment_id").to_pylist(), _col(part, "variant").to_pylist(), strict=True
+        )
+    ]
+    part = _with(part, "variant", pa.array(other, type=pa.string()))
+    extras.append(
+        _with(
+            part,
+            "assigned_at",
+            pc.add(_col(part, "assigned_at"), pa.scalar(3_600_000_000, pa.duration("us"))),
+        )
+    )
+    counts["customer_in_two_variants"] = part.num_rows
+
+    part = table.take(pa.array(picker.pick(k)))
+    after = np.datetime64(str(shop.END), "us") + np.timedelta64(5 * 86_400 + 3_600, "s")
+    extras.append(_fill(part, "assigned_at", after))
+    counts["assignment_after_as_of_date"] = part.num_rows
+
+    part = table.take(pa.array(picker.pick(k)))
+    extras.append(_with(part, "customer_id", _ids("X", chunk_index, 1, part.num_rows)))
+    counts["assignment_of_unknown_customer"] = part.num_rows
     return pa.concat_tables([table, *extras]), counts

@@ -1,9 +1,11 @@
-"""Deterministic demo-data generator: writes the four raw tables as Parquet.
+"""Deterministic demo-data generator: writes the five raw tables as Parquet.
 
 Same ``seed``, ``customers`` and ``chunk_size`` give identical rows in identical
 order. Customers are simulated in chunks of ``chunk_size`` (each with its own
 random stream, ``SeedSequence(seed, spawn_key=(0, chunk))``) and appended to the
-Parquet files, so memory stays bounded at any size.
+Parquet files, so memory stays bounded at any size. The experiment assignments
+(retention/demo/experiments.py) have streams of their own (spawn keys ``(3, chunk)``
+and, for their dirty rows, ``(4, chunk)``): the other tables do not depend on them.
 
 ``order_intensity`` and ``event_intensity`` (default 1.0: the demo data) scale
 orders and browse events per customer with the same behaviour (channels,
@@ -29,6 +31,7 @@ from tqdm import tqdm
 
 from retention.contract import TABLE_NAMES, arrow_schema
 from retention.demo import dirty, shop
+from retention.demo.experiments import experiment_assignments
 from retention.demo.simulate import simulate_chunk
 from retention.demo.spend import marketing_spend
 
@@ -75,7 +78,7 @@ def generate(
     event_intensity: float = 1.0,
     dirty_rows: bool = True,
 ) -> dict[str, Any]:
-    """Write ``<out_dir>/<table>.parquet`` for the four raw tables plus ``manifest.json``.
+    """Write ``<out_dir>/<table>.parquet`` for the five raw tables plus ``manifest.json``.
 
     ``dirty_rows=False`` skips the injection of dirty rows (retention/demo/dirty.py): the
     same simulated shop, every row valid. Returns the manifest: parameters, row
@@ -117,11 +120,15 @@ def generate(
                 order_intensity=order_intensity,
                 event_intensity=event_intensity,
             )
+            assignments = experiment_assignments(
+                _rng(seed, 3, chunk_index), chunk.customers, chunk.orders
+            )
             if not dirty_rows:
                 for table, data in (
                     ("customers", chunk.customers),
                     ("orders", chunk.orders),
                     ("events", chunk.events),
+                    ("experiment_assignments", assignments),
                 ):
                     _write(writers, rows, table, data)
                 continue
@@ -134,10 +141,14 @@ def generate(
                 drng, chunk, chunk_index, orphan_ids.combine_chunks()
             )
             events_t, e_counts = dirty.dirty_events(drng, chunk, chunk_index)
+            assignments_t, a_counts = dirty.dirty_assignments(
+                _rng(seed, 4, chunk_index), assignments, chunk_index
+            )
             for table, data, counts in (
                 ("customers", customers_t, c_counts),
                 ("orders", orders_t, o_counts),
                 ("events", events_t, e_counts),
+                ("experiment_assignments", assignments_t, a_counts),
             ):
                 _write(writers, rows, table, data)
                 dirty_counts[table].update(counts)

@@ -28,7 +28,7 @@ from retention._sql import (
     quote_ident,
     quote_literal,
 )
-from retention.contract import RAW_TABLES, TABLE_NAMES
+from retention.contract import OPTIONAL_TABLES, RAW_TABLES, TABLE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,26 @@ def parquet_source(source_dir: Path, table: str) -> str:
     )
 
 
+def parquet_sources(source_dir: Path) -> dict[str, str | None]:
+    """``parquet_source`` of every raw table; None for an optional table
+    (``OPTIONAL_TABLES``) without Parquet, which is loaded empty. A missing
+    required table raises before anything is touched."""
+    sources: dict[str, str | None] = {}
+    for table in TABLE_NAMES:
+        try:
+            sources[table] = parquet_source(source_dir, table)
+        except RetentionError:
+            if table not in OPTIONAL_TABLES:
+                raise
+            sources[table] = None
+    return sources
+
+
+def _from_clause(source: str | None) -> str:
+    """``from read_parquet(...)``, or an empty select for an absent optional table."""
+    return "where false" if source is None else f"from read_parquet({quote_literal(source)})"
+
+
 def _connect(database_path: str | Path) -> duckdb.DuckDBPyConnection:
     path = Path(database_path)
     if str(path) != ":memory:":
@@ -80,25 +100,31 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 def load(
     source_dir: str | Path, database_path: str | Path | None = None, progress: bool = True
 ) -> dict[str, int]:
-    """Replace the four ``raw.*`` tables from Parquet files in ``source_dir``.
+    """Replace the ``raw.*`` tables from Parquet files in ``source_dir``.
 
-    Returns the row count per table. Raises ``RetentionError`` naming the table when its
-    Parquet is missing (before the database is touched).
+    Returns the row count per table. Raises ``RetentionError`` naming the table when the
+    Parquet of a required table is missing (before the database is touched); an optional
+    table without Parquet (``experiment_assignments``) is created empty.
     """
     source = Path(source_dir)
     database = Path(database_path) if database_path is not None else default_database()
-    sources = {
-        table: parquet_source(source, table) for table in TABLE_NAMES
-    }  # fail before touching the database
+    sources = parquet_sources(source)  # fail before touching the database
     counts: dict[str, int] = {}
     with _connect(database) as con:
         for table in tqdm(TABLE_NAMES, desc="load", unit="table", disable=not progress):
+            columns = None if sources[table] is not None else set()
             con.execute(
-                f"create or replace table {SCHEMA}.{table} as\nselect\n    {select_list(table)}\n"
-                f"from read_parquet({quote_literal(sources[table])})"
+                f"create or replace table {SCHEMA}.{table} as\nselect\n"
+                f"    {select_list(table, columns)}\n{_from_clause(sources[table])}"
             )
             counts[table] = _count(con, table)
-            log.info("loaded %s.%s: %d rows from %s", SCHEMA, table, counts[table], sources[table])
+            log.info(
+                "loaded %s.%s: %d rows from %s",
+                SCHEMA,
+                table,
+                counts[table],
+                sources[table] or "nothing (optional table without Parquet: created empty)",
+            )
     return counts
 
 
@@ -152,11 +178,13 @@ def engine_type(sql_type: str, engine: str) -> str:
     return sql_type
 
 
-def _cast_arrow(source: str, table: str):  # -> pyarrow.Table
-    """The Parquet of ``table`` read by DuckDB and cast to the contract types."""
+def _cast_arrow(source: str | None, table: str):  # -> pyarrow.Table
+    """The Parquet of ``table`` read by DuckDB and cast to the contract types
+    (no rows for an absent optional table)."""
+    columns = None if source is not None else set()
     with duckdb.connect() as con:
         return con.sql(
-            f"select\n    {select_list(table)}\nfrom read_parquet({quote_literal(source)})"
+            f"select\n    {select_list(table, columns)}\n{_from_clause(source)}"
         ).to_arrow_table()
 
 
@@ -175,14 +203,14 @@ def postgres_dsn() -> str:
 def load_postgres(
     source_dir: str | Path, dsn: str | None = None, progress: bool = True
 ) -> dict[str, int]:
-    """Replace the four ``raw.*`` tables of a Postgres database from Parquet (COPY as CSV)."""
+    """Replace the ``raw.*`` tables of a Postgres database from Parquet (COPY as CSV)."""
     import io
 
     import psycopg2
     import pyarrow.csv as pa_csv
 
     source = Path(source_dir)
-    sources = {table: parquet_source(source, table) for table in TABLE_NAMES}
+    sources = parquet_sources(source)
     counts: dict[str, int] = {}
     with psycopg2.connect(dsn or postgres_dsn()) as con, con.cursor() as cur:
         cur.execute(f"create schema if not exists {SCHEMA}")
@@ -232,9 +260,9 @@ def spark_session():  # -> pyspark.sql.SparkSession
 
 
 def load_spark(source_dir: str | Path, progress: bool = True) -> dict[str, int]:
-    """Replace the four ``raw.*`` tables of the Spark catalog (Parquet tables)."""
+    """Replace the ``raw.*`` tables of the Spark catalog (Parquet tables)."""
     source = Path(source_dir)
-    sources = {table: parquet_source(source, table) for table in TABLE_NAMES}
+    sources = parquet_sources(source)
     spark = spark_session()
     counts: dict[str, int] = {}
     spark.sql(f"create database if not exists {SCHEMA}")

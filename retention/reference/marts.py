@@ -18,6 +18,13 @@ from .churn import build_churn, build_churn_by_grain
 from .cohorts import build_cohort_retention, build_customer_cohorts, customer_cohorts_mart
 from .customers import build_customers, build_rfm_summary
 from .economics import build_channel_economics
+from .experiments import (
+    activation_days_of,
+    build_experiment_health,
+    build_experiment_results,
+    counted_assignments,
+    parse_experiment_vars,
+)
 from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
 from .nps import build_nps, build_nps_retention, nps_responses, with_latest_nps
 from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
@@ -31,11 +38,11 @@ def compute_marts(
     """Compute the reference marts from the four raw tables and the dbt vars.
 
     Returns ``customer_cohorts``, ``cohort_retention``,
-    ``cohort_retention_by_channel``, ``churn`` and ``churn_by_grain`` (the
-    CONTRACT.md columns),
+    ``cohort_retention_by_channel``, ``churn``, ``churn_by_grain``,
+    ``experiment_results`` and ``experiment_health`` (the CONTRACT.md columns),
     plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
     ``stg_customers``, ``stg_orders``, ``stg_events``,
-    ``stg_marketing_spend``, the counted ``purchases`` and ``run`` (one row:
+    ``stg_marketing_spend``, ``stg_experiment_assignments``, the counted ``purchases`` and ``run`` (one row:
     the resolved as_of_date and vars).
     """
     run = parse_vars(vars)
@@ -48,6 +55,13 @@ def compute_marts(
     as_of = resolved_as_of if resolved_as_of is not None else pd.Timestamp("1970-01-01")
 
     cohorts = build_customer_cohorts(purchases, as_of, run.cohort_grain)
+    experiment_vars = parse_experiment_vars(vars)
+    everyone, counted = counted_assignments(
+        staged["experiment_assignments"].staged, resolved_as_of
+    )
+    activation = activation_days_of(
+        staged["events"].staged, parse_value_vars(vars).activation_event, resolved_as_of
+    )
     return {
         "customer_cohorts": customer_cohorts_mart(cohorts),
         "cohort_retention": build_cohort_retention(cohorts, by=[]),
@@ -56,6 +70,10 @@ def compute_marts(
         "churn_by_grain": build_churn_by_grain(
             purchases, as_of, run.churn_window_days, wave.churn_grains
         ),
+        "experiment_results": build_experiment_results(
+            counted, purchase_days(purchases), activation, resolved_as_of, experiment_vars
+        ),
+        "experiment_health": build_experiment_health(everyone),
         "staging_counts": staging_counts(staged),
         **{f"stg_{name}": s.staged for name, s in staged.items()},
         "purchases": purchases,

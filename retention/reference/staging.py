@@ -1,9 +1,10 @@
-"""Staging of the four raw tables (docs/staging_rules.md), the resolved
+"""Staging of the raw tables (docs/staging_rules.md), the resolved
 as_of_date and the counted purchases (docs/design/METRICS.md "Building
 blocks": "Purchase").
 
-:func:`stage_all` turns raw.customers, raw.orders, raw.events and
-raw.marketing_spend (docs/design/CONTRACT.md section 1) into the staged tables
+:func:`stage_all` turns raw.customers, raw.orders, raw.events,
+raw.marketing_spend (docs/design/CONTRACT.md section 1) and the optional
+raw.experiment_assignments (section 5) into the staged tables
 and their quarantine (:class:`Staged`); :func:`staging_counts` gives the rows
 per outcome; :func:`resolve_as_of_date` and :func:`purchases_until` give what
 every mart counts. :func:`read_raw` reads the raw tables from a DuckDB file.
@@ -26,7 +27,8 @@ import pandas as pd
 from ._common import MICROS_PER_UNIT, local_date
 from .vars import RunVars
 
-RAW_TABLES = ("customers", "orders", "events", "marketing_spend")
+RAW_TABLES = ("customers", "orders", "events", "marketing_spend", "experiment_assignments")
+ASSIGNMENT_COLUMNS = ("experiment_id", "customer_id", "variant", "assigned_at")
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -335,13 +337,78 @@ def stage_marketing_spend(raw: pd.DataFrame, run: RunVars) -> Staged:
     return _split("marketing_spend", raw, no_key_missing, "", survivors, reasons)
 
 
+def stage_experiment_assignments(raw: pd.DataFrame, run: RunVars) -> Staged:
+    """raw.experiment_assignments -> stg_experiment_assignments (staging_rules.md).
+
+    1. ``experiment_id`` and ``customer_id`` trimmed; blank -> quarantine
+       ``missing_experiment_id``, then ``missing_customer_id``.
+    2. Rows identical on (experiment_id, customer_id, normalized variant,
+       assigned_at) are duplicates; one copy is kept.
+    3. First matching reason: ``missing_variant``, ``missing_assigned_at``,
+       ``implausible_assigned_at``.
+    4. ``variant`` lower/trim; ``assigned_date`` = local date. Customers
+       missing from raw.customers are kept.
+    """
+    frame = raw.copy()
+    frame["experiment_id"] = _text(frame["experiment_id"])
+    frame["customer_id"] = _text(frame["customer_id"])
+    frame["variant"] = _text(frame["variant"]).str.lower()
+    frame["assigned_at"] = _utc_timestamps(frame["assigned_at"])
+    no_experiment = frame["experiment_id"].isna()
+    no_customer = frame["customer_id"].isna() & ~no_experiment
+    keyless = no_experiment | no_customer
+
+    survivors = frame[~keyless].drop_duplicates(list(ASSIGNMENT_COLUMNS), keep="first")
+    reasons = _first_reason(
+        survivors,
+        [
+            ("missing_variant", survivors["variant"].isna()),
+            ("missing_assigned_at", survivors["assigned_at"].isna()),
+            ("implausible_assigned_at", _is_implausible(survivors["assigned_at"], run)),
+        ],
+    )
+    survivors = survivors.assign(
+        assigned_date=local_date(survivors["assigned_at"], run.reporting_timezone)
+    )
+    quarantine = pd.concat(
+        [
+            frame.loc[no_experiment, list(ASSIGNMENT_COLUMNS)].assign(
+                reason="missing_experiment_id"
+            ),
+            frame.loc[no_customer, list(ASSIGNMENT_COLUMNS)].assign(reason="missing_customer_id"),
+            survivors.loc[reasons.notna(), list(ASSIGNMENT_COLUMNS)].assign(
+                reason=reasons[reasons.notna()]
+            ),
+        ],
+        ignore_index=True,
+    )
+    staged = survivors.loc[reasons.isna()].reset_index(drop=True)
+    duplicates = len(raw) - int(keyless.sum()) - len(survivors)
+    return Staged("experiment_assignments", len(raw), staged, quarantine, duplicates)
+
+
+def _assignments_or_empty(raw: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """raw.experiment_assignments, or no rows when the optional table is absent."""
+    if "experiment_assignments" in raw:
+        return raw["experiment_assignments"]
+    return pd.DataFrame(
+        {
+            "experiment_id": pd.Series(dtype=object),
+            "customer_id": pd.Series(dtype=object),
+            "variant": pd.Series(dtype=object),
+            "assigned_at": pd.Series(dtype="datetime64[us]"),
+        }
+    )
+
+
 def stage_all(raw: Mapping[str, pd.DataFrame], run: RunVars) -> dict[str, Staged]:
-    """Stage the four raw tables."""
+    """Stage the raw tables (an absent experiment_assignments table stages no row)."""
     return {
         "customers": stage_customers(raw["customers"], run),
         "orders": stage_orders(raw["orders"], run),
         "events": stage_events(raw["events"], run),
         "marketing_spend": stage_marketing_spend(raw["marketing_spend"], run),
+        "experiment_assignments": stage_experiment_assignments(_assignments_or_empty(raw), run),
     }
 
 
@@ -389,13 +456,20 @@ def purchases_until(
 
 
 def read_raw(database_path: str | Path) -> dict[str, pd.DataFrame]:
-    """Read ``raw.customers``, ``raw.orders``, ``raw.events`` and
-    ``raw.marketing_spend`` from a DuckDB file (decimals stay exact).
+    """Read the raw tables from a DuckDB file (decimals stay exact); an absent
+    ``raw.experiment_assignments`` (optional) is left out.
     """
     import duckdb
 
     with duckdb.connect(str(database_path), read_only=True) as connection:
+        present = {
+            row[0]
+            for row in connection.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        }
         return {
             table: connection.sql(f"select * from raw.{table}").to_arrow_table().to_pandas()
             for table in RAW_TABLES
+            if table in present or table != "experiment_assignments"
         }
