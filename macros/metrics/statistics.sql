@@ -23,8 +23,11 @@
 {%- endmacro %}
 
 {#
-    Q(a) = 1 - Phi(a) for a = |x|, then Phi(x) = 1 - Q(a) for x >= 0 and Q(a)
-    for x < 0 (the small tail is computed directly, not as 1 - something).
+    Q(a) = 1 - Phi(a) for a = |x|, then Phi(x) = 1 - Q(a) for x > 0 and Q(a)
+    for x <= 0 (the small tail is computed directly, not as 1 - something).
+    At 0 the polynomial gives Q(0) = 0.4999999995: Phi(0) is taken as that,
+    not as 1 - Q(0) = 0.5000000005, so that the two-sided p-value of z = 0
+    (an exactly balanced split, equal rates) is <= 1, not 1.000000001.
     |x| is capped at 37 (Q(37) < 1e-299), so exp never underflows: Postgres
     raises on an underflowing exp instead of returning 0.
 #}
@@ -44,7 +47,7 @@
     {%- endset -%}
     case
         when {{ x }} is null then null
-        when {{ x }} >= 0 then 1.0 - {{ upper_tail }}
+        when {{ x }} > 0 then 1.0 - {{ upper_tail }}
         else {{ upper_tail }}
     end
 {%- endmacro %}

@@ -287,3 +287,19 @@ def test_sample_ratio_mismatch_chi_square(computed) -> None:
         assert expected_count > 0
     # the 60/40 split of 1000 is flagged, the 51/49 split is not
     assert computed[("srm_p_value", 1)] < 1e-9 < 0.05 < computed[("srm_p_value", 2)]
+
+
+def test_p_values_never_exceed_one(computed) -> None:
+    """z = 0 (equal rates, an exactly balanced split) gives a p-value of at
+    most 1 (scipy: exactly 1); above 1 it would fail the marts' fraction
+    tests. SPLITS[0] (two variants: exact) and [3] (three: Wilson-Hilferty,
+    whose value at 0 is scipy's norm.sf of its z, 0.9962) are balanced."""
+    zero = NORMAL_XS.index(0.0)
+    assert computed[("two_sided", zero)] <= 1.0
+    assert computed[("two_sided", zero)] == pytest.approx(
+        2 * stats.norm.cdf(-0.0), abs=1e-7
+    )
+    assert computed[("srm_statistic", 0)] == computed[("srm_statistic", 3)] == 0.0
+    assert 1.0 - 1e-7 <= computed[("srm_p_value", 0)] <= 1.0
+    wilson_hilferty_at_0 = stats.norm.sf(-(1 - 2 / 18) / math.sqrt(2 / 18))
+    assert computed[("srm_p_value", 3)] == pytest.approx(wilson_hilferty_at_0, abs=1e-7)
