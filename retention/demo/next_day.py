@@ -132,6 +132,17 @@ def write_next_day(raw_dir: Path, out_dir: Path) -> Path:
                 from read_parquet({lit["marketing_spend"]})
                 where spend_date = {on_day}
             """,
+            # the day's assignments: new customers keep their new ids
+            "experiment_assignments": f"""
+                select
+                    a.experiment_id,
+                    coalesce(m.new_id, a.customer_id) as customer_id,
+                    a.variant,
+                    a.assigned_at + {shift} as assigned_at
+                from read_parquet({lit["experiment_assignments"]}) as a
+                left join id_map as m on a.customer_id = m.old_id
+                where cast(a.assigned_at as date) = {on_day}
+            """,
         }
         for table, query in queries.items():
             target = quote_literal(str(out_dir / f"{table}.parquet"))

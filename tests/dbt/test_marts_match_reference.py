@@ -32,9 +32,14 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_retention_by_channel": ["cohort_period", "acquisition_channel", "period_number"],
     "churn": ["period_start"],
     "churn_by_grain": ["grain", "period_start"],
+    "experiment_results": ["experiment_id", "variant", "window_days", "metric"],
+    "experiment_health": ["experiment_id"],
 }
+# p-values through the SQL normal CDF (absolute error < 1e-7) against scipy's:
+# METRICS.md allows 1e-6.
+P_VALUE_TOLERANCES = {"p_value": 1e-6, "srm_p_value": 1e-6}
 
-SOURCES = ("customers", "orders", "events", "marketing_spend")
+SOURCES = ("customers", "orders", "events", "marketing_spend", "experiment_assignments")
 LABELS = ("dbt", "reference")
 
 
@@ -73,7 +78,9 @@ def test_mart_matches_reference(built, mart):
     case, build = built
     expected = reference_for(case, build)[mart]
     actual = read_relation(build, "marts", mart)
-    problems = compare_frames(actual, expected, MART_KEYS[mart], labels=LABELS)
+    problems = compare_frames(
+        actual, expected, MART_KEYS[mart], labels=LABELS, tolerances=P_VALUE_TOLERANCES
+    )
     if problems:
         fail_differs(case, build, f"marts.{mart}", problems)
 

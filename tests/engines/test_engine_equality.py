@@ -58,6 +58,8 @@ MART_KEYS: dict[str, list[str]] = {
     "ltv_by_segment": ["segment", "segment_value", "cohort_period"],
     "nps": ["month_start"],
     "nps_retention": ["month_start", "nps_class"],
+    "experiment_results": ["experiment_id", "variant", "window_days", "metric"],
+    "experiment_health": ["experiment_id"],
 }
 
 

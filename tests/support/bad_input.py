@@ -76,7 +76,7 @@ def clean_raw(out_dir: Path, customers: int = CUSTOMERS) -> tuple[dict[str, pd.D
     manifest = generate(out_dir, customers=customers, progress=False, dirty_rows=False)
     frames = {
         table: pd.read_parquet(out_dir / f"{table}.parquet")
-        for table in ("customers", "orders", "events", "marketing_spend")
+        for table in ("customers", "orders", "events", "marketing_spend", "experiment_assignments")
     }
     # The orphan's raw.customers row: only the id (all optional columns NULL).
     orphan_row = {column: None for column in frames["customers"].columns}
@@ -96,6 +96,19 @@ def clean_raw(out_dir: Path, customers: int = CUSTOMERS) -> tuple[dict[str, pd.D
                 "refunded_amount": None,
                 "cost_amount": Decimal("20.00"),
                 "updated_at": pd.Timestamp("2025-03-10 12:00:00"),
+            }
+        ],
+    )
+    # ... and an assignment of that customer (assignment_of_unknown_customer: in the bad
+    # tables the customer is unknown to raw.customers, and the assignment still counts).
+    frames["experiment_assignments"] = _append(
+        frames["experiment_assignments"],
+        [
+            {
+                "experiment_id": "onboarding_checklist",
+                "customer_id": ORPHAN,
+                "variant": "checklist",
+                "assigned_at": pd.Timestamp("2025-03-05 09:00:00"),
             }
         ],
     )
@@ -192,6 +205,15 @@ class Picks:
         spend = clean["marketing_spend"]
         self.spend_template = spend.sort_values(["spend_date", "channel", "campaign"]).iloc[0]
         self.spend_template = self.spend_template.to_dict()
+        # assignments of shop customers, in a fixed order: the first is the template
+        assignments = clean["experiment_assignments"]
+        self.assignments = assignments[assignments["customer_id"] != ORPHAN].sort_values(
+            ["experiment_id", "customer_id"]
+        )
+        self.assignment_template = self.assignments.iloc[0].to_dict()
+
+    def assignment_row(self, **changes: object) -> dict:
+        return {**self.assignment_template, **changes}
 
     def order_row(self, order_id: str | None, **changes: object) -> dict:
         return {**self.template, "order_id": order_id, **changes}
@@ -719,6 +741,194 @@ def oddly_cased_spend_channel_or_campaign(p: Picks) -> Injection:
     )
 
 
+# --- experiment assignments ---------------------------------------------------------------
+
+
+def _assignment_predicate(row: dict) -> str:
+    return (
+        f"experiment_id = {_quote(str(row['experiment_id']).strip())}"
+        f" and customer_id = {_quote(str(row['customer_id']).strip())}"
+    )
+
+
+def blank_assignment_field(p: Picks) -> Injection:
+    return Injection(
+        "experiment_assignments",
+        "(experiment_id is null or customer_id is null or variant is null or assigned_at is null)"
+        " and parse_problem is null",  # not the rows of unparseable_assigned_at
+        (
+            (QUARANTINED, "missing_assigned_at"),
+            (QUARANTINED, "missing_customer_id"),
+            (QUARANTINED, "missing_experiment_id"),
+            (QUARANTINED, "missing_experiment_id"),
+            (QUARANTINED, "missing_variant"),
+        ),
+        rows=(
+            p.assignment_row(experiment_id=None),
+            p.assignment_row(experiment_id="  "),
+            p.assignment_row(customer_id=None),
+            p.assignment_row(variant=" "),
+            p.assignment_row(assigned_at=None),
+        ),
+    )
+
+
+def absurd_assigned_at(p: Picks) -> Injection:
+    return Injection(
+        "experiment_assignments",
+        "(assigned_at < timestamp '1990-01-01' or assigned_at > timestamp '2100-01-01')",
+        ((QUARANTINED, "implausible_assigned_at"),) * 2,
+        rows=(
+            p.assignment_row(assigned_at=pd.Timestamp("1970-01-01")),
+            p.assignment_row(assigned_at=pd.Timestamp("2199-01-01")),
+        ),
+    )
+
+
+def oddly_cased_variant(p: Picks) -> Injection:
+    """In place: ' Control ' and 'GRID' must normalize back (else a variant splits)."""
+    layout = p.assignments[p.assignments["experiment_id"] == "homepage_layout"]
+    rows = [layout[layout["variant"] == variant].iloc[1] for variant in ("control", "grid")]
+    return Injection(
+        "experiment_assignments",
+        " or ".join(f"({_assignment_predicate(row.to_dict())})" for row in rows),
+        ((STAGED, None),) * 2,
+        check_sql=(
+            "select count(*) = 2 and count(*) filter (where variant in ('control', 'grid'))"
+            " = 2 from staging.stg_experiment_assignments where "
+            + " or ".join(f"({_assignment_predicate(row.to_dict())})" for row in rows)
+        ),
+        edits=(
+            Edit("experiment_assignments", rows[0].name, {"variant": " Control "}),
+            Edit("experiment_assignments", rows[1].name, {"variant": "GRID"}),
+        ),
+    )
+
+
+def padded_assignment_id(p: Picks) -> Injection:
+    row = p.assignments.iloc[3]  # free_shipping_banner rows (the template is the first)
+    return Injection(
+        "experiment_assignments",
+        _assignment_predicate(row.to_dict()),
+        ((STAGED, None),),
+        edits=(
+            Edit(
+                "experiment_assignments",
+                row.name,
+                {
+                    "experiment_id": f"  {row['experiment_id']} ",
+                    "customer_id": f" {row['customer_id']}  ",
+                },
+            ),
+        ),
+    )
+
+
+def assignment_repeated_identically(p: Picks) -> Injection:
+    row = p.assignments.iloc[4].to_dict()
+    return Injection(
+        "experiment_assignments",
+        _assignment_predicate(row),
+        ((DUPLICATE, None), (STAGED, None)),
+        rows=(dict(row),),
+    )
+
+
+def assignment_repeated_later(p: Picks) -> Injection:
+    """The earliest onboarding assignment, seen again 10 days later: the earliest row is
+    the assignment (else first_assigned_date and the windows move)."""
+    onboarding = p.assignments[p.assignments["experiment_id"] == "onboarding_checklist"]
+    row = onboarding.sort_values("assigned_at").iloc[0].to_dict()
+    return Injection(
+        "experiment_assignments",
+        _assignment_predicate(row),
+        ((STAGED, None), (STAGED, None)),
+        check_sql=(
+            "select count(*) = 1 and min(assigned_date) = cast("
+            f"'{row['assigned_at'].date()}' as date) from intermediate.int_experiment_assignments"
+            f" where {_assignment_predicate(row)} and is_counted"
+        ),
+        rows=({**row, "assigned_at": row["assigned_at"] + pd.Timedelta(days=10)},),
+    )
+
+
+def _buyer_outside(p: Picks, experiment_id: str) -> str:
+    """A customer with a purchase who is not assigned in ``experiment_id``."""
+    assigned = set(
+        p.clean["experiment_assignments"].loc[
+            lambda a: a["experiment_id"] == experiment_id, "customer_id"
+        ]
+    )
+    return next(c for c in p.completed["customer_id"] if c not in assigned)
+
+
+def customer_in_two_variants(p: Picks) -> Injection:
+    """A buyer outside homepage_layout assigned to two of its variants: not counted
+    (counted, it would add a customer to a variant and move the read-out)."""
+    customer = _buyer_outside(p, "homepage_layout")
+    at = pd.Timestamp("2025-09-03 10:00:00")
+    return Injection(
+        "experiment_assignments",
+        f"experiment_id = 'homepage_layout' and customer_id = {_quote(customer)}",
+        ((STAGED, None), (STAGED, None)),
+        check_sql=(
+            "select customers_in_several_variants = 1 from marts.experiment_health"
+            " where experiment_id = 'homepage_layout'"
+        ),
+        rows=(
+            p.assignment_row(
+                experiment_id="homepage_layout",
+                customer_id=customer,
+                variant="control",
+                assigned_at=at,
+            ),
+            p.assignment_row(
+                experiment_id="homepage_layout",
+                customer_id=customer,
+                variant="grid",
+                assigned_at=at + pd.Timedelta(days=1),
+            ),
+        ),
+    )
+
+
+def assignment_after_as_of_date(p: Picks) -> Injection:
+    customer = _buyer_outside(p, "free_shipping_banner")
+    after = pd.Timestamp(p.as_of_date) + pd.Timedelta(days=5, hours=12)
+    return Injection(
+        "experiment_assignments",
+        f"experiment_id = 'free_shipping_banner' and customer_id = {_quote(customer)}",
+        ((STAGED, None),),
+        check_sql=(
+            "select rows_after_as_of_date = 1 from marts.experiment_health"
+            " where experiment_id = 'free_shipping_banner'"
+        ),
+        rows=(
+            p.assignment_row(
+                experiment_id="free_shipping_banner",
+                customer_id=customer,
+                variant="banner",
+                assigned_at=after,
+            ),
+        ),
+    )
+
+
+def assignment_of_unknown_customer(p: Picks) -> Injection:
+    """The clean tables assign ORPHAN; orphan_order drops ORPHAN's raw.customers row, so in
+    the bad tables this assignment's customer is unknown: it must still count."""
+    return Injection(
+        "experiment_assignments",
+        f"customer_id = {_quote(ORPHAN)}",
+        ((STAGED, None),),
+        check_sql=(
+            "select count(*) = 1 from intermediate.int_experiment_customer_windows"
+            f" where customer_id = {_quote(ORPHAN)} and window_days = 7 and is_eligible"
+            " and purchase_days = 1"
+        ),
+    )
+
+
 Injector = Callable[[Picks], Injection]
 # Every catalogue kind that is a bad row, keyed by its slug (retention.demo.dirty.CATALOGUE),
 # in the order the rows are added: the bad tables are the clean ones, edited in place, plus
@@ -761,6 +971,15 @@ INJECTORS: dict[str, Injector] = {
         negative_or_incomplete_spend,
         spend_line_repeated_identically,
         oddly_cased_spend_channel_or_campaign,
+        blank_assignment_field,
+        absurd_assigned_at,
+        oddly_cased_variant,
+        padded_assignment_id,
+        assignment_repeated_identically,
+        assignment_repeated_later,
+        customer_in_two_variants,
+        assignment_after_as_of_date,
+        assignment_of_unknown_customer,
     )
 }
 
@@ -914,6 +1133,18 @@ def unparseable_spend_date_or_amount(p: Picks) -> Injection:
     )
 
 
+def unparseable_assigned_at(p: Picks) -> Injection:
+    return Injection(
+        "experiment_assignments",
+        "parse_problem is not null",
+        ((QUARANTINED, "unparseable_assigned_at"),) * 2,
+        rows=(
+            p.assignment_row(assigned_at="2024-02-30 10:00:00"),
+            p.assignment_row(assigned_at="n/a"),
+        ),
+    )
+
+
 TEXT_INJECTORS: dict[str, Injector] = {
     injector.__name__: injector
     for injector in (
@@ -926,6 +1157,7 @@ TEXT_INJECTORS: dict[str, Injector] = {
         unparseable_customer_updated_at,
         unparseable_occurred_at,
         unparseable_spend_date_or_amount,
+        unparseable_assigned_at,
     )
 }
 

@@ -1,6 +1,6 @@
 """A small hand-made raw dataset in which every row exists for a reason.
 
-``edge_case_raw()`` returns the four raw tables of CONTRACT.md section 1.
+``edge_case_raw()`` returns the five raw tables of CONTRACT.md sections 1 and 5.
 Each row is commented with the rule it exercises (docs/staging_rules.md,
 docs/design/METRICS.md). Unless said otherwise, orders are ``completed``
 and placed at 12:00 UTC, which is the same local date in every zone the tests
@@ -49,6 +49,7 @@ ORDER_COLUMNS = [
 ]
 EVENT_COLUMNS = ["event_id", "customer_id", "event_name", "occurred_at", "platform", "properties"]
 SPEND_COLUMNS = ["spend_date", "channel", "campaign", "spend_amount"]
+ASSIGNMENT_COLUMNS = ["experiment_id", "customer_id", "variant", "assigned_at"]
 
 
 def _ts(text: str | None) -> pd.Timestamp | None:
@@ -348,13 +349,72 @@ def _marketing_spend() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SPEND_COLUMNS)
 
 
+def _assignment(
+    experiment_id: str | None, customer_id: str | None, variant: str | None, at: str | None
+) -> dict:
+    return dict(
+        zip(ASSIGNMENT_COLUMNS, (experiment_id, customer_id, variant, _ts(at)), strict=True)
+    )
+
+
+def _experiment_assignments() -> pd.DataFrame:
+    """METRICS.md "Experiments" and docs/staging_rules.md, row by row."""
+    rows = [
+        # onb: control C01 (purchase day on day 7: the edge of W = 7), C02
+        # (' Control ', padded id: normalized; purchase and add_to_cart on day 0),
+        # C12 (2022-12-01: first purchase on day 45; implausible with
+        # min_valid_date 2023-01-01), C19 (2025-01-10: eligible for 7 and 30 with
+        # the derived as_of_date 2025-03-14, for 7 only with as_of 2025-01-20).
+        _assignment("onb", "C01", "control", "2024-02-03"),
+        _assignment("onb", "C01", "control", "2024-02-03"),  # exact duplicate
+        _assignment(" onb ", " C02 ", " Control ", "2024-03-05 09:00"),
+        _assignment("onb", "C12", "control", "2022-12-01"),
+        _assignment("onb", "C19", "control", "2025-01-10 08:00"),
+        # treatment C06 (day 7 and day 97), repeated later: the earliest counts;
+        # C07 (day 0 and day 91); C08 at 00:30 UTC before its 02:00 UTC order (in
+        # UTC-5 both move to the day before); C99 is unknown to raw.customers and
+        # has no order: counted, never converts.
+        _assignment("onb", "C06", "TREATMENT", "2024-01-25"),
+        _assignment("onb", "C06", "treatment", "2024-02-20"),
+        _assignment("onb", "C07", "treatment", "2024-01-31 08:00"),
+        _assignment("onb", "C08", "treatment", "2024-04-01 00:30"),
+        _assignment("onb", "C99", "treatment", "2024-06-01"),
+        # C13 in both variants: excluded from onb.
+        _assignment("onb", "C13", "control", "2024-02-01"),
+        _assignment("onb", "C13", "treatment", "2024-02-02"),
+        # After as_of_date (both as_of cases): ignored, counted.
+        _assignment("onb", "C18", "control", "2025-06-01"),
+        # solo: one variant, so no SRM p-value.
+        _assignment("solo", "C03", "only", "2024-01-19"),
+        _assignment("solo", "C04", "only", "2024-06-09"),
+        # all_late: nothing on or before as_of_date: a health row without variants.
+        _assignment("all_late", "C05", "control", "2025-05-01"),
+        # tri: three variants (SRM through Wilson-Hilferty), no control variant.
+        _assignment("tri", "C09", "a", "2023-07-01"),
+        _assignment("tri", "C12", "a", "2023-01-10"),
+        _assignment("tri", "C10", "b", "2024-08-01"),
+        _assignment("tri", "C17", "b", "2024-06-15"),
+        _assignment("tri", "C11", "c", "2024-02-01"),
+        # Quarantine: missing_experiment_id (before the other blanks),
+        # missing_customer_id, missing_variant, missing_assigned_at,
+        # implausible_assigned_at.
+        _assignment("  ", None, None, None),
+        _assignment("onb", None, "control", "2024-02-03"),
+        _assignment("onb", "C14", "  ", "2024-02-03"),
+        _assignment("onb", "C14", "control", None),
+        _assignment("onb", "C15", "control", "1970-01-01"),
+    ]
+    return pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS)
+
+
 def edge_case_raw() -> dict[str, pd.DataFrame]:
-    """The four raw tables (CONTRACT.md section 1) of the edge-case dataset."""
+    """The five raw tables (CONTRACT.md sections 1 and 5) of the edge-case dataset."""
     return {
         "customers": _customers(),
         "orders": _orders(),
         "events": _events(),
         "marketing_spend": _marketing_spend(),
+        "experiment_assignments": _experiment_assignments(),
     }
 
 
@@ -393,5 +453,14 @@ EXPECTED_STAGING_COUNTS: dict[str, dict[str, int]] = {
         "missing_channel": 1,
         "missing_spend_amount": 2,
         "negative_spend_amount": 1,
+    },
+    "experiment_assignments": {
+        "staged": 20,  # 26 rows: 1 duplicate, 5 quarantined
+        "duplicate": 1,  # the second C01 row
+        "missing_experiment_id": 1,
+        "missing_customer_id": 1,
+        "missing_variant": 1,
+        "missing_assigned_at": 1,
+        "implausible_assigned_at": 1,
     },
 }

@@ -91,7 +91,7 @@ def test_docs_table_parses() -> None:
     docs = docs_table(DOCS.read_text())
     assert len(docs) >= 28, list(docs)
     assert docs["blank_order_id"] == ("orders", "quarantined")
-    assert docs["extra_column"][0] == "all four"
+    assert docs["extra_column"][0] == "all five"
 
 
 def test_docs_catalogue_injectors_and_counters_agree() -> None:

@@ -320,6 +320,31 @@ DIRTY_CHECKS: dict[str, dict[str, str]] = {
             "campaign is not null and trim(campaign) = ''"
         ),
     },
+    "experiment_assignments": {
+        "blank_assignment_field:experiment_id": "trim(experiment_id) = ''",
+        "blank_assignment_field:customer_id": "customer_id is null",
+        "blank_assignment_field:variant": "trim(variant) = ''",
+        "blank_assignment_field:assigned_at": "assigned_at is null",
+        "absurd_assigned_at:1970": "assigned_at < timestamp '1990-01-01'",
+        "absurd_assigned_at:2199": "assigned_at > timestamp '2099-12-31 23:59:59'",
+        "oddly_cased_variant": "variant <> lower(trim(variant))",
+        "padded_assignment_id": "experiment_id <> trim(experiment_id)"
+        " and customer_id <> trim(customer_id)",
+        "assignment_repeated_identically": _dup("experiment_assignments"),
+        "assignment_repeated_later": """select count(*) from (
+            select experiment_id, customer_id, variant from experiment_assignments
+            where assigned_at < timestamp '2026-07-01' group by all
+            having count(distinct assigned_at) > 1)""",
+        "customer_in_two_variants": """select count(*) from (
+            select experiment_id, customer_id from experiment_assignments
+            where trim(variant) <> '' group by all
+            having count(distinct lower(trim(variant))) > 1)""",
+        "assignment_after_as_of_date": "assigned_at between timestamp '2026-07-01'"
+        " and timestamp '2099-12-31'",
+        "assignment_of_unknown_customer": """select count(*) from experiment_assignments a
+            where trim(a.customer_id) <> '' and not exists
+            (select 1 from customers c where trim(c.customer_id) = trim(a.customer_id))""",
+    },
 }
 
 
@@ -440,6 +465,22 @@ def test_missing_parquet_names_the_table(small_data: Path, tmp_path: Path) -> No
     assert "marketing_spend" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_absent_optional_parquet_loads_as_an_empty_table(
+    small_data: Path, tmp_path: Path
+) -> None:
+    """raw.experiment_assignments is optional (CONTRACT.md section 5): without its
+    Parquet the loader creates it empty with the contract's columns."""
+    for table in ("customers", "orders", "events", "marketing_spend"):
+        (tmp_path / f"{table}.parquet").write_bytes((small_data / f"{table}.parquet").read_bytes())
+    counts = load(tmp_path, tmp_path / "w.duckdb", progress=False)
+    assert counts["experiment_assignments"] == 0 and counts["orders"] > 0
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        described = {
+            r[0]: r[1] for r in con.execute("describe raw.experiment_assignments").fetchall()
+        }
+    assert described == {c: t.upper() for c, t in sql_types("experiment_assignments").items()}
+
+
 def test_cli_generate_and_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "raw"
     database = tmp_path / "env" / "warehouse.duckdb"
@@ -471,7 +512,13 @@ def test_load_frames_casts_and_fills_missing(tmp_path: Path) -> None:
     )
     customers = pd.DataFrame({"customer_id": ["c1"], "acquisition_channel": ["email"]})
     counts = load_frames({"orders": orders, "customers": customers}, database)
-    assert counts == {"customers": 1, "orders": 2, "events": 0, "marketing_spend": 0}
+    assert counts == {
+        "customers": 1,
+        "orders": 2,
+        "events": 0,
+        "marketing_spend": 0,
+        "experiment_assignments": 0,
+    }
     with duckdb.connect(str(database), read_only=True) as con:
         for table in TABLE_NAMES:
             described = {r[0]: r[1] for r in con.execute(f"describe raw.{table}").fetchall()}
