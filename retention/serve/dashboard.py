@@ -4,7 +4,10 @@ One self-contained file (plotly.js inlined, no network needed): cohort
 retention heatmap, rolling-retention and cohort LTV curves, monthly churn and
 CRR, time between purchases, LTV/CAC by channel, the benchmark scorecard and
 a "Segments" section (retention, churn and 12-month LTV per value of a
-segment dimension, one dimension at a time through a picker). The dbt
+segment dimension, one dimension at a time through a picker) and an
+"Experiments" section (per experiment: each variant's value with the 95%
+interval of its difference to control, for a window x metric picked in the
+chart, and the sample-ratio-mismatch status). The dbt
 exposure ``retention_dashboard`` (models/_exposures.yml) lists the marts in
 ``MARTS_READ`` and ``MARTS_OPTIONAL``; a test keeps the two in step.
 ``MARTS_READ`` must all be there; the segment marts of ``MARTS_OPTIONAL``
@@ -54,6 +57,19 @@ MARTS_OPTIONAL = (
     "churn_by_segment",
     "ltv_by_segment",
 )
+# Read when present: the Experiments section (optional raw table,
+# using_experiment_assignments; the dbt exposure retention_experiments_dashboard).
+MARTS_EXPERIMENTS = ("experiment_results", "experiment_health")
+# experiment_health.srm_p_value below this: the split is not what was intended.
+SRM_ALARM_P_VALUE = 0.001
+EXPERIMENT_METRIC_LABELS = {
+    "conversion": "conversion",
+    "repeat": "repeat (2+ purchase days)",
+    "activation": "activation",
+    "net_revenue_per_customer": "net revenue per customer",
+}
+# The window x metric shown first (the others through the chart's menu).
+EXPERIMENT_DEFAULT = (30, "conversion")
 # Segment values drawn per dimension, the largest by customers; the rest are
 # named in a note under the picker.
 SEGMENT_TOP_VALUES = 8
@@ -148,10 +164,13 @@ def read_marts(database: Path, schema: str = DEFAULT_SCHEMA) -> Marts:
             for (name,) in con.execute(
                 "select table_name from information_schema.tables"
                 " where table_schema = ? and table_name in (select unnest(?))",
-                [schema, list(MARTS_OPTIONAL)],
+                [schema, [*MARTS_OPTIONAL, *MARTS_EXPERIMENTS]],
             ).fetchall()
         }
-        names = [*MARTS_READ, *(name for name in MARTS_OPTIONAL if name in present)]
+        names = [
+            *MARTS_READ,
+            *(name for name in (*MARTS_OPTIONAL, *MARTS_EXPERIMENTS) if name in present),
+        ]
         frames = {
             name: con.sql(f"select * from {quote_ident(schema)}.{quote_ident(name)}").df()
             for name in names
@@ -764,6 +783,157 @@ def segments_html(marts: Marts) -> str:
     return head + picker + "".join(blocks) + f"<script>{SEGMENT_SCRIPT}</script></div>"
 
 
+def experiment_figure(results: pd.DataFrame, experiment_id: str) -> go.Figure:
+    """One experiment: per variant its value (bars) with the 95% interval of
+    its difference to control drawn around the value (control_value +
+    ci_low .. control_value + ci_high: a whisker that crosses the dashed
+    control line is no significant difference), one trace per window x
+    metric, switched by the chart's menu."""
+    rows = results[results["experiment_id"] == experiment_id]
+    combos = sorted(
+        {(int(w), m) for w, m in zip(rows["window_days"], rows["metric"], strict=True)},
+        key=lambda c: (
+            c[0],
+            list(EXPERIMENT_METRIC_LABELS).index(c[1]) if c[1] in EXPERIMENT_METRIC_LABELS else 99,
+        ),
+    )
+    default = EXPERIMENT_DEFAULT if EXPERIMENT_DEFAULT in combos else combos[0]
+    fig = go.Figure()
+    buttons = []
+    for window, metric in combos:
+        part = rows[(rows["window_days"] == window) & (rows["metric"] == metric)].sort_values(
+            "variant"
+        )
+        high = (part["control_value"] + part["ci_high"] - part["value"]).clip(lower=0)
+        low = (part["value"] - part["control_value"] - part["ci_low"]).clip(lower=0)
+        text = [
+            "n=0" if n == 0 else (f"n={n}" + ("" if pd.isna(p) else f", p={p:.3g}"))
+            for n, p in zip(part["eligible_customers"], part["p_value"], strict=True)
+        ]
+        label = f"{EXPERIMENT_METRIC_LABELS.get(metric, metric)}, {window} days"
+        fig.add_trace(
+            go.Bar(
+                x=part["variant"],
+                y=part["value"],
+                text=text,
+                textposition="outside",
+                # the control bar (no lift, its own control value) in grey
+                marker_color=[
+                    "#9ca3af" if pd.isna(lift) and value == control else ACCENT
+                    for value, control, lift in zip(
+                        part["value"], part["control_value"], part["absolute_lift"], strict=True
+                    )
+                ],
+                error_y={"type": "data", "array": high, "arrayminus": low, "visible": True},
+                name=label,
+                visible=(window, metric) == default,
+                hovertemplate="%{x}: %{y:.4g}<extra></extra>",
+            )
+        )
+        control = part["control_value"].dropna()
+        buttons.append(
+            {
+                "label": label,
+                "args": [
+                    {"visible": []},
+                    {"shapes": [_control_line(control.iloc[0])] if not control.empty else []},
+                ],
+            }
+        )
+    for i, button in enumerate(buttons):
+        button["args"][0]["visible"] = [j == i for j in range(len(buttons))]
+        button["method"] = "update"
+    first = combos.index(default)
+    fig.update_layout(
+        updatemenus=[
+            {
+                "buttons": buttons,
+                "active": first,
+                "x": 1.0,
+                "xanchor": "right",
+                "y": 1.18,
+                "yanchor": "top",
+            }
+        ],
+        shapes=buttons[first]["args"][1]["shapes"],
+        showlegend=False,
+    )
+    return _layout(fig, experiment_id, height=380)
+
+
+def _control_line(value: float) -> dict:
+    return {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": value,
+        "y1": value,
+        "line": {"dash": "dash", "color": "#6b7280", "width": 1},
+    }
+
+
+def srm_status_html(health: pd.Series) -> str:
+    """The sample-ratio-mismatch status of one experiment, in words."""
+    p = health["srm_p_value"]
+    counts = (
+        f"{int(health['assigned_customers'])} customers in {int(health['variants'])} variants"
+        f" (smallest {health['smallest_variant_customers']:.0f},"
+        f" largest {health['largest_variant_customers']:.0f})"
+        if health["assigned_customers"] > 0
+        else "no counted customer"
+    )
+    several = int(health["customers_in_several_variants"])
+    extra = f"; {several} in several variants, left out" if several else ""
+    if pd.isna(p):
+        status, color = "SRM: not tested (fewer than 2 variants)", STATUS_COLORS["no_data"]
+    elif p < SRM_ALARM_P_VALUE:
+        status = f"SRM ALARM: p = {p:.2g}, the split is not what was intended: distrust the results"
+        color = STATUS_COLORS["below"]
+    else:
+        status, color = f"SRM ok: p = {p:.2g}", STATUS_COLORS["within"]
+    return (
+        f"<p class='segment-note'><span class='pill' style='background:{color}'>"
+        f"{html.escape(status)}</span> {html.escape(counts + extra)}</p>"
+    )
+
+
+def experiments_html(marts: Marts) -> str:
+    """The Experiments section: one panel per experiment of experiment_health
+    (the SRM status, and each variant's value for a window x metric); nothing
+    when the experiment marts are absent (using_experiment_assignments:
+    false), a note when they are empty."""
+    if not all(name in marts for name in MARTS_EXPERIMENTS):
+        return ""
+    health = marts["experiment_health"].sort_values("experiment_id")
+    head = "<div class='panel wide' id='experiments'><h2>Experiments</h2>"
+    if health.empty:
+        return head + "<p class='segment-note'>No experiment assignments.</p></div>"
+    note = (
+        "<p class='segment-note'>Bars: each variant's value over the customers whose whole"
+        " window is observed; whiskers: the 95% interval of the difference to control,"
+        " drawn around the value (crossing the dashed control line: no significant"
+        " difference). Pick the window and metric in each chart's menu. No correction for"
+        " peeking or many comparisons (docs/experiments.md).</p>"
+    )
+    panels = []
+    for _, row in health.iterrows():
+        figure = ""
+        div_id = "experiment-" + re.sub(r"[^a-z0-9_-]", "-", str(row["experiment_id"]).lower())
+        if (marts["experiment_results"]["experiment_id"] == row["experiment_id"]).any():
+            figure = experiment_figure(marts["experiment_results"], row["experiment_id"]).to_html(
+                full_html=False,
+                include_plotlyjs=False,
+                config={"displayModeBar": False},
+                div_id=div_id,
+            )
+        panels.append(
+            f"<div class='experiment' data-experiment='{html.escape(row['experiment_id'])}'>"
+            f"{srm_status_html(row)}{figure}</div>"
+        )
+    return head + note + "<div class='grid'>" + "".join(panels) + "</div></div>"
+
+
 STYLE = """
 body { font-family: %(font)s; margin: 0; background: #f3f4f6; color: #111827; }
 header { background: #0f172a; color: white; padding: 22px 32px; }
@@ -825,9 +995,12 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         f" (schema {html.escape(schema)})"
         " &middot; definitions in docs/design/METRICS.md</p></header>"
         f"<main><div class='cards'>{cards}</div>"
-        f"<div class='grid'>{scorecard}{body}{segments_html(marts)}</div></main>"
+        f"<div class='grid'>{scorecard}{body}{segments_html(marts)}"
+        f"{experiments_html(marts)}</div></main>"
         "<footer>Built by <code>make dashboard</code> from the marts "
-        + ", ".join(name for name in (*MARTS_READ, *MARTS_OPTIONAL) if name in marts)
+        + ", ".join(
+            name for name in (*MARTS_READ, *MARTS_OPTIONAL, *MARTS_EXPERIMENTS) if name in marts
+        )
         + ".</footer></body></html>"
     )
 
