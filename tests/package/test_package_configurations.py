@@ -120,7 +120,7 @@ def without_events_and_spend(tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
     package_db = work / "package.duckdb"
     load(work / "raw", package_db, progress=False)
-    move_raw_tables(package_db, ("customers", "orders"))
+    move_raw_tables(package_db, ("customers", "orders", "experiment_assignments"))
     vars_text = "    using_events: false\n    using_marketing_spend: false\n"
     return {"standalone_db": standalone_db, **build_user_project(work, package_db, vars_text)}
 
@@ -171,6 +171,7 @@ def split_into_stores(source_db: Path, work: Path) -> dict[str, Path]:
             keep = f"abs(hash(trim(customer_id))) % 2 = {number}"
             con.execute(f"delete from raw.customers where not ({keep})")
             con.execute(f"delete from raw.orders where not ({keep})")
+            con.execute(f"delete from raw.experiment_assignments where not ({keep})")
             con.execute(
                 "delete from raw.events where not (case when nullif(trim(customer_id), '') is null"
                 f" then abs(hash(event_id)) % 2 = {number} else {keep} end)"
@@ -178,7 +179,9 @@ def split_into_stores(source_db: Path, work: Path) -> dict[str, Path]:
             con.execute(
                 f"delete from raw.marketing_spend where not (day(spend_date) % 2 = {number})"
             )
-            renumber(con, "customer_id", "C", ("customers", "orders", "events"))
+            renumber(
+                con, "customer_id", "C", ("customers", "orders", "events", "experiment_assignments")
+            )
             renumber(con, "order_id", "O", ("orders",))
             renumber(con, "event_id", "E", ("events",))
         files[store] = path
@@ -220,6 +223,7 @@ def union_of_stores(files: dict[str, Path], path: Path) -> Path:
                 "orders": ["order_id", "customer_id"],
                 "events": ["event_id", "customer_id"],
                 "marketing_spend": [],
+                "experiment_assignments": ["experiment_id", "customer_id"],
             }
             for table, columns in ids.items():
                 names = [row[0] for row in con.execute(f"describe raw.{table}").fetchall()]

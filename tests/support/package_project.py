@@ -17,13 +17,14 @@ import pandas as pd
 from support.dbt import DBT, DBT_TIMEOUT_SECONDS, REPO
 
 PACKAGE = "retention"
-RAW_TABLES = ("customers", "orders", "events", "marketing_spend")
+RAW_TABLES = ("customers", "orders", "events", "marketing_spend", "experiment_assignments")
 # The user's names of the raw tables (integration_tests/dbt_project.yml).
 USER_TABLE_NAMES = {
     "customers": "shop_customers",
     "orders": "shop_orders",
     "events": "app_events",
     "marketing_spend": "ad_spend",
+    "experiment_assignments": "ab_assignments",
 }
 USER_RAW_SCHEMA = "shop_raw"
 # The line of integration_tests/dbt_project.yml a configuration's vars replace.
