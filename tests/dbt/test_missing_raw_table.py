@@ -63,6 +63,7 @@ def test_a_table_switched_off_need_not_exist(tmp_path: Path) -> None:
     assert "using_marketing_spend is false" in flat
     assert "using_experiment_assignments is false: stg_experiment_assignments" in flat
     with duckdb.connect(str(tmp_path / "missing.duckdb"), read_only=True) as con:
-        built = {row[0] for row in con.execute("select table_name from information_schema.tables")}
+        tables = con.execute("select table_name from information_schema.tables").fetchall()
+        built = {row[0] for row in tables}
     assert "customers" in built
     assert not {"experiment_results", "experiment_health", "stg_experiment_assignments"} & built

@@ -176,6 +176,24 @@ INVALID_VARS = [
     pytest.param(
         {"segment_max_values": 0}, "segment_max_values", "whole number >= 1", id="max_values"
     ),
+    pytest.param(
+        {"experiment_windows_days": [30, 7, 30]},
+        "experiment_windows_days",
+        "distinct whole numbers of days >= 0",
+        id="dup_experiment_windows",
+    ),
+    pytest.param(
+        {"experiment_control_variant": "  "},
+        "experiment_control_variant",
+        "a variant name",
+        id="blank_control_variant",
+    ),
+    pytest.param(
+        {"using_experiment_assignments": "maybe"},
+        "using_experiment_assignments",
+        "true or false",
+        id="using_experiments_not_boolean",
+    ),
 ]
 
 
