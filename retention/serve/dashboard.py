@@ -813,8 +813,8 @@ def experiment_figure(results: pd.DataFrame, experiment_id: str) -> go.Figure:
         label = f"{EXPERIMENT_METRIC_LABELS.get(metric, metric)}, {window} days"
         fig.add_trace(
             go.Bar(
-                x=part["variant"],
-                y=part["value"],
+                x=part["variant"].tolist(),
+                y=part["value"].tolist(),
                 text=text,
                 textposition="outside",
                 # the control bar (no lift, its own control value) in grey
@@ -824,7 +824,12 @@ def experiment_figure(results: pd.DataFrame, experiment_id: str) -> go.Figure:
                         part["value"], part["control_value"], part["absolute_lift"], strict=True
                     )
                 ],
-                error_y={"type": "data", "array": high, "arrayminus": low, "visible": True},
+                error_y={
+                    "type": "data",
+                    "array": high.tolist(),
+                    "arrayminus": low.tolist(),
+                    "visible": True,
+                },
                 name=label,
                 visible=(window, metric) == default,
                 hovertemplate="%{x}: %{y:.4g}<extra></extra>",

@@ -97,6 +97,254 @@ def test_dashboard_renders_every_chart_and_the_scorecard(dashboard: Path) -> Non
     assert "no data" not in dom.split("scorecard", 1)[1].split("</table>", 1)[0], (
         "the demo data should fill every scorecard value"
     )
+    shot = screenshot(dashboard.as_uri(), SCREENSHOTS / "dashboard.png", 1500, 2950)
+    assert shot.stat().st_size > 100_000, "screenshot looks empty"
+
+
+def test_dashboard_exposure_lists_exactly_the_marts_it_reads(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    code, output = run_dbt("parse", target.parent / "parse.duckdb", {}, target.parent)
+    assert code == 0, output[-3000:]
+    manifest = json.loads((target / "manifest.json").read_text())
+    exposure = manifest["exposures"]["exposure.retention.retention_dashboard"]
+    assert exposure["type"] == "dashboard"
+    assert sorted(exposure["depends_on"]["nodes"]) == sorted(
+        f"model.retention.{name}" for name in (*MARTS_READ, *MARTS_OPTIONAL)
+    )
+
+
+# --- Segments --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def segment_marts(demo_database: Path) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(demo_database), read_only=True) as con:
+        return {name: con.sql(f"select * from marts.{name}").df() for name in MARTS_OPTIONAL}
+
+
+def plotly_figures(page: str) -> dict[str, list[dict]]:
+    """div id -> the traces of each ``Plotly.newPlot`` call of a segment figure."""
+    decoder = json.JSONDecoder()
+    return {
+        match.group(1): decoder.raw_decode(page, match.end())[0]
+        for match in re.finditer(r'Plotly\.newPlot\(\s*"(segment-[^"]+)",\s*', page)
+    }
+
+
+def shown_values(marts: dict[str, pd.DataFrame], segment: str) -> tuple[list[str], list[str]]:
+    """(the largest values by customers, the rest): customers counted from
+    ltv_by_segment (one row per cohort and value), ties by value."""
+    ltv = marts["ltv_by_segment"]
+    sizes = ltv[ltv.segment == segment].groupby("segment_value").customers.sum()
+    order = sorted(sizes.index, key=lambda value: (-int(sizes[value]), value))
+    return order[:SEGMENT_TOP_VALUES], order[SEGMENT_TOP_VALUES:]
+
+
+def expected_retention(marts: dict[str, pd.DataFrame], segment: str, shown: list[str]):
+    cohorts = marts["cohort_retention_by_segment"]
+    rows = cohorts[
+        (cohorts.segment == segment)
+        & (cohorts.is_complete_period == True)  # noqa: E712 (a nullable boolean)
+        & cohorts.segment_value.isin(shown)
+    ]
+    sums = rows.groupby(["segment_value", "period_number"], as_index=False).agg(
+        active=("active_customers", "sum"), size=("cohort_size", "sum")
+    )
+    sums = sums[(sums["size"] >= SEGMENT_MIN_COHORT_CUSTOMERS) | (sums.period_number == 0)]
+    sums["rate"] = sums.active / sums["size"]
+    return sums[["segment_value", "period_number", "rate"]]
+
+
+def expected_churn(marts: dict[str, pd.DataFrame], segment: str, shown: list[str]):
+    churn = marts["churn_by_segment"]
+    rows = churn[
+        (churn.segment == segment)
+        & (churn.is_complete_period == True)  # noqa: E712
+        & churn.segment_value.isin(shown)
+    ]
+    sums = rows.groupby("segment_value", as_index=False)[
+        ["churned_customers", "customers_start"]
+    ].sum()
+    sums["rate"] = sums.churned_customers / sums.customers_start
+    return sums[["segment_value", "rate"]]
+
+
+def expected_ltv(marts: dict[str, pd.DataFrame], segment: str, shown: list[str]):
+    ltv = marts["ltv_by_segment"]
+    rows = ltv[(ltv.segment == segment) & ltv.ltv_12m.notna() & ltv.segment_value.isin(shown)]
+    rows = rows.assign(margin=rows.ltv_12m * rows.customers)
+    sums = rows.groupby("segment_value", as_index=False)[["margin", "customers"]].sum()
+    sums["rate"] = sums.margin / sums.customers
+    return sums[["segment_value", "rate"]]
+
+
+def test_segment_section_has_one_figure_set_per_dimension_of_the_marts(
+    dashboard: Path, segment_marts: dict[str, pd.DataFrame]
+) -> None:
+    page = dashboard.read_text()
+    dimensions = sorted(segment_marts["cohort_retention_by_segment"].segment.unique())
+    assert len(dimensions) >= 3, f"the demo build should segment by 3 dimensions: {dimensions}"
+    picker = re.search(r"<select id='segment-picker'>(.*?)</select>", page, flags=re.S)
+    assert picker, "no segment picker"
+    assert re.findall(r"<option value='([^']+)'", picker.group(1)) == dimensions
+    blocks = re.findall(r"class='segment-block' id='segment-[^']+' data-segment='([^']+)'", page)
+    assert blocks == dimensions
+    figures = plotly_figures(page)
+    kinds = ("retention", "churn", "ltv")
+    assert sorted(figures) == sorted(
+        f"segment-{segment}-{kind}" for segment in dimensions for kind in kinds
+    )
+
+
+def test_segment_figures_show_pooled_sums_of_the_marts(
+    dashboard: Path, segment_marts: dict[str, pd.DataFrame]
+) -> None:
+    page = dashboard.read_text()
+    figures = plotly_figures(page)
+    left_out_somewhere = False
+    for segment in sorted(segment_marts["ltv_by_segment"].segment.unique()):
+        shown, rest = shown_values(segment_marts, segment)
+        curves = figures[f"segment-{segment}-retention"]
+        assert [trace["name"] for trace in curves] == shown, segment
+        drawn = pd.DataFrame(
+            [
+                {"segment_value": trace["name"], "period_number": x, "rate": y}
+                for trace in curves
+                for x, y in zip(trace["x"], trace["y"], strict=True)
+            ]
+        )
+        expected = expected_retention(segment_marts, segment, shown)
+        assert not compare_frames(drawn, expected, ["segment_value", "period_number"]), (
+            segment,
+            compare_frames(drawn, expected, ["segment_value", "period_number"]),
+        )
+        for kind, expect in (("churn", expected_churn), ("ltv", expected_ltv)):
+            (bars,) = figures[f"segment-{segment}-{kind}"]
+            assert bars["x"] == shown, (segment, kind)
+            drawn = pd.DataFrame({"segment_value": bars["x"], "rate": bars["y"]})
+            expected = expect(segment_marts, segment, shown)
+            differences = compare_frames(drawn, expected, ["segment_value"])
+            assert not differences, (segment, kind, differences)
+        if rest:
+            left_out_somewhere = True
+            note = re.search(
+                rf"<p class='segment-note'>{re.escape(segment)}: (.*?)</p>", page
+            ).group(1)
+            assert f"largest of {len(shown) + len(rest)} values" in note, note
+            for value in rest:
+                assert f"{value} (" in note, (value, note)
+    assert left_out_somewhere, "the demo data should have a dimension with more values than drawn"
+
+
+def test_segment_picker_switches_the_dimension_in_chromium(
+    dashboard: Path, segment_marts: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    """Picking a dimension shows its figures only; the screenshot shows the
+    section (the other panels hidden) with country_code picked."""
+    dimensions = sorted(segment_marts["cohort_retention_by_segment"].segment.unique())
+    picked = "country_code" if "country_code" in dimensions else dimensions[-1]
+    assert picked != dimensions[0], "the picker should start on the first dimension"
+    page = tmp_path / "segments.html"
+    page.write_text(
+        dashboard.read_text().replace(
+            "</body>",
+            "<style>.cards, main > .grid > .panel:not(#segments) { display: none; }</style>"
+            "<script>window.addEventListener('load', function () {"
+            " var picker = document.getElementById('segment-picker');"
+            f" picker.value = '{picked}';"
+            " picker.dispatchEvent(new Event('change')); });</script></body>",
+        )
+    )
+    for url, shown in ((dashboard.as_uri(), dimensions[0]), (page.as_uri(), picked)):
+        dom = dump_dom(url)
+        blocks = re.findall(
+            r'<div class="segment-block" id="[^"]+" data-segment="([^"]+)"( style="[^"]*")?', dom
+        )
+        assert sorted(name for name, _ in blocks) == dimensions, blocks
+        for name, style in blocks:
+            assert ("display: none" in style) == (name != shown), (url, name, style)
+        section = dom.split(f'data-segment="{shown}"', 1)[1].split('class="segment-block"', 1)[0]
+        assert section.count('class="main-svg"') >= 3, f"{shown}: figures not drawn"
+    shot = screenshot(page.as_uri(), SCREENSHOTS / "dashboard_segments.png", 1500, 1250)
+    assert shot.stat().st_size > 50_000, "screenshot looks empty"
+
+
+def test_dashboard_without_segment_marts_leaves_the_section_out_with_a_note(
+    demo_database: Path, tmp_path: Path
+) -> None:
+    older = tmp_path / "older.duckdb"
+    shutil.copy(demo_database, older)
+    with duckdb.connect(str(older)) as con:
+        for name in MARTS_OPTIONAL:
+            con.execute(f"drop table marts.{name}")
+    out = tmp_path / "dashboard.html"
+    done = write_dashboard(older, out)
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert "Not drawn: the marts lack " + ", ".join(MARTS_OPTIONAL) in page
+    assert "<select id='segment-picker'" not in page and not plotly_figures(page)
+    assert "Cohort retention" in page and "Benchmark scorecard" in page
+
+
+# --- Experiments -----------------------------------------------------------
+
+
+def experiment_figures(page: str) -> dict[str, list[dict]]:
+    """div id -> the traces of each ``Plotly.newPlot`` call of an experiment figure."""
+    decoder = json.JSONDecoder()
+    return {
+        match.group(1): decoder.raw_decode(page, match.end())[0]
+        for match in re.finditer(r'Plotly\.newPlot\(\s*"(experiment-[^"]+)",\s*', page)
+    }
+
+
+def test_experiments_exposure_lists_exactly_the_experiment_marts(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    code, output = run_dbt("parse", target.parent / "parse.duckdb", {}, target.parent)
+    assert code == 0, output[-3000:]
+    manifest = json.loads((target / "manifest.json").read_text())
+    exposure = manifest["exposures"]["exposure.retention.retention_experiments_dashboard"]
+    assert sorted(exposure["depends_on"]["nodes"]) == sorted(
+        f"model.retention.{name}" for name in MARTS_EXPERIMENTS
+    )
+
+
+def test_experiment_panels_show_the_marts_and_the_srm_status(
+    dashboard: Path, demo_database: Path, tmp_path: Path
+) -> None:
+    """One panel per experiment; the trace shown first is 30-day conversion with
+    the mart's values, whiskers from the mart's interval; the 60/40 demo split
+    raises the SRM alarm, the others do not; Chromium draws every panel
+    (screenshot dashboard_experiments.png, the other panels hidden)."""
+    page = dashboard.read_text()
+    with duckdb.connect(str(demo_database), read_only=True) as con:
+        health = con.sql("select * from marts.experiment_health").df()
+        results = con.sql("select * from marts.experiment_results").df()
+    figures = experiment_figures(page)
+    assert sorted(figures) == sorted(f"experiment-{e}" for e in health["experiment_id"])
+    for experiment_id in health["experiment_id"]:
+        traces = figures[f"experiment-{experiment_id}"]
+        shown = [t for t in traces if t.get("visible") is not False]
+        assert len(shown) == 1 and shown[0]["name"] == "conversion, 30 days"
+        expected = results[
+            (results.experiment_id == experiment_id)
+            & (results.window_days == 30)
+            & (results.metric == "conversion")
+        ].sort_values("variant")
+        assert list(shown[0]["x"]) == expected["variant"].tolist()
+        assert list(shown[0]["y"]) == pytest.approx(expected["value"].tolist())
+        treated = expected[expected["ci_high"].notna()]
+        plus = pd.Series(list(shown[0]["error_y"]["array"]), index=expected.index)[treated.index]
+        assert plus.tolist() == pytest.approx(
+            (treated["control_value"] + treated["ci_high"] - treated["value"]).tolist()
+        )
+    sections = page.split("data-experiment='")[1:]
+    status = {section.split("'", 1)[0]: section for section in sections}
+    assert "SRM ALARM" in status["free_shipping_banner"]
+    assert "SRM ok" in status["homepage_layout"] and "SRM ok" in status["onboarding_checklist"]
+    dom = re.sub(r"<script.*?</script>", "", dump_dom(dashboard.as_uri()), flags=re.S)
+    drawn = dom.split('id="experiments"', 1)[1].count('class="main-svg"')
+    assert drawn >= len(health), f"only {drawn} experiment figures drawn"
     only = tmp_path / "experiments.html"
     only.write_text(
         page.replace(

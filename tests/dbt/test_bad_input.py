@@ -339,15 +339,27 @@ NPS_COLUMNS_OF_CUSTOMERS = ("latest_nps_score", "latest_nps_class")
 def test_empty_events_table_changes_only_product_usage(builds: dict[str, Built]) -> None:
     """raw.events empty: the build passes, purchase marts are unchanged, day-N
     product retention keeps its cohorts but has no retained or activated customer,
-    the NPS marts are empty and no customer has an NPS score."""
+    the NPS marts are empty and no customer has an NPS score; experiment_results
+    changes in its activation rows only (activation 0 for everyone)."""
     clean, empty = builds["clean"], builds["no_events"]
     assert empty.query("select count(*) from raw.events") == [(0,)]
     problems = [
         p
         for mart in clean.marts()
-        if mart not in EVENT_MARTS | {"customers"}
+        if mart not in EVENT_MARTS | {"customers", "experiment_results"}
         for p in compare_marts(clean, empty, mart)
     ]
+    not_activation = "select * from marts.experiment_results where metric != 'activation'"
+    problems += compare_frames(
+        clean.frame(not_activation), empty.frame(not_activation), labels=("clean", "no_events")
+    )
+    assert empty.query(
+        "select count(*) > 0 and max(value) = 0 from marts.experiment_results"
+        " where metric = 'activation' and eligible_customers > 0"
+    ) == [(True,)]
+    assert clean.query(
+        "select max(value) > 0 from marts.experiment_results where metric = 'activation'"
+    ) == [(True,)]
     # customers without its NPS columns
     columns = [
         c
