@@ -42,8 +42,8 @@ def compute_marts(
     ``experiment_results`` and ``experiment_health`` (the CONTRACT.md columns),
     plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
     ``stg_customers``, ``stg_orders``, ``stg_events``,
-    ``stg_marketing_spend``, ``stg_experiment_assignments``, the counted ``purchases`` and ``run`` (one row:
-    the resolved as_of_date and vars).
+    ``stg_marketing_spend``, ``stg_experiment_assignments``, the counted
+    ``purchases`` and ``run`` (one row: the resolved as_of_date and vars).
     """
     run = parse_vars(vars)
     wave = parse_wave_vars(vars)
