@@ -31,7 +31,7 @@ import duckdb
 from tqdm import tqdm
 
 from retention.bench.measure import Measured, run_measured
-from retention.bench.peer_process import OUT_OF_MEMORY, PEERS
+from retention.bench.peer_process import OUT_OF_MEMORY, PEERS, PURCHASES_FILE
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def run_peer(
     }
 
 
-def _skipped(name: str, need: str, why: str) -> dict[str, Any]:
+def _skipped(need: str, why: str) -> dict[str, Any]:
     return {
         "timings": {},
         "agreement": {},
@@ -317,10 +317,10 @@ def run_peers(
     for name in tqdm(PEERS, desc="peers", unit="peer", disable=not progress):
         need = NEEDS.get(name)
         if need and processes[need]["status"] != "ok":
-            processes[name] = _skipped(name, need, processes[need]["status_text"])
+            processes[name] = _skipped(need, processes[need]["status_text"])
             continue
         processes[name] = run_peer(name, database, as_of, work, limits)
-    (work / "purchases.pkl").unlink(missing_ok=True)
+    (work / PURCHASES_FILE).unlink(missing_ok=True)
 
     dbt_rc = dbt_seconds(target, nodes, MATCHING_MODELS["cohort_retention_and_churn"])
     dbt_rfm = dbt_seconds(target, nodes, MATCHING_MODELS["rfm_summary"])

@@ -433,9 +433,9 @@ def _floor(report: dict[str, Any]) -> list[str]:
                 ],
                 f"{floor['seconds']:.2f}",
                 f"{full['wall_seconds']:.1f}",
-                _x(_fraction(full["wall_seconds"], floor["seconds"])),
+                _x(_fraction(full["wall_seconds"], floor["seconds"], 1)),
                 f"{daily['wall_seconds']:.1f}",
-                _x(_fraction(daily["wall_seconds"], floor["seconds"])),
+                _x(_fraction(daily["wall_seconds"], floor["seconds"], 1)),
             ]
         )
     text = (
@@ -623,7 +623,8 @@ def _growth(report: dict[str, Any]) -> list[str]:
     headline, tenth = _size(report, "headline"), _size(report, "tenth")
     if not (headline and tenth):
         return []
-    ratio = _fraction(headline["full_build"]["wall_seconds"], tenth["full_build"]["wall_seconds"])
+    full, tenth_full = headline["full_build"], tenth["full_build"]
+    ratio = _fraction(full["wall_seconds"], tenth_full["wall_seconds"], 2)
     return ["", f"10x the data (tenth -> headline): the full build takes {_x(ratio)} the time."]
 
 
