@@ -11,7 +11,8 @@ tables, as_of_date, purchases), :mod:`.cohorts`, :mod:`.churn`,
 :mod:`.purchases` (purchase days, time_between_purchases), :mod:`.customers`
 (customers, rfm_summary), :mod:`.economics` (channel_economics),
 :mod:`.kpis` (retention_kpis, retention_scorecard), :mod:`.activity`
-(activity_retention), and :mod:`.marts`, the entry points
+(activity_retention), :mod:`.signup` (signup_conversion,
+customers.days_to_first_purchase), and :mod:`.marts`, the entry points
 :func:`compute_marts` and :func:`compute_value_marts`.
 """
 
@@ -53,6 +54,7 @@ from .kpis import (
 )
 from .marts import compute_marts, compute_value_marts
 from .purchases import TBP_COLUMNS, build_time_between_purchases, purchase_days
+from .signup import SIGNUP_CONVERSION_COLUMNS, build_signup_conversion, customer_signups
 from .staging import (
     Staged,
     purchases_until,
@@ -99,6 +101,8 @@ __all__ = [
     "scorecard_status",
     "build_retention_scorecard",
     "build_activity_retention",
+    "customer_signups",
+    "build_signup_conversion",
     # mart columns
     "CHURN_COLUMNS",
     "CHURN_BY_GRAIN_COLUMNS",
@@ -109,6 +113,7 @@ __all__ = [
     "KPI_COLUMNS",
     "SCORECARD_COLUMNS",
     "ACTIVITY_COLUMNS",
+    "SIGNUP_CONVERSION_COLUMNS",
     # helpers
     "MICROS_PER_UNIT",
     "local_date",

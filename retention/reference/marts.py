@@ -21,6 +21,7 @@ from .economics import build_channel_economics
 from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
 from .nps import build_nps, build_nps_retention, nps_responses, with_latest_nps
 from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
+from .signup import build_signup_conversion, customer_signups, with_days_to_first_purchase
 from .staging import purchases_until, resolve_as_of_date, stage_all, staging_counts
 from .vars import parse_value_vars, parse_vars, parse_wave_vars
 
@@ -31,8 +32,8 @@ def compute_marts(
     """Compute the reference marts from the four raw tables and the dbt vars.
 
     Returns ``customer_cohorts``, ``cohort_retention``,
-    ``cohort_retention_by_channel``, ``churn`` and ``churn_by_grain`` (the
-    CONTRACT.md columns),
+    ``cohort_retention_by_channel``, ``churn``, ``churn_by_grain`` and
+    ``signup_conversion`` (the CONTRACT.md columns),
     plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
     ``stg_customers``, ``stg_orders``, ``stg_events``,
     ``stg_marketing_spend``, the counted ``purchases`` and ``run`` (one row:
@@ -40,6 +41,7 @@ def compute_marts(
     """
     run = parse_vars(vars)
     wave = parse_wave_vars(vars)
+    retention_days = parse_value_vars(vars).retention_days
     staged = stage_all(raw, run)
     resolved_as_of = resolve_as_of_date(staged, run)
     purchases = purchases_until(staged["orders"].staged, staged["customers"].staged, resolved_as_of)
@@ -55,6 +57,13 @@ def compute_marts(
         "churn": build_churn(purchases, as_of, run.churn_window_days),
         "churn_by_grain": build_churn_by_grain(
             purchases, as_of, run.churn_window_days, wave.churn_grains
+        ),
+        "signup_conversion": build_signup_conversion(
+            customer_signups(
+                staged["customers"].staged, purchases, resolved_as_of, run.reporting_timezone
+            ),
+            resolved_as_of,
+            retention_days,
         ),
         "staging_counts": staging_counts(staged),
         **{f"stg_{name}": s.staged for name, s in staged.items()},
@@ -82,7 +91,8 @@ def compute_value_marts(
     raw tables and the dbt vars: ``time_between_purchases``, ``customers``,
     ``rfm_summary``, ``channel_economics``, ``retention_kpis``,
     ``retention_scorecard``, ``activity_retention``; and the NPS marts of
-    section 7, ``nps`` and ``nps_retention``.
+    section 7, ``nps`` and ``nps_retention``. ``customers`` carries the
+    section 7 additions (``latest_nps_*``, ``days_to_first_purchase``).
 
     Staging, as_of_date and purchases come from :mod:`.staging`
     (docs/staging_rules.md; METRICS.md "Purchase": only purchases up to
@@ -107,21 +117,25 @@ def compute_value_marts(
     kpis = build_retention_kpis(purchases, days, churn, as_of)
     channels = build_channel_economics(purchases, staged["marketing_spend"].staged, as_of)
     values = scorecard_values(purchases, kpis, churn, channels, as_of)
+    signups = customer_signups(stg_customers, purchases, as_of, run.reporting_timezone)
     return {
         "time_between_purchases": build_time_between_purchases(days, basics)
         if not purchases.empty
         else empty_frame(TBP_COLUMNS),
-        "customers": with_latest_nps(
-            build_customers(
-                purchases,
-                days,
-                stg_orders,
-                stg_customers,
-                as_of,
-                run.cohort_grain,
-                run.churn_window_days,
+        "customers": with_days_to_first_purchase(
+            with_latest_nps(
+                build_customers(
+                    purchases,
+                    days,
+                    stg_orders,
+                    stg_customers,
+                    as_of,
+                    run.cohort_grain,
+                    run.churn_window_days,
+                ),
+                responses,
             ),
-            responses,
+            signups,
         ),
         "rfm_summary": build_rfm_summary(purchases, observation_end, value_vars.rfm_time_unit_days),
         "channel_economics": channels,

@@ -2,14 +2,16 @@
 
 One self-contained file (plotly.js inlined, no network needed): cohort
 retention heatmap, rolling-retention and cohort LTV curves, monthly churn and
-CRR, time between purchases, LTV/CAC by channel, the benchmark scorecard and
-a "Segments" section (retention, churn and 12-month LTV per value of a
-segment dimension, one dimension at a time through a picker). The dbt
+CRR, time between purchases, LTV/CAC by channel, the benchmark scorecard,
+signup conversion curves and a "Segments" section (retention, churn and
+12-month LTV per value of a segment dimension, one dimension at a time
+through a picker). The dbt
 exposure ``retention_dashboard`` (models/_exposures.yml) lists the marts in
 ``MARTS_READ`` and ``MARTS_OPTIONAL``; a test keeps the two in step.
-``MARTS_READ`` must all be there; the segment marts of ``MARTS_OPTIONAL``
-came later (issue 14): without them the section says so and the rest of the
-dashboard is drawn as before.
+``MARTS_READ`` must all be there; the marts of ``MARTS_OPTIONAL`` came
+later (the segment marts in issue 14, ``signup_conversion`` in issue 15):
+without one, its panel or section says so and the rest of the dashboard is
+drawn as before.
 
 The marts are read from the schema ``--schema`` (default ``marts``: the
 published file, a standalone build; installed as a package the warehouse
@@ -47,13 +49,17 @@ MARTS_READ = (
     "retention_kpis",
     "retention_scorecard",
 )
-# Read when present: the Segments section needs all three; an older warehouse
-# without them gets the dashboard without the section (and a note instead).
-MARTS_OPTIONAL = (
+# Read when present: the Segments section needs all three segment marts, the
+# signup conversion panel its mart; an older warehouse without them gets the
+# dashboard without them (and a note instead).
+SEGMENT_MARTS = (
     "cohort_retention_by_segment",
     "churn_by_segment",
     "ltv_by_segment",
 )
+MARTS_OPTIONAL = (*SEGMENT_MARTS, "signup_conversion")
+# Signup months drawn as conversion curves (the latest ones with signups).
+SIGNUP_CURVE_MONTHS = 6
 # Segment values drawn per dimension, the largest by customers; the rest are
 # named in a note under the picker.
 SEGMENT_TOP_VALUES = 8
@@ -418,6 +424,83 @@ def ltv_to_cac(marts: Marts) -> go.Figure:
     return fig
 
 
+def signup_conversion(marts: Marts) -> go.Figure:
+    """Conversion curves of ``signup_conversion``: per signup month (the
+    month of the signup week's Monday) of the latest ``SIGNUP_CURVE_MONTHS``,
+    sum(converted) / sum(eligible) at each day N, drawn only where every
+    signup of the month has reached day N; and all weeks pooled (every
+    eligible customer), the semantic layer's signup_conversion_rate."""
+    rows = marts["signup_conversion"].copy()
+    rows["signup_month"] = pd.to_datetime(rows.signup_week).dt.to_period("M").dt.start_time
+    fig = go.Figure()
+    months = sorted(rows.signup_month.unique())[-SIGNUP_CURVE_MONTHS:]
+    sums = rows.groupby(["signup_month", "day_n"])[
+        ["signups", "eligible_customers", "converted_customers"]
+    ].sum()
+    for i, month in enumerate(months):
+        curve = sums.loc[month].sort_index()
+        curve = curve[curve.eligible_customers.eq(curve.signups) & curve.signups.gt(0)]
+        if curve.empty:
+            continue  # no day N that every signup of the month has reached
+        label = pd.Timestamp(month).strftime("%Y-%m")
+        counts = list(zip(curve.converted_customers, curve.eligible_customers, strict=True))
+        fig.add_trace(
+            go.Scatter(
+                x=[int(n) for n in curve.index],
+                y=[_ratio(c, e) for c, e in counts],
+                customdata=[[int(c), int(e)] for c, e in counts],
+                mode="lines+markers",
+                name=f"signed up {label}",
+                line={"width": 2, "color": SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)]},
+                hovertemplate=f"{label}, day %{{x}}: %{{y:.1%}}"
+                " (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
+            )
+        )
+    pooled = rows.groupby("day_n")[["converted_customers", "eligible_customers"]].sum()
+    pooled = pooled[pooled.eligible_customers.gt(0)].sort_index()
+    fig.add_trace(
+        go.Scatter(
+            x=[int(n) for n in pooled.index],
+            y=(pooled.converted_customers / pooled.eligible_customers).astype(float).tolist(),
+            mode="lines+markers",
+            name="all signup weeks (pooled)",
+            line={"width": 4, "color": "#111827", "dash": "dot"},
+        )
+    )
+    fig.update_xaxes(title="days since signup (N of retention_days)")
+    fig.update_yaxes(title="converted by day N", tickformat=".0%", rangemode="tozero")
+    return _layout(
+        fig,
+        "Signup conversion: share of signups with a first purchase by day N"
+        " (months: points where every signup has reached day N)",
+        height=460,
+    )
+
+
+def signup_conversion_html(marts: Marts) -> str:
+    """The signup conversion panel, or a note when the mart is missing or empty."""
+    if "signup_conversion" not in marts or marts["signup_conversion"].empty:
+        reason = (
+            "the marts lack signup_conversion (built since issue 15: rebuild with dbt build)"
+            if "signup_conversion" not in marts
+            else "signup_conversion has no rows (no customer with a signup date)"
+        )
+        return (
+            "<div class='panel wide' id='signup-conversion-panel'><h2>Signup conversion</h2>"
+            f"<p class='segment-note'>Not drawn: {html.escape(reason)}.</p></div>"
+        )
+    return (
+        "<div class='panel wide' id='signup-conversion-panel'>"
+        + signup_conversion(marts).to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config={"displayModeBar": False},
+            div_id="signup-conversion",
+        )
+        + "</div>"
+    )
+
+
 def _format_value(kpi: str, value: float | None) -> str:
     if value is None or pd.isna(value):
         return "no data"
@@ -502,14 +585,14 @@ def headline(marts: Marts) -> tuple[str, str]:
 
 
 def missing_segment_marts(marts: Marts) -> list[str]:
-    """The marts of ``MARTS_OPTIONAL`` that ``marts`` lacks."""
-    return [name for name in MARTS_OPTIONAL if name not in marts]
+    """The marts of ``SEGMENT_MARTS`` that ``marts`` lacks."""
+    return [name for name in SEGMENT_MARTS if name not in marts]
 
 
 def segment_dimensions(marts: Marts) -> list[str]:
     """The segment dimensions in the segment marts, sorted."""
     return sorted(
-        set().union(*(set(marts[name].segment.dropna().unique()) for name in MARTS_OPTIONAL))
+        set().union(*(set(marts[name].segment.dropna().unique()) for name in SEGMENT_MARTS))
     )
 
 
@@ -825,7 +908,8 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         f" (schema {html.escape(schema)})"
         " &middot; definitions in docs/design/METRICS.md</p></header>"
         f"<main><div class='cards'>{cards}</div>"
-        f"<div class='grid'>{scorecard}{body}{segments_html(marts)}</div></main>"
+        f"<div class='grid'>{scorecard}{body}{signup_conversion_html(marts)}"
+        f"{segments_html(marts)}</div></main>"
         "<footer>Built by <code>make dashboard</code> from the marts "
         + ", ".join(name for name in (*MARTS_READ, *MARTS_OPTIONAL) if name in marts)
         + ".</footer></body></html>"

@@ -9,6 +9,10 @@ numbers equal to pooled sums computed here from the marts with pandas, a
 picker that switches the dimension in Chromium (screenshot
 dashboard_segments.png), and a dashboard without the segment marts (an older
 warehouse) that leaves the section out with a note.
+
+The signup conversion panel: its curves equal pooled sums computed here from
+the signup_conversion mart with pandas (screenshot
+dashboard_signup_conversion.png); without the mart the panel is a note.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from retention.reference.compare import compare_frames
 from retention.serve.dashboard import (
     MARTS_OPTIONAL,
     MARTS_READ,
+    SEGMENT_MARTS,
     SEGMENT_MIN_COHORT_CUSTOMERS,
     SEGMENT_TOP_VALUES,
+    SIGNUP_CURVE_MONTHS,
 )
 
 CHART_TITLES = (
@@ -41,6 +47,7 @@ CHART_TITLES = (
     "Monthly churn and customer retention rate",
     "LTV / CAC by acquisition channel",
     "Time between purchases",
+    "Signup conversion",
 )
 
 
@@ -280,6 +287,85 @@ def test_dashboard_without_segment_marts_leaves_the_section_out_with_a_note(
     done = write_dashboard(older, out)
     assert done.returncode == 0, done.stderr
     page = out.read_text()
-    assert "Not drawn: the marts lack " + ", ".join(MARTS_OPTIONAL) in page
+    assert "Not drawn: the marts lack " + ", ".join(SEGMENT_MARTS) in page
     assert "<select id='segment-picker'" not in page and not plotly_figures(page)
+    assert "Not drawn: the marts lack signup_conversion" in page
+    assert 'id="signup-conversion"' not in page
     assert "Cohort retention" in page and "Benchmark scorecard" in page
+
+
+# --- Signup conversion -----------------------------------------------------
+
+
+def figure_traces(page: str, div_id: str) -> list[dict]:
+    """The traces of the ``Plotly.newPlot`` call of the figure ``div_id``."""
+    match = re.search(rf'Plotly\.newPlot\(\s*"{re.escape(div_id)}",\s*', page)
+    assert match, f"no figure {div_id}"
+    return json.JSONDecoder().raw_decode(page, match.end())[0]
+
+
+def test_signup_conversion_curves_are_pooled_sums_of_the_mart(
+    dashboard: Path, demo_database: Path
+) -> None:
+    """One curve per latest signup month: sum(converted) / sum(eligible) over
+    the month's signup weeks at each N where all its signups are eligible;
+    and every week pooled over the eligible customers."""
+    with duckdb.connect(str(demo_database), read_only=True) as con:
+        mart = con.sql("select * from marts.signup_conversion").df()
+    mart["month"] = pd.to_datetime(mart.signup_week).dt.strftime("%Y-%m")
+    sums = mart.groupby(["month", "day_n"], as_index=False)[
+        ["signups", "eligible_customers", "converted_customers"]
+    ].sum()
+    months = sorted(sums.month.unique())[-SIGNUP_CURVE_MONTHS:]
+    complete = sums[sums.month.isin(months) & (sums.eligible_customers == sums.signups)]
+    expected = complete.assign(
+        curve="signed up " + complete.month,
+        rate=complete.converted_customers / complete.eligible_customers,
+    )[["curve", "day_n", "rate"]]
+    pooled = mart.groupby("day_n", as_index=False)[
+        ["converted_customers", "eligible_customers"]
+    ].sum()
+    pooled = pooled[pooled.eligible_customers > 0]
+    expected = pd.concat(
+        [
+            expected,
+            pooled.assign(
+                curve="all signup weeks (pooled)",
+                rate=pooled.converted_customers / pooled.eligible_customers,
+            )[["curve", "day_n", "rate"]],
+        ],
+        ignore_index=True,
+    )
+
+    traces = figure_traces(dashboard.read_text(), "signup-conversion")
+    drawn = pd.DataFrame(
+        [
+            {"curve": trace["name"], "day_n": x, "rate": y}
+            for trace in traces
+            for x, y in zip(trace["x"], trace["y"], strict=True)
+        ]
+    )
+    differences = compare_frames(drawn, expected, ["curve", "day_n"])
+    assert not differences, differences
+    # The demo has months of signups with every day N reached, and a
+    # latest month whose longest N are not reached yet.
+    assert len({t["name"] for t in traces}) >= 4
+    assert drawn.rate.min() > 0 and drawn.rate.max() <= 1
+    assert len(complete[complete.month == months[0]]) > len(complete[complete.month == months[-1]])
+
+
+def test_signup_conversion_panel_is_drawn_in_chromium(dashboard: Path, tmp_path: Path) -> None:
+    page = tmp_path / "signup.html"
+    page.write_text(
+        dashboard.read_text().replace(
+            "</body>",
+            "<style>.cards, #segments, main > .grid > .panel:not(#signup-conversion-panel)"
+            " { display: none; }</style></body>",
+        )
+    )
+    dom = dump_dom(page.as_uri())
+    panel = dom.split('id="signup-conversion-panel"', 1)[1]
+    assert panel.count('class="main-svg"') >= 1, "signup conversion figure not drawn"
+    assert "Signup conversion" in panel
+    shot = screenshot(page.as_uri(), SCREENSHOTS / "dashboard_signup_conversion.png", 1500, 700)
+    assert shot.stat().st_size > 30_000, "screenshot looks empty"

@@ -329,3 +329,34 @@ def test_segment_metrics_by_value_are_ratios_of_the_segment_marts_sums(
     ).set_index("segment_cohort__segment_value")
     got = got.loc[ltv_sums.index]
     assert_close(got["segment_ltv_12m"], ltv_sums.margin / ltv_sums.customers, "ltv 12m")
+
+
+def test_signup_conversion_rate_by_day_n_pools_weeks_and_equals_each_row(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """``signup_conversion_rate`` grouped by day N is sum(converted) /
+    sum(eligible) over the signup weeks; per week and N it is the mart's
+    conversion_rate (NULL where nobody is eligible)."""
+    conversion = mart(warehouse, "signup_conversion")
+    sums = conversion.groupby("day_n")[["converted_customers", "eligible_customers"]].sum()
+    got = mf_query(
+        warehouse, tmp_path, ["signup_conversion_rate"], ["signup_cohort__day_n"]
+    ).set_index("signup_cohort__day_n")
+    assert sorted(got.index) == sorted(sums.index) and len(sums) >= 2
+    got = got.loc[sums.index]
+    expected = sums.converted_customers.astype(float) / sums.eligible_customers.replace(0, np.nan)
+    assert_close(got["signup_conversion_rate"], expected, "pooled conversion by day N")
+
+    cells = mf_query(
+        warehouse,
+        tmp_path,
+        ["signup_conversion_rate"],
+        ["signup_cohort__signup_week__day", "signup_cohort__day_n"],
+    )
+    cells["signup_week"] = as_dates(cells["signup_cohort__signup_week__day"])
+    cells = cells.rename(columns={"signup_cohort__day_n": "day_n"})
+    conversion["signup_week"] = as_dates(conversion["signup_week"])
+    joined = conversion.merge(cells, on=["signup_week", "day_n"], how="outer")
+    assert len(joined) == len(conversion), "mf and the mart have different (week, N) rows"
+    assert_close(joined["signup_conversion_rate"], joined["conversion_rate"], "per week and N")
+    assert conversion["conversion_rate"].isna().any(), "the latest weeks lack long N"

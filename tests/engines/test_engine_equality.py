@@ -45,6 +45,7 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_retention": ["cohort_period", "period_number"],
     "cohort_retention_by_channel": ["cohort_period", "acquisition_channel", "period_number"],
     "activity_retention": ["signup_week", "day_n"],
+    "signup_conversion": ["signup_week", "day_n"],
     "churn": ["period_start"],
     "churn_by_grain": ["grain", "period_start"],
     "customers": ["customer_id"],

@@ -107,8 +107,13 @@ def _spend(spend_date, channel, campaign, amount):
 def _customers() -> pd.DataFrame:
     rows = [
         # Channel is lower-cased and trimmed: ' Paid_Search ' -> paid_search.
-        _customer("C01", " Paid_Search "),
-        _customer("C02", "organic"),
+        # Signup conversion (METRICS.md "Signup conversion"): C01 signs up
+        # 2024-02-12, after its first purchase (02-10): 0 days, not -2.
+        _customer("C01", " Paid_Search ", signed_up_at="2024-02-12"),
+        # C02 signs up at 03:00 UTC on Monday 2024-03-04, which is Sunday
+        # 03-03 in UTC-5 (the last day of ISO week 2024-02-26 there), and
+        # first buys 03-05: 1 day (converted by day 1) in UTC, 2 in UTC-5.
+        _customer("C02", "organic", signed_up_at="2024-03-04 03:00"),
         _customer("C03", "organic"),
         _customer("C04", "referral", country="USA"),  # not two letters -> NULL country
         _customer("C05", "email", country=" de "),  # -> DE
@@ -126,13 +131,20 @@ def _customers() -> pd.DataFrame:
         _customer("C12", "referral", updated_at="2023-01-01"),
         _customer("C12", "referral", updated_at="2023-01-01"),
         _customer("C13", "organic"),
-        _customer("C14", "email"),
+        # C14 first buys 2024-10-03, exactly 7 days after signup: converted
+        # on day 7, not on day 1.
+        _customer("C14", "email", signed_up_at="2024-09-26"),
         _customer("C15", "organic"),  # only cancelled / pending orders: no purchase
-        _customer("C16", "organic"),  # no orders at all
+        # C16: no orders at all; signs up 2025-03-07 = as_of - 7: eligible
+        # for day 7 (not 14), never converted. After as_of 2025-01-20 (the
+        # edge-month-asof case): no signup.
+        _customer("C16", "organic", signed_up_at="2025-03-07"),
         _customer("C17", "   "),  # blank channel -> unknown
         # A padded key is trimmed: ' C18 ' joins the orders of 'C18'.
         _customer(" C18 ", "paid_search"),
-        _customer("C19", "referral"),
+        # C19 signs up 2025-03-20, after the derived as_of_date: no signup
+        # (days_to_first_purchase NULL although it bought, no conversion row).
+        _customer("C19", "referral", signed_up_at="2025-03-20"),
         _customer("C20", None),  # NULL channel -> unknown
         _customer("C21", "organic"),
         # Quarantine missing_customer_id: NULL and blank keys.

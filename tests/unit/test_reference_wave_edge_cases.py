@@ -24,7 +24,18 @@ from support.edge_cases import (
 )
 from support.marts import BENCHMARKS
 
-from retention.reference import compute_marts, compute_value_marts, parse_wave_vars
+from retention.reference import (
+    build_signup_conversion,
+    compute_marts,
+    compute_value_marts,
+    customer_signups,
+    parse_value_vars,
+    parse_vars,
+    parse_wave_vars,
+    purchases_until,
+    resolve_as_of_date,
+    stage_all,
+)
 from retention.reference.churn import grain_start
 from retention.reference.nps import nps_class, nps_score_of
 
@@ -280,3 +291,113 @@ def test_a_response_after_as_of_date_is_no_response():
     customers = marts["customers"].set_index("customer_id")
     assert customers.loc["C13", "latest_nps_score"] == 10  # EV-015, not EV-016
     assert marts["nps"]["month_start"].max() == TS("2025-01-01")
+
+
+# -- signup conversion -------------------------------------------------------
+# The edge data's signups (tests/support/edge_cases.py): C01 2024-02-12
+# (Monday; bought 02-10), C02 2024-03-04 03:00 UTC (Sunday 03-03 in UTC-5;
+# bought 03-05), C14 2024-09-26 (Thursday; bought 10-03), C16 2025-03-07
+# (Friday; never bought), C19 2025-03-20 (after as_of 2025-03-14), C09's
+# 1900 signup is implausible (none), C10 has no raw.customers row; the 14
+# others signed up 2022-01-01 (Saturday, ISO week 2021-12-27): all but C15
+# bought, the earliest (C13) on 2022-11-20.
+
+
+def _conversion(frame: pd.DataFrame, week: str, day_n: int) -> tuple:
+    row = _row(frame, signup_week=TS(week), day_n=day_n)
+    return (
+        int(row["signups"]),
+        int(row["eligible_customers"]),
+        int(row["converted_customers"]),
+        row["conversion_rate"],
+    )
+
+
+def _signups(raw: dict[str, pd.DataFrame], vars: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the customers with a signup, signup_conversion) of the reference,
+    without the other marts (churn_by_grain at day grain is slow)."""
+    run = parse_vars(vars)
+    staged = stage_all(raw, run)
+    as_of = resolve_as_of_date(staged, run)
+    customers = staged["customers"].staged
+    purchases = purchases_until(staged["orders"].staged, customers, as_of)
+    signups = customer_signups(customers, purchases, as_of, run.reporting_timezone)
+    days = parse_value_vars(vars).retention_days
+    return signups, build_signup_conversion(signups, as_of, days)
+
+
+@pytest.fixture(scope="module")
+def edge_conversion() -> pd.DataFrame:
+    return _signups(edge_case_raw(), {})[1]
+
+
+def test_days_to_first_purchase_of_the_edge_customers(edge_value_marts):
+    days = edge_value_marts["customers"].set_index("customer_id")["days_to_first_purchase"]
+    assert days["C01"] == 0  # bought two days before signing up: 0, not -2
+    assert days["C02"] == 1  # signup 03-04 (UTC), purchase 03-05
+    assert days["C14"] == 7
+    assert days["C13"] == (pd.Timestamp("2022-11-20") - pd.Timestamp("2022-01-01")).days == 323
+    # No signup: after as_of_date (C19), implausible (C09), no customers row (C10).
+    for customer in ("C19", "C09", "C10"):
+        assert _is_null(days[customer]), customer
+    without = {"C09", "C10", "C15", "C16", "C19"}  # C15, C16: no purchase
+    assert set(days.dropna().index) == {f"C{n:02d}" for n in range(1, 22)} - without
+
+
+def test_signup_conversion_weeks_of_the_edge_data(edge_conversion):
+    conversion = edge_conversion
+    # One row per signup week x N of the default retention_days; C19's
+    # week (2025-03-17) is absent: its signup is after as_of_date.
+    weeks = ["2021-12-27", "2024-02-12", "2024-03-04", "2024-09-23", "2025-03-03"]
+    assert sorted(conversion["signup_week"].unique()) == [TS(w) for w in weeks]
+    assert len(conversion) == len(weeks) * 6
+    # 14 customers of 2022-01-01, all eligible by day 90, none bought
+    # within 90 days (the earliest after 323); C15 never bought.
+    assert _conversion(conversion, "2021-12-27", 90) == (14, 14, 0, 0.0)
+    # C01 bought before signing up: converted from day 1 on.
+    assert _conversion(conversion, "2024-02-12", 1) == (1, 1, 1, 1.0)
+    # C14 converts exactly on day 7.
+    assert _conversion(conversion, "2024-09-23", 1) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-09-23", 7) == (1, 1, 1, 1.0)
+    # C16: signup 2025-03-07 + 7 = as_of_date: eligible for day 7, not 14.
+    assert _conversion(conversion, "2025-03-03", 7) == (1, 1, 0, 0.0)
+    signups, eligible, converted, rate = _conversion(conversion, "2025-03-03", 14)
+    assert (signups, eligible, converted) == (1, 0, 0) and _is_null(rate)
+
+
+def test_sunday_signup_in_utc_minus_5_moves_to_the_previous_week():
+    signups, conversion = _signups(edge_case_raw(), {"reporting_timezone": "Etc/GMT+5"})
+    # C02 signed up on Sunday 03-03 local (week 2024-02-26), bought 03-05
+    # local: 2 days, so not converted by day 1, converted by day 7.
+    assert TS("2024-03-04") not in set(conversion["signup_week"])
+    assert _conversion(conversion, "2024-02-26", 1) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-02-26", 7) == (1, 1, 1, 1.0)
+    assert _row(signups, customer_id="C02")["days_to_first_purchase"] == 2
+
+
+def test_a_signup_after_as_of_date_is_no_signup_in_conversion():
+    _, conversion = _signups(edge_case_raw(), {"as_of_date": "2025-01-20", "retention_days": [0]})
+    # C16 (2025-03-07) and C19 (2025-03-20) signed up after as_of_date.
+    weeks = ["2021-12-27", "2024-02-12", "2024-03-04", "2024-09-23"]
+    assert sorted(conversion["signup_week"]) == [TS(w) for w in weeks]
+    # Day 0: C01 (bought before signup) converted; C02 and C14 not yet.
+    assert _conversion(conversion, "2024-02-12", 0) == (1, 1, 1, 1.0)
+    assert _conversion(conversion, "2024-03-04", 0) == (1, 1, 0, 0.0)
+
+
+def test_buyers_without_a_signup_are_not_signups():
+    customers = [
+        ("S1", TS("2024-05-01 12:00"), None, "US", "organic", None, None),
+        ("S2", None, None, "US", "organic", None, None),  # no signup date
+    ]
+    raw = _raw(
+        customers=customers,
+        orders=_orders(("S1", "2024-05-03"), ("S2", "2024-05-02"), ("X9", "2024-05-02")),
+    )
+    # The entry point, as the dbt comparison calls it (tiny data: fast).
+    marts = compute_marts(raw, {"as_of_date": "2024-05-10", "retention_days": [1, 2]})
+    conversion = marts["signup_conversion"]
+    # Only S1 (week 2024-04-29): X9 has no customers row, S2 no signup date.
+    assert _conversion(conversion, "2024-04-29", 1) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-04-29", 2) == (1, 1, 1, 1.0)
+    assert len(conversion) == 2

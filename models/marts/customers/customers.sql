@@ -25,6 +25,10 @@ purchase_stats as (
 as_of as (
     select * from {{ ref('retention', 'int_as_of_date') }}
 ),
+
+signups as (
+    select * from {{ ref('retention', 'int_customer_signups') }}
+),
 {%- if using_raw_table('events') %}
 
     latest_nps as (
@@ -60,6 +64,7 @@ measured as (
             'as_of.as_of_date') }} as recency_days,
         {{ days_between('purchase_stats.first_purchase_date',
             'as_of.as_of_date') }} as tenure_days,
+        signups.days_to_first_purchase,
         {%- if using_raw_table('events') %}
             latest_nps.nps_score as latest_nps_score,
             latest_nps.nps_class as latest_nps_class
@@ -71,6 +76,8 @@ measured as (
     from cohort_assignments
     inner join purchase_stats
         on cohort_assignments.customer_id = purchase_stats.customer_id
+    left join signups
+        on cohort_assignments.customer_id = signups.customer_id
     {%- if using_raw_table('events') %}
         left join latest_nps
             on cohort_assignments.customer_id = latest_nps.customer_id
@@ -124,7 +131,9 @@ final as (
         cast(rfm_monetary_score as integer) as rfm_monetary_score,
         cast(latest_nps_score as integer) as latest_nps_score,
         cast(latest_nps_class as {{ dbt.type_string() }})
-            as latest_nps_class{{ passthrough_aliases(all_passthrough) }} -- noqa
+            as latest_nps_class,
+        cast(days_to_first_purchase as integer)
+            as days_to_first_purchase{{ passthrough_aliases(all_passthrough) }} -- noqa
     from scored
 )
 
