@@ -11,8 +11,9 @@ tables, as_of_date, purchases), :mod:`.cohorts`, :mod:`.churn`,
 :mod:`.purchases` (purchase days, time_between_purchases), :mod:`.customers`
 (customers, rfm_summary), :mod:`.economics` (channel_economics),
 :mod:`.kpis` (retention_kpis, retention_scorecard), :mod:`.activity`
-(activity_retention), and :mod:`.marts`, the entry points
-:func:`compute_marts` and :func:`compute_value_marts`.
+(activity_retention), :mod:`.lifecycle` (lifecycle_flows), and
+:mod:`.marts`, the entry points :func:`compute_marts` and
+:func:`compute_value_marts`.
 """
 
 from ._common import (
@@ -51,6 +52,7 @@ from .kpis import (
     scorecard_status,
     scorecard_values,
 )
+from .lifecycle import FLOW_COLUMNS, build_lifecycle_flows, snapshot_dates, stages_on
 from .marts import compute_marts, compute_value_marts
 from .purchases import TBP_COLUMNS, build_time_between_purchases, purchase_days
 from .staging import (
@@ -99,6 +101,9 @@ __all__ = [
     "scorecard_status",
     "build_retention_scorecard",
     "build_activity_retention",
+    "snapshot_dates",
+    "stages_on",
+    "build_lifecycle_flows",
     # mart columns
     "CHURN_COLUMNS",
     "CHURN_BY_GRAIN_COLUMNS",
@@ -109,6 +114,7 @@ __all__ = [
     "KPI_COLUMNS",
     "SCORECARD_COLUMNS",
     "ACTIVITY_COLUMNS",
+    "FLOW_COLUMNS",
     # helpers
     "MICROS_PER_UNIT",
     "local_date",

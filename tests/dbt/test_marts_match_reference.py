@@ -32,6 +32,7 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_retention_by_channel": ["cohort_period", "acquisition_channel", "period_number"],
     "churn": ["period_start"],
     "churn_by_grain": ["grain", "period_start"],
+    "lifecycle_flows": ["snapshot_date", "from_stage", "to_stage"],
 }
 
 SOURCES = ("customers", "orders", "events", "marketing_spend")
