@@ -447,13 +447,14 @@ def lifecycle_flow(marts: Marts) -> go.Figure:
         .astype(int)
     )
     shares = grid.div(grid.sum(axis=1).replace(0, float("nan")), axis=0)
+    # Plain lists (not arrays) keep the figure's numbers readable in the page.
     fig = go.Figure(
         go.Heatmap(
-            z=shares.to_numpy(),
+            z=[[None if pd.isna(v) else float(v) for v in row] for row in shares.to_numpy()],
             x=list(grid.columns),
             y=["none (first purchase)", *LIFECYCLE_STAGES],
-            customdata=grid.to_numpy(),
-            text=grid.map(lambda n: f"{n:,}" if n else "").to_numpy(),
+            customdata=grid.to_numpy().tolist(),
+            text=grid.map(lambda n: f"{n:,}" if n else "").to_numpy().tolist(),
             texttemplate="%{text}",
             colorscale="Blues",
             zmin=0,
@@ -466,7 +467,9 @@ def lifecycle_flow(marts: Marts) -> go.Figure:
     fig.update_xaxes(title="stage at this month end", side="bottom")
     fig.update_yaxes(title="stage at the previous month end", autorange="reversed")
     label = month.strftime("%B %Y") if month is not None else "no complete month yet"
-    return _layout(fig, f"Lifecycle flow: customers moving between stages, {label}", height=460)
+    _layout(fig, f"Lifecycle flow: customers moving between stages, {label}", height=460)
+    fig.update_layout(margin={"l": 170})
+    return fig
 
 
 def _format_value(kpi: str, value: float | None) -> str:
@@ -854,7 +857,7 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         ("", churn_trend(marts)),
         ("", ltv_to_cac(marts)),
         ("wide", time_between_purchases(marts)),
-        ("", lifecycle_flow(marts)),
+        ("wide", lifecycle_flow(marts)),
     ]
     body = "".join(
         f"<div class='panel {css}'>"

@@ -344,5 +344,5 @@ def test_lifecycle_flow_matrix_is_the_last_complete_month_of_the_mart(
     )
     dom = dump_dom(page.as_uri())
     assert "Lifecycle flow: customers moving between stages" in dom
-    shot = screenshot(page.as_uri(), SCREENSHOTS / "dashboard_lifecycle_flow.png", 900, 700)
+    shot = screenshot(page.as_uri(), SCREENSHOTS / "dashboard_lifecycle_flow.png", 1500, 700)
     assert shot.stat().st_size > 20_000, "screenshot looks empty"
