@@ -581,6 +581,11 @@ MODEL_GROUPS: dict[str, tuple[str, ...]] = {
         "churn_by_segment",
         "ltv_by_segment",
     ),
+    # The lifecycle stage at every month end and the flows between them.
+    "lifecycle flows": (
+        "int_customer_stage_snapshots",
+        "lifecycle_flows",
+    ),
 }
 
 

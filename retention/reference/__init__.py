@@ -12,8 +12,9 @@ tables, as_of_date, purchases), :mod:`.cohorts`, :mod:`.churn`,
 (customers, rfm_summary), :mod:`.economics` (channel_economics),
 :mod:`.kpis` (retention_kpis, retention_scorecard), :mod:`.activity`
 (activity_retention), :mod:`.signup` (signup_conversion,
-customers.days_to_first_purchase), and :mod:`.marts`, the entry points
-:func:`compute_marts` and :func:`compute_value_marts`.
+customers.days_to_first_purchase), :mod:`.lifecycle` (lifecycle_flows), and
+:mod:`.marts`, the entry points :func:`compute_marts` and
+:func:`compute_value_marts`.
 """
 
 from ._common import (
@@ -52,6 +53,7 @@ from .kpis import (
     scorecard_status,
     scorecard_values,
 )
+from .lifecycle import FLOW_COLUMNS, build_lifecycle_flows, snapshot_dates, stages_on
 from .marts import compute_marts, compute_value_marts
 from .purchases import TBP_COLUMNS, build_time_between_purchases, purchase_days
 from .signup import SIGNUP_CONVERSION_COLUMNS, build_signup_conversion, customer_signups
@@ -103,6 +105,9 @@ __all__ = [
     "build_activity_retention",
     "customer_signups",
     "build_signup_conversion",
+    "snapshot_dates",
+    "stages_on",
+    "build_lifecycle_flows",
     # mart columns
     "CHURN_COLUMNS",
     "CHURN_BY_GRAIN_COLUMNS",
@@ -114,6 +119,7 @@ __all__ = [
     "SCORECARD_COLUMNS",
     "ACTIVITY_COLUMNS",
     "SIGNUP_CONVERSION_COLUMNS",
+    "FLOW_COLUMNS",
     # helpers
     "MICROS_PER_UNIT",
     "local_date",

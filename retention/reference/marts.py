@@ -1,5 +1,6 @@
 """The two entry points: :func:`compute_marts` (staging, customer_cohorts,
-cohort_retention, cohort_retention_by_channel, churn) and
+cohort_retention, cohort_retention_by_channel, churn, churn_by_grain,
+lifecycle_flows) and
 :func:`compute_value_marts` (the value and product marts of
 docs/design/CONTRACT.md section 3), from the four raw tables and the dbt vars.
 """
@@ -19,6 +20,7 @@ from .cohorts import build_cohort_retention, build_customer_cohorts, customer_co
 from .customers import build_customers, build_rfm_summary
 from .economics import build_channel_economics
 from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
+from .lifecycle import build_lifecycle_flows
 from .nps import build_nps, build_nps_retention, nps_responses, with_latest_nps
 from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
 from .signup import build_signup_conversion, customer_signups, with_days_to_first_purchase
@@ -33,7 +35,7 @@ def compute_marts(
 
     Returns ``customer_cohorts``, ``cohort_retention``,
     ``cohort_retention_by_channel``, ``churn``, ``churn_by_grain`` and
-    ``signup_conversion`` (the CONTRACT.md columns),
+    ``signup_conversion``, ``lifecycle_flows`` (the CONTRACT.md columns),
     plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
     ``stg_customers``, ``stg_orders``, ``stg_events``,
     ``stg_marketing_spend``, the counted ``purchases`` and ``run`` (one row:
@@ -65,6 +67,7 @@ def compute_marts(
             resolved_as_of,
             retention_days,
         ),
+        "lifecycle_flows": build_lifecycle_flows(purchases, as_of, run.churn_window_days),
         "staging_counts": staging_counts(staged),
         **{f"stg_{name}": s.staged for name, s in staged.items()},
         "purchases": purchases,

@@ -2,10 +2,10 @@
 
 One self-contained file (plotly.js inlined, no network needed): cohort
 retention heatmap, rolling-retention and cohort LTV curves, monthly churn and
-CRR, time between purchases, LTV/CAC by channel, the benchmark scorecard,
-signup conversion curves and a "Segments" section (retention, churn and
-12-month LTV per value of a segment dimension, one dimension at a time
-through a picker). The dbt
+CRR, time between purchases, LTV/CAC by channel, the lifecycle flow of the
+last complete month, the benchmark scorecard, signup conversion curves and a
+"Segments" section (retention, churn and 12-month LTV per value of a segment
+dimension, one dimension at a time through a picker). The dbt
 exposure ``retention_dashboard`` (models/_exposures.yml) lists the marts in
 ``MARTS_READ`` and ``MARTS_OPTIONAL``; a test keeps the two in step.
 ``MARTS_READ`` must all be there; the marts of ``MARTS_OPTIONAL`` came
@@ -48,6 +48,7 @@ MARTS_READ = (
     "channel_economics",
     "retention_kpis",
     "retention_scorecard",
+    "lifecycle_flows",
 )
 # Read when present: the Segments section needs all three segment marts, the
 # signup conversion panel its mart; an older warehouse without them gets the
@@ -499,6 +500,56 @@ def signup_conversion_html(marts: Marts) -> str:
         )
         + "</div>"
     )
+# Stages in journey order (METRICS.md "Lifecycle stage"); `none` = no purchase yet.
+LIFECYCLE_STAGES = ("new", "active", "champion", "at_risk", "churned", "reactivated")
+
+
+def last_complete_flow_month(flows: pd.DataFrame) -> pd.Timestamp | None:
+    """The latest snapshot that is a month end (the last complete month's
+    transitions; the as_of_date snapshot of a mid-month as_of_date is not)."""
+    dates = pd.to_datetime(pd.Series(flows.snapshot_date.unique()))
+    month_ends = dates[dates == dates + pd.offsets.MonthEnd(0)]
+    return month_ends.max() if len(month_ends) else None
+
+
+def lifecycle_flow(marts: Marts) -> go.Figure:
+    """Stage x stage matrix of the last complete month: customers per (stage
+    at the previous month end, stage at this one), coloured by the share of
+    the row (where the customers of a stage went)."""
+    flows = marts["lifecycle_flows"].copy()
+    flows["snapshot_date"] = pd.to_datetime(flows.snapshot_date)
+    month = last_complete_flow_month(flows)
+    moves = flows[flows.snapshot_date == month]
+    grid = (
+        moves.pivot_table(index="from_stage", columns="to_stage", values="customers", aggfunc="sum")
+        .reindex(index=["none", *LIFECYCLE_STAGES], columns=list(LIFECYCLE_STAGES))
+        .fillna(0)
+        .astype(int)
+    )
+    shares = grid.div(grid.sum(axis=1).replace(0, float("nan")), axis=0)
+    # Plain lists (not arrays) keep the figure's numbers readable in the page.
+    fig = go.Figure(
+        go.Heatmap(
+            z=[[None if pd.isna(v) else float(v) for v in row] for row in shares.to_numpy()],
+            x=list(grid.columns),
+            y=["none (first purchase)", *LIFECYCLE_STAGES],
+            customdata=grid.to_numpy().tolist(),
+            text=grid.map(lambda n: f"{n:,}" if n else "").to_numpy().tolist(),
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            colorbar={"title": "share of row", "tickformat": ".0%"},
+            hovertemplate="%{y} -> %{x}: %{customdata:,} customers"
+            " (%{z:.0%} of %{y})<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="stage at this month end", side="bottom")
+    fig.update_yaxes(title="stage at the previous month end", autorange="reversed")
+    label = month.strftime("%B %Y") if month is not None else "no complete month yet"
+    _layout(fig, f"Lifecycle flow: customers moving between stages, {label}", height=460)
+    fig.update_layout(margin={"l": 170})
+    return fig
 
 
 def _format_value(kpi: str, value: float | None) -> str:
@@ -886,6 +937,7 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         ("", churn_trend(marts)),
         ("", ltv_to_cac(marts)),
         ("wide", time_between_purchases(marts)),
+        ("wide", lifecycle_flow(marts)),
     ]
     body = "".join(
         f"<div class='panel {css}'>"

@@ -13,6 +13,10 @@ warehouse) that leaves the section out with a note.
 The signup conversion panel: its curves equal pooled sums computed here from
 the signup_conversion mart with pandas (screenshot
 dashboard_signup_conversion.png); without the mart the panel is a note.
+
+The lifecycle flow panel: the stage x stage matrix of the last complete
+month equals the lifecycle_flows rows of that month (screenshot
+dashboard_lifecycle_flow.png).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ CHART_TITLES = (
     "LTV / CAC by acquisition channel",
     "Time between purchases",
     "Signup conversion",
+    "Lifecycle flow",
 )
 
 
@@ -369,3 +374,61 @@ def test_signup_conversion_panel_is_drawn_in_chromium(dashboard: Path, tmp_path:
     assert "Signup conversion" in panel
     shot = screenshot(page.as_uri(), SCREENSHOTS / "dashboard_signup_conversion.png", 1500, 700)
     assert shot.stat().st_size > 30_000, "screenshot looks empty"
+
+
+# --- Lifecycle flow ----------------------------------------------------------
+
+
+def titled_figure(page: str, title_start: str) -> tuple[list[dict], dict]:
+    """(traces, layout) of the one ``Plotly.newPlot`` whose title starts so."""
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page):
+        traces, end = decoder.raw_decode(page, match.end())
+        layout, _ = decoder.raw_decode(page, re.match(r",\s*", page[end:]).end() + end)
+        if layout.get("title", {}).get("text", "").startswith(title_start):
+            found.append((traces, layout))
+    assert len(found) == 1, f"{len(found)} figures titled {title_start!r}"
+    return found[0]
+
+
+def test_lifecycle_flow_matrix_is_the_last_complete_month_of_the_mart(
+    dashboard: Path, demo_database: Path, tmp_path: Path
+) -> None:
+    with duckdb.connect(str(demo_database), read_only=True) as con:
+        flows = con.sql("select * from marts.lifecycle_flows").df()
+    flows["snapshot_date"] = pd.to_datetime(flows.snapshot_date)
+    month = flows.snapshot_date[flows.snapshot_date.dt.is_month_end].max()
+    rows = flows[flows.snapshot_date == month]
+    (heatmap,), layout = titled_figure(dashboard.read_text(), "Lifecycle flow")
+    assert month.strftime("%B %Y") in layout["title"]["text"]
+    from_stages = ["none", "new", "active", "champion", "at_risk", "churned", "reactivated"]
+    assert heatmap["x"] == from_stages[1:]
+    assert [label.split(" ")[0] for label in heatmap["y"]] == from_stages
+    drawn = {
+        (from_stage, to_stage): count
+        for from_stage, counts in zip(from_stages, heatmap["customdata"], strict=True)
+        for to_stage, count in zip(heatmap["x"], counts, strict=True)
+        if count
+    }
+    expected = {(r.from_stage, r.to_stage): int(r.customers) for r in rows.itertuples()}
+    assert drawn == expected
+    # Colour = share of the row: each stage's customers of the previous month end.
+    for from_stage, shares in zip(from_stages, heatmap["z"], strict=True):
+        total = rows[rows.from_stage == from_stage].customers.sum()
+        if total:
+            assert abs(sum(shares) - 1) < 1e-9, from_stage
+    page = tmp_path / "lifecycle.html"
+    page.write_text(
+        dashboard.read_text().replace(
+            "</body>",
+            "<style>.cards, #segments { display: none; }</style>"
+            "<script>document.querySelectorAll('main .panel').forEach(function (panel) {"
+            " if (panel.textContent.indexOf('Lifecycle flow') < 0) {"
+            " panel.style.display = 'none'; } });</script></body>",
+        )
+    )
+    dom = dump_dom(page.as_uri())
+    assert "Lifecycle flow: customers moving between stages" in dom
+    shot = screenshot(page.as_uri(), SCREENSHOTS / "dashboard_lifecycle_flow.png", 1500, 700)
+    assert shot.stat().st_size > 20_000, "screenshot looks empty"

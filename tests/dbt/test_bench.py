@@ -177,6 +177,11 @@ def test_smoke_report_files(smoke) -> None:
     names |= {"ltv_by_segment"}
     timed = [n for n in full["nodes"] if n["name"] in names and n["resource_type"] == "model"]
     assert len(timed) == 4 and all(n["status"] == "success" for n in timed)
+    # ... and the lifecycle stage snapshots and flows (issue 15).
+    assert "| smoke | lifecycle flows | full build |" in text
+    lifecycle = {"int_customer_stage_snapshots", "lifecycle_flows"}
+    timed = [n for n in full["nodes"] if n["name"] in lifecycle and n["resource_type"] == "model"]
+    assert len(timed) == 2 and all(n["status"] == "success" for n in timed)
     saved = json.loads(markdown.with_suffix(".json").read_text())
     assert saved["sizes"][0]["raw_rows"] == report["sizes"][0]["raw_rows"]
     assert {t["target"] for t in saved["targets"]} >= {

@@ -13,6 +13,7 @@ MARTS = [
     "cohort_retention_by_channel",
     "churn",
     "customers",
+    "lifecycle_flows",
     "time_between_purchases",
     "rfm_summary",
     "channel_economics",

@@ -33,6 +33,7 @@ MART_KEYS: dict[str, list[str]] = {
     "churn": ["period_start"],
     "churn_by_grain": ["grain", "period_start"],
     "signup_conversion": ["signup_week", "day_n"],
+    "lifecycle_flows": ["snapshot_date", "from_stage", "to_stage"],
 }
 
 SOURCES = ("customers", "orders", "events", "marketing_spend")

@@ -49,6 +49,7 @@ MART_KEYS: dict[str, list[str]] = {
     "churn": ["period_start"],
     "churn_by_grain": ["grain", "period_start"],
     "customers": ["customer_id"],
+    "lifecycle_flows": ["snapshot_date", "from_stage", "to_stage"],
     "time_between_purchases": ["cohort_period", "transition"],
     "rfm_summary": ["customer_id"],
     "channel_economics": ["acquisition_channel", "cohort_month"],

@@ -25,6 +25,7 @@ from support.edge_cases import (
 from support.marts import BENCHMARKS
 
 from retention.reference import (
+    build_lifecycle_flows,
     build_signup_conversion,
     compute_marts,
     compute_value_marts,
@@ -401,3 +402,91 @@ def test_buyers_without_a_signup_are_not_signups():
     assert _conversion(conversion, "2024-04-29", 1) == (1, 1, 0, 0.0)
     assert _conversion(conversion, "2024-04-29", 2) == (1, 1, 1, 1.0)
     assert len(conversion) == 2
+
+
+# -- lifecycle_flows ---------------------------------------------------------
+
+LIFECYCLE_ORDERS = _orders(
+    ("a", "2024-01-10"),  # new in January ...
+    ("a", "2024-05-20"),  # ... back after a gap of 131 days
+    ("b", "2024-05-01"),  # b buys before signing up (2024-06-20)
+)
+LIFECYCLE_CUSTOMERS = [
+    ("a", TS("2024-01-01 12:00"), None, "US", "email", None, None),
+    ("b", TS("2024-06-20 12:00"), None, "US", "email", None, None),
+]
+# Mid-month: the last snapshot is as_of_date itself.
+LIFECYCLE_VARS = {"as_of_date": "2024-06-25", "churn_window_days": 90}
+
+
+@pytest.fixture(scope="module")
+def lifecycle_flows():
+    raw = _raw(orders=LIFECYCLE_ORDERS, customers=LIFECYCLE_CUSTOMERS)
+    return compute_marts(raw, LIFECYCLE_VARS)["lifecycle_flows"]
+
+
+def test_lifecycle_snapshots_are_month_ends_then_a_mid_month_as_of_date(lifecycle_flows):
+    assert sorted(set(lifecycle_flows["snapshot_date"])) == [
+        TS("2024-01-31"),
+        TS("2024-02-29"),
+        TS("2024-03-31"),
+        TS("2024-04-30"),
+        TS("2024-05-31"),
+        TS("2024-06-25"),
+    ]
+
+
+def test_lifecycle_new_then_churned_then_reactivated_and_a_purchase_before_signup(
+    lifecycle_flows,
+):
+    # churn window 90. a: one purchase day on 01-10 -> 01-31 new (tenure 21);
+    # 02-29 recency 50 >= 45 (one purchase day) -> at_risk; 03-31 81 ->
+    # at_risk; 04-30 111 >= 90 -> churned; 05-20 again (gap 131 > 90):
+    # 05-31 recency 11 < 30 -> reactivated; 06-25 recency 36 (not < 30),
+    # 36 <= 2 x 131 and a recency score of 2 of 2 customers (b's 55 days
+    # ranks first) -> active.
+    # b: first purchase 05-01, signup 06-20 (stages read purchases only):
+    # 05-31 tenure 30 (not < 30), recency 30 < 45, recency score 1 (30 days
+    # > a's 11) -> active, from `none`; 06-25 recency 55 >= 45 -> at_risk.
+    actual = {
+        (row.snapshot_date.strftime("%Y-%m-%d"), row.from_stage, row.to_stage): row.customers
+        for row in lifecycle_flows.itertuples()
+    }
+    assert actual == {
+        ("2024-01-31", "none", "new"): 1,
+        ("2024-02-29", "new", "at_risk"): 1,
+        ("2024-03-31", "at_risk", "at_risk"): 1,
+        ("2024-04-30", "at_risk", "churned"): 1,
+        ("2024-05-31", "churned", "reactivated"): 1,
+        ("2024-05-31", "none", "active"): 1,
+        ("2024-06-25", "reactivated", "active"): 1,
+        ("2024-06-25", "active", "at_risk"): 1,
+    }
+
+
+def test_lifecycle_as_of_date_on_a_month_end_is_one_snapshot():
+    raw = _raw(orders=_orders(("a", "2024-01-10")))
+    flows = compute_marts(raw, {"as_of_date": "2024-02-29"})["lifecycle_flows"]
+    assert flows["snapshot_date"].tolist() == [TS("2024-01-31"), TS("2024-02-29")]
+
+
+def test_lifecycle_flows_identities_on_the_edge_data(edge_value_marts):
+    """METRICS.md "Lifecycle flows" identities: the as_of_date arrivals equal
+    the customers mart's stage counts; each snapshot's customers from a
+    stage equal the previous snapshot's customers."""
+    run = parse_vars({})
+    staged = stage_all(edge_case_raw(), run)
+    as_of = resolve_as_of_date(staged, run)
+    purchases = purchases_until(staged["orders"].staged, staged["customers"].staged, as_of)
+    flows = build_lifecycle_flows(purchases, as_of, run.churn_window_days)
+    customers = edge_value_marts["customers"]
+    last = flows[flows["snapshot_date"] == flows["snapshot_date"].max()]
+    assert last.groupby("to_stage")["customers"].sum().to_dict() == (
+        customers["lifecycle_stage"].value_counts().to_dict()
+    )
+    arrivals = flows.groupby("snapshot_date")["customers"].sum()
+    from_a_stage = flows[flows["from_stage"] != "none"].groupby("snapshot_date")["customers"].sum()
+    from_a_stage = from_a_stage.reindex(arrivals.index, fill_value=0)
+    assert from_a_stage.iloc[0] == 0
+    assert from_a_stage.iloc[1:].tolist() == arrivals.iloc[:-1].tolist()
+    assert len(arrivals) == 29  # 2022-11-30 .. 2025-02-28, then 2025-03-14
