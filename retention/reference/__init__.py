@@ -47,6 +47,7 @@ from .kpis import (
     SCORECARD_COLUMNS,
     build_retention_kpis,
     build_retention_scorecard,
+    nps_scorecard_value,
     read_benchmarks,
     scorecard_status,
     scorecard_values,
@@ -97,6 +98,7 @@ __all__ = [
     "read_benchmarks",
     "scorecard_values",
     "scorecard_status",
+    "nps_scorecard_value",
     "build_retention_scorecard",
     "build_activity_retention",
     # mart columns
