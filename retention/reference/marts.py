@@ -19,7 +19,13 @@ from .churn import build_churn, build_churn_by_grain
 from .cohorts import build_cohort_retention, build_customer_cohorts, customer_cohorts_mart
 from .customers import build_customers, build_rfm_summary
 from .economics import build_channel_economics
-from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
+from .kpis import (
+    build_retention_kpis,
+    build_retention_scorecard,
+    nps_scorecard_value,
+    read_benchmarks,
+    scorecard_values,
+)
 from .lifecycle import build_lifecycle_flows
 from .nps import build_nps, build_nps_retention, nps_responses, with_latest_nps
 from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
@@ -119,7 +125,9 @@ def compute_value_marts(
     churn = build_churn(purchases, as_of, run.churn_window_days)
     kpis = build_retention_kpis(purchases, days, churn, as_of)
     channels = build_channel_economics(purchases, staged["marketing_spend"].staged, as_of)
-    values = scorecard_values(purchases, kpis, churn, channels, as_of)
+    nps = build_nps(responses, as_of_or_epoch)
+    values = {**scorecard_values(purchases, kpis, churn, channels, as_of)}
+    values["nps"] = nps_scorecard_value(nps)
     signups = customer_signups(stg_customers, purchases, as_of, run.reporting_timezone)
     return {
         "time_between_purchases": build_time_between_purchases(days, basics)
@@ -151,7 +159,7 @@ def compute_value_marts(
             run.reporting_timezone,
             value_vars,
         ),
-        "nps": build_nps(responses, as_of_or_epoch),
+        "nps": nps,
         "nps_retention": build_nps_retention(
             responses, days, as_of_or_epoch, wave.nps_repurchase_window_days
         ),

@@ -37,5 +37,14 @@ def test_empty_raw_tables_build_empty_marts_and_a_no_data_scorecard(tmp_path: Pa
         statuses = connection.execute(
             "select kpi, status from marts.retention_scorecard order by kpi"
         ).fetchall()
-    assert len(statuses) == 5
+    # The five benchmarked KPIs of the seed and nps (information only): no
+    # value anywhere, so no_data, also for nps (not no_benchmark).
+    assert [kpi for kpi, _ in statuses] == [
+        "ltv_to_cac_12m",
+        "monthly_churn_rate",
+        "nps",
+        "nrr_12m",
+        "purchase_frequency_12m",
+        "repeat_rate_180d",
+    ]
     assert {status for _, status in statuses} == {"no_data"}
