@@ -332,15 +332,27 @@ NPS_COLUMNS_OF_CUSTOMERS = ("latest_nps_score", "latest_nps_class")
 def test_empty_events_table_changes_only_product_usage(builds: dict[str, Built]) -> None:
     """raw.events empty: the build passes, purchase marts are unchanged, day-N
     product retention keeps its cohorts but has no retained or activated customer,
-    the NPS marts are empty and no customer has an NPS score."""
+    the NPS marts are empty, no customer has an NPS score and the scorecard's
+    nps row (information only) has no value: status no_data."""
     clean, empty = builds["clean"], builds["no_events"]
     assert empty.query("select count(*) from raw.events") == [(0,)]
     problems = [
         p
         for mart in clean.marts()
-        if mart not in EVENT_MARTS | {"customers"}
+        if mart not in EVENT_MARTS | {"customers", "retention_scorecard"}
         for p in compare_marts(clean, empty, mart)
     ]
+    # the scorecard without its nps row, which reads the NPS mart
+    scorecard = "select * from marts.retention_scorecard where kpi != 'nps' order by kpi"
+    problems += compare_frames(
+        clean.frame(scorecard),
+        empty.frame(scorecard),
+        labels=("clean", "no_events"),
+        same_types=True,
+    )
+    nps_row = "select value, status from marts.retention_scorecard where kpi = 'nps'"
+    assert empty.query(nps_row) == [(None, "no_data")]
+    assert clean.query(nps_row)[0][1] == "no_benchmark"
     # customers without its NPS columns
     columns = [
         c
