@@ -11,7 +11,7 @@ tables, as_of_date, purchases), :mod:`.cohorts`, :mod:`.churn`,
 :mod:`.purchases` (purchase days, time_between_purchases), :mod:`.customers`
 (customers, rfm_summary), :mod:`.economics` (channel_economics),
 :mod:`.kpis` (retention_kpis, retention_scorecard), :mod:`.activity`
-(activity_retention), and :mod:`.marts`, the entry points
+(activity_retention), :mod:`.drivers` (activation_drivers), and :mod:`.marts`, the entry points
 :func:`compute_marts` and :func:`compute_value_marts`.
 """
 
@@ -34,6 +34,7 @@ from .churn import (
     build_churn_by_grain,
 )
 from .cohorts import build_cohort_retention, build_customer_cohorts
+from .drivers import DRIVER_COLUMNS, build_activation_drivers
 from .customers import (
     CUSTOMER_COLUMNS,
     RFM_COLUMNS,
@@ -61,7 +62,16 @@ from .staging import (
     stage_all,
     staging_counts,
 )
-from .vars import RunVars, ValueVars, WaveVars, parse_value_vars, parse_vars, parse_wave_vars
+from .vars import (
+    DriverVars,
+    RunVars,
+    ValueVars,
+    WaveVars,
+    parse_driver_vars,
+    parse_value_vars,
+    parse_vars,
+    parse_wave_vars,
+)
 
 __all__ = [
     # entry points
@@ -75,6 +85,8 @@ __all__ = [
     "parse_value_vars",
     "WaveVars",
     "parse_wave_vars",
+    "DriverVars",
+    "parse_driver_vars",
     # staging and purchases
     "Staged",
     "stage_all",
@@ -99,6 +111,7 @@ __all__ = [
     "scorecard_status",
     "build_retention_scorecard",
     "build_activity_retention",
+    "build_activation_drivers",
     # mart columns
     "CHURN_COLUMNS",
     "CHURN_BY_GRAIN_COLUMNS",
@@ -109,6 +122,7 @@ __all__ = [
     "KPI_COLUMNS",
     "SCORECARD_COLUMNS",
     "ACTIVITY_COLUMNS",
+    "DRIVER_COLUMNS",
     # helpers
     "MICROS_PER_UNIT",
     "local_date",

@@ -16,13 +16,14 @@ from ._common import empty_frame
 from .activity import build_activity_retention
 from .churn import build_churn, build_churn_by_grain
 from .cohorts import build_cohort_retention, build_customer_cohorts, customer_cohorts_mart
+from .drivers import build_activation_drivers
 from .customers import build_customers, build_rfm_summary
 from .economics import build_channel_economics
 from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
 from .nps import build_nps, build_nps_retention, nps_responses, with_latest_nps
 from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
 from .staging import purchases_until, resolve_as_of_date, stage_all, staging_counts
-from .vars import parse_value_vars, parse_vars, parse_wave_vars
+from .vars import parse_driver_vars, parse_value_vars, parse_vars, parse_wave_vars
 
 
 def compute_marts(
@@ -31,8 +32,8 @@ def compute_marts(
     """Compute the reference marts from the four raw tables and the dbt vars.
 
     Returns ``customer_cohorts``, ``cohort_retention``,
-    ``cohort_retention_by_channel``, ``churn`` and ``churn_by_grain`` (the
-    CONTRACT.md columns),
+    ``cohort_retention_by_channel``, ``churn``, ``churn_by_grain`` and
+    ``activation_drivers`` (the CONTRACT.md columns),
     plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
     ``stg_customers``, ``stg_orders``, ``stg_events``,
     ``stg_marketing_spend``, the counted ``purchases`` and ``run`` (one row:
@@ -55,6 +56,14 @@ def compute_marts(
         "churn": build_churn(purchases, as_of, run.churn_window_days),
         "churn_by_grain": build_churn_by_grain(
             purchases, as_of, run.churn_window_days, wave.churn_grains
+        ),
+        "activation_drivers": build_activation_drivers(
+            staged["customers"].staged,
+            staged["events"].staged,
+            purchases,
+            as_of,
+            run.reporting_timezone,
+            parse_driver_vars(vars),
         ),
         "staging_counts": staging_counts(staged),
         **{f"stg_{name}": s.staged for name, s in staged.items()},
