@@ -34,7 +34,6 @@ from .churn import (
     build_churn_by_grain,
 )
 from .cohorts import build_cohort_retention, build_customer_cohorts
-from .drivers import DRIVER_COLUMNS, build_activation_drivers
 from .customers import (
     CUSTOMER_COLUMNS,
     RFM_COLUMNS,
@@ -42,6 +41,7 @@ from .customers import (
     build_rfm_summary,
     lifecycle_stage,
 )
+from .drivers import DRIVER_COLUMNS, build_activation_drivers
 from .economics import CHANNEL_COLUMNS, build_channel_economics
 from .kpis import (
     KPI_COLUMNS,

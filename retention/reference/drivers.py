@@ -65,7 +65,9 @@ def build_activation_drivers(
     window = driver_vars.activation_window_days
 
     purchase_offsets = _offsets(purchases, "order_date", population)
-    early_buyers = set(purchase_offsets.loc[purchase_offsets["day"].between(0, window), "customer_id"])
+    early_buyers = set(
+        purchase_offsets.loc[purchase_offsets["day"].between(0, window), "customer_id"]
+    )
     retained_ids = set(
         purchase_offsets.loc[
             purchase_offsets["day"].between(window + 1, driver_vars.driver_outcome_days),

@@ -16,8 +16,8 @@ from ._common import empty_frame
 from .activity import build_activity_retention
 from .churn import build_churn, build_churn_by_grain
 from .cohorts import build_cohort_retention, build_customer_cohorts, customer_cohorts_mart
-from .drivers import build_activation_drivers
 from .customers import build_customers, build_rfm_summary
+from .drivers import build_activation_drivers
 from .economics import build_channel_economics
 from .kpis import build_retention_kpis, build_retention_scorecard, read_benchmarks, scorecard_values
 from .nps import build_nps, build_nps_retention, nps_responses, with_latest_nps

@@ -2,14 +2,17 @@
 
 One self-contained file (plotly.js inlined, no network needed): cohort
 retention heatmap, rolling-retention and cohort LTV curves, monthly churn and
-CRR, time between purchases, LTV/CAC by channel, the benchmark scorecard and
-a "Segments" section (retention, churn and 12-month LTV per value of a
-segment dimension, one dimension at a time through a picker). The dbt
+CRR, time between purchases, LTV/CAC by channel, activation drivers (lift of
+each early action), the benchmark scorecard and a "Segments" section
+(retention, churn and 12-month LTV per value of a segment dimension, one
+dimension at a time through a picker). The dbt
 exposure ``retention_dashboard`` (models/_exposures.yml) lists the marts in
-``MARTS_READ`` and ``MARTS_OPTIONAL``; a test keeps the two in step.
+``MARTS_READ``, ``MARTS_OPTIONAL`` and ``MARTS_OPTIONAL_PANELS``; a test
+keeps them in step.
 ``MARTS_READ`` must all be there; the segment marts of ``MARTS_OPTIONAL``
 came later (issue 14): without them the section says so and the rest of the
-dashboard is drawn as before.
+dashboard is drawn as before; so did ``activation_drivers``
+(``MARTS_OPTIONAL_PANELS``): without it its panel holds a note.
 
 The marts are read from the schema ``--schema`` (default ``marts``: the
 published file, a standalone build; installed as a package the warehouse
@@ -54,6 +57,13 @@ MARTS_OPTIONAL = (
     "churn_by_segment",
     "ltv_by_segment",
 )
+# Read when present, each drawn by one panel (a note in the panel without it).
+MARTS_OPTIONAL_PANELS = ("activation_drivers",)
+# activation_drivers: only events whose did and did-not groups both have this
+# many customers are drawn (analyses/activation_drivers_ranked.sql), at most
+# DRIVERS_SHOWN of them, the largest lifts.
+DRIVERS_MIN_GROUP_CUSTOMERS = 30
+DRIVERS_SHOWN = 12
 # Segment values drawn per dimension, the largest by customers; the rest are
 # named in a note under the picker.
 SEGMENT_TOP_VALUES = 8
@@ -148,10 +158,11 @@ def read_marts(database: Path, schema: str = DEFAULT_SCHEMA) -> Marts:
             for (name,) in con.execute(
                 "select table_name from information_schema.tables"
                 " where table_schema = ? and table_name in (select unnest(?))",
-                [schema, list(MARTS_OPTIONAL)],
+                [schema, [*MARTS_OPTIONAL, *MARTS_OPTIONAL_PANELS]],
             ).fetchall()
         }
-        names = [*MARTS_READ, *(name for name in MARTS_OPTIONAL if name in present)]
+        optional = (*MARTS_OPTIONAL, *MARTS_OPTIONAL_PANELS)
+        names = [*MARTS_READ, *(name for name in optional if name in present)]
         frames = {
             name: con.sql(f"select * from {quote_ident(schema)}.{quote_ident(name)}").df()
             for name in names
@@ -463,6 +474,63 @@ def scorecard_html(marts: Marts) -> str:
         "<table class='scorecard'><thead><tr><th>KPI</th><th>value</th><th>measured for</th>"
         "<th>benchmark</th><th>status</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
+
+
+def activation_drivers(marts: Marts) -> go.Figure:
+    """Retention lift per early action (activation_drivers), largest last
+    (on top), with its did-share: events whose two groups both have at least
+    DRIVERS_MIN_GROUP_CUSTOMERS customers. Green: lift > 1 with p < 0.05;
+    red: lift < 1 with p < 0.05; grey: not significant."""
+    title = "Activation drivers: retention lift of doing an action in the first week"
+    if "activation_drivers" not in marts:
+        fig = go.Figure()
+        fig.add_annotation(
+            text="Not drawn: the marts lack activation_drivers (rebuild with dbt build).",
+            showarrow=False,
+        )
+        return _layout(fig, title, height=300)
+    drivers = marts["activation_drivers"]
+    rows = drivers[
+        (drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & (drivers.customers - drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & drivers.retention_lift.notna()
+    ]
+    rows = rows.sort_values(["retention_lift", "event_name"]).tail(DRIVERS_SHOWN)
+    significant = rows.p_value.astype(float) < 0.05
+    colors = [
+        ("#15803d" if lift > 1 else "#b91c1c") if sig else "#9ca3af"
+        for lift, sig in zip(rows.retention_lift.astype(float), significant, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=rows.event_name.tolist(),
+            x=[float(v) for v in rows.retention_lift],
+            orientation="h",
+            marker_color=colors,
+            customdata=[
+                [r.did_share, r.retained_if_did, r.retained_if_not, r.phi, r.p_value]
+                for r in rows.itertuples()
+            ],
+            text=[
+                f"{r.retention_lift:.2f}x  ({r.did_share:.0%} did it)" for r in rows.itertuples()
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: lift %{x:.2f}x; did it: %{customdata[0]:.1%}; retained"
+            " %{customdata[1]:.1%} if did, %{customdata[2]:.1%} if not; phi"
+            " %{customdata[3]:.3f}, p %{customdata[4]:.2g}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=1.0, line_dash="dash", annotation_text="no difference")
+    fig.update_xaxes(
+        title="retained if did / retained if not (purchase on days 8..30 after signup;"
+        " correlation, not causation)",
+        range=[0, max(float(rows.retention_lift.max()) * 1.45, 2.0)] if len(rows) else None,
+    )
+    fig.update_yaxes(title=f"early action (both groups >= {DRIVERS_MIN_GROUP_CUSTOMERS})")
+    _layout(fig, title, height=460)
+    fig.update_layout(margin={"l": 150})
+    return fig
 
 
 def headline(marts: Marts) -> tuple[str, str]:
@@ -803,6 +871,7 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         ("", churn_trend(marts)),
         ("", ltv_to_cac(marts)),
         ("wide", time_between_purchases(marts)),
+        ("wide", activation_drivers(marts)),
     ]
     body = "".join(
         f"<div class='panel {css}'>"
@@ -827,7 +896,9 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         f"<main><div class='cards'>{cards}</div>"
         f"<div class='grid'>{scorecard}{body}{segments_html(marts)}</div></main>"
         "<footer>Built by <code>make dashboard</code> from the marts "
-        + ", ".join(name for name in (*MARTS_READ, *MARTS_OPTIONAL) if name in marts)
+        + ", ".join(
+            name for name in (*MARTS_READ, *MARTS_OPTIONAL, *MARTS_OPTIONAL_PANELS) if name in marts
+        )
         + ".</footer></body></html>"
     )
 

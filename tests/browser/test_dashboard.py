@@ -4,6 +4,9 @@ Builds it from the shared demo build's marts (conftest.py), checks that it
 needs no network, renders it in headless Chromium (every chart drawn, the
 scorecard filled in) and saves a screenshot to artifacts/screenshots/.
 
+The "Activation drivers" panel: the lift bars equal the mart's rows whose
+two groups are large enough, largest lift on top, each with its did-share.
+
 The Segments section: one figure set per dimension of the segment marts,
 numbers equal to pooled sums computed here from the marts with pandas, a
 picker that switches the dimension in Chromium (screenshot
@@ -28,7 +31,10 @@ from support.dbt import REPO, run_dbt
 
 from retention.reference.compare import compare_frames
 from retention.serve.dashboard import (
+    DRIVERS_MIN_GROUP_CUSTOMERS,
+    DRIVERS_SHOWN,
     MARTS_OPTIONAL,
+    MARTS_OPTIONAL_PANELS,
     MARTS_READ,
     SEGMENT_MIN_COHORT_CUSTOMERS,
     SEGMENT_TOP_VALUES,
@@ -41,6 +47,7 @@ CHART_TITLES = (
     "Monthly churn and customer retention rate",
     "LTV / CAC by acquisition channel",
     "Time between purchases",
+    "Activation drivers",
 )
 
 
@@ -108,8 +115,48 @@ def test_dashboard_exposure_lists_exactly_the_marts_it_reads(tmp_path: Path) -> 
     exposure = manifest["exposures"]["exposure.retention.retention_dashboard"]
     assert exposure["type"] == "dashboard"
     assert sorted(exposure["depends_on"]["nodes"]) == sorted(
-        f"model.retention.{name}" for name in (*MARTS_READ, *MARTS_OPTIONAL)
+        f"model.retention.{name}" for name in (*MARTS_READ, *MARTS_OPTIONAL, *MARTS_OPTIONAL_PANELS)
     )
+
+
+# --- Activation drivers ----------------------------------------------------
+
+
+def plotly_figure_titled(page: str, title: str) -> tuple[list[dict], dict]:
+    """(traces, layout) of the one figure whose layout title starts with ``title``."""
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page):
+        traces, end = decoder.raw_decode(page, match.end())
+        end = re.compile(r"\s*,\s*").match(page, end).end()
+        layout, _ = decoder.raw_decode(page, end)
+        if layout.get("title", {}).get("text", "").startswith(title):
+            found.append((traces, layout))
+    assert len(found) == 1, f"{len(found)} figures titled {title!r}"
+    return found[0]
+
+
+def test_activation_drivers_panel_shows_the_marts_lifts(
+    dashboard: Path, demo_database: Path
+) -> None:
+    with duckdb.connect(str(demo_database), read_only=True) as con:
+        drivers = con.sql("select * from marts.activation_drivers").df()
+    large = drivers[
+        (drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & (drivers.customers - drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & drivers.retention_lift.notna()
+    ]
+    expected = large.sort_values(["retention_lift", "event_name"]).tail(DRIVERS_SHOWN)
+    assert len(expected) >= 5, "the demo should have several comparable early actions"
+    assert "sign_up" not in set(expected.event_name), "everyone signs up: too few did not"
+    (bars,), _ = plotly_figure_titled(dashboard.read_text(), "Activation drivers")
+    assert bars["y"] == expected.event_name.tolist()
+    drawn = pd.DataFrame({"event_name": bars["y"], "retention_lift": bars["x"]})
+    assert not compare_frames(drawn, expected[["event_name", "retention_lift"]], ["event_name"])
+    for text, share in zip(bars["text"], expected.did_share, strict=True):
+        assert f"({share:.0%} did it)" in text, text
+    top = expected.iloc[-1]
+    assert top.retention_lift > 1.5 and top.p_value < 0.05, top
 
 
 # --- Segments --------------------------------------------------------------
@@ -268,13 +315,13 @@ def test_segment_picker_switches_the_dimension_in_chromium(
     assert shot.stat().st_size > 50_000, "screenshot looks empty"
 
 
-def test_dashboard_without_segment_marts_leaves_the_section_out_with_a_note(
+def test_dashboard_without_optional_marts_leaves_them_out_with_a_note(
     demo_database: Path, tmp_path: Path
 ) -> None:
     older = tmp_path / "older.duckdb"
     shutil.copy(demo_database, older)
     with duckdb.connect(str(older)) as con:
-        for name in MARTS_OPTIONAL:
+        for name in (*MARTS_OPTIONAL, *MARTS_OPTIONAL_PANELS):
             con.execute(f"drop table marts.{name}")
     out = tmp_path / "dashboard.html"
     done = write_dashboard(older, out)
@@ -283,3 +330,4 @@ def test_dashboard_without_segment_marts_leaves_the_section_out_with_a_note(
     assert "Not drawn: the marts lack " + ", ".join(MARTS_OPTIONAL) in page
     assert "<select id='segment-picker'" not in page and not plotly_figures(page)
     assert "Cohort retention" in page and "Benchmark scorecard" in page
+    assert "Not drawn: the marts lack activation_drivers" in page
