@@ -28,7 +28,6 @@ comparable as (
 
 ranked as (
     select
-        row_number() over (order by phi desc, event_name asc) as driver_rank,
         event_name,
         customers,
         did_customers,
@@ -39,6 +38,7 @@ ranked as (
         retention_difference,
         phi,
         p_value,
+        row_number() over (order by phi desc, event_name asc) as driver_rank,
         p_value < 0.05 as is_significant_at_5_percent
     from comparable
 )

@@ -481,7 +481,7 @@ def activation_drivers(marts: Marts) -> go.Figure:
     (on top), with its did-share: events whose two groups both have at least
     DRIVERS_MIN_GROUP_CUSTOMERS customers. Green: lift > 1 with p < 0.05;
     red: lift < 1 with p < 0.05; grey: not significant."""
-    title = "Activation drivers: retention lift of doing an action in the first week"
+    title = "Activation drivers: retention lift of an action in the early window after signup"
     if "activation_drivers" not in marts:
         fig = go.Figure()
         fig.add_annotation(
@@ -521,10 +521,12 @@ def activation_drivers(marts: Marts) -> go.Figure:
             " %{customdata[3]:.3f}, p %{customdata[4]:.2g}<extra></extra>",
         )
     )
-    fig.add_vline(x=1.0, line_dash="dash", annotation_text="no difference")
+    fig.add_vline(
+        x=1.0, line_dash="dash", annotation_text="no difference", annotation_position="bottom"
+    )
     fig.update_xaxes(
-        title="retained if did / retained if not (purchase on days 8..30 after signup;"
-        " correlation, not causation)",
+        title="retained if did / retained if not (a purchase in the outcome window,"
+        " by default days 8..30 after signup; correlation, not causation)",
         range=[0, max(float(rows.retention_lift.max()) * 1.45, 2.0)] if len(rows) else None,
     )
     fig.update_yaxes(title=f"early action (both groups >= {DRIVERS_MIN_GROUP_CUSTOMERS})")

@@ -36,7 +36,9 @@ population as (
         customers.signup_date
     from customers
     cross join as_of
-    where {{ is_driver_population('customers.signup_date', 'as_of.as_of_date') }}
+    where
+        {{ is_driver_population('customers.signup_date',
+            'as_of.as_of_date') }}
 ),
 
 early_purchasers as (
