@@ -324,15 +324,17 @@ def test_marts_are_not_trivially_empty(builds: dict[str, Built]) -> None:
         assert builds["clean"].query(f"select count(*) from marts.{mart}")[0][0] > 0, mart
 
 
-# Marts made of events: product retention and NPS.
-EVENT_MARTS = {"activity_retention", "nps", "nps_retention"}
+# Marts made of events: product retention, NPS and activation drivers.
+EVENT_MARTS = {"activity_retention", "nps", "nps_retention", "activation_drivers"}
 NPS_COLUMNS_OF_CUSTOMERS = ("latest_nps_score", "latest_nps_class")
 
 
 def test_empty_events_table_changes_only_product_usage(builds: dict[str, Built]) -> None:
     """raw.events empty: the build passes, purchase marts are unchanged, day-N
     product retention keeps its cohorts but has no retained or activated customer,
-    the NPS marts are empty and no customer has an NPS score."""
+    the NPS marts are empty, no customer has an NPS score, and
+    activation_drivers keeps only its first_purchase row, unchanged (it is
+    made of signups and purchases)."""
     clean, empty = builds["clean"], builds["no_events"]
     assert empty.query("select count(*) from raw.events") == [(0,)]
     problems = [
@@ -367,3 +369,13 @@ def test_empty_events_table_changes_only_product_usage(builds: dict[str, Built])
         " from marts.activity_retention"
     ) == [(0,)]
     assert clean.query("select sum(retained_on) from marts.activity_retention")[0][0] > 0
+    first_purchase = "select * from marts.activation_drivers where event_name = 'first_purchase'"
+    assert empty.query("select event_name from marts.activation_drivers") == [("first_purchase",)]
+    problems = compare_frames(
+        clean.frame(first_purchase),
+        empty.frame(first_purchase),
+        labels=("clean", "no_events"),
+        same_types=True,
+    )
+    assert not problems and clean.query(f"{first_purchase} and did_customers > 0"), problems
+    assert clean.query("select count(*) from marts.activation_drivers")[0][0] > 1
