@@ -26,9 +26,10 @@ dates, plain decimals) and, on top of every kind of ``INJECTORS``, the kinds of
 Why the marts must not change: every kind below is either quarantined, a
 duplicate that loses to the clean row, normalized back to the clean value, or
 kept out of metrics (not a purchase, after as_of_date, anonymous, no customer
-day and no early action of activation_drivers added). One kind legitimately adds information: an order whose customer is
-missing from raw.customers. Its documented outcome is "the order counts, the
-customer has channel ``unknown`` and no signup, country or campaign", which is
+day and no early action of activation_drivers added). One kind legitimately
+adds information: an order whose customer is missing from raw.customers. Its
+documented outcome is "the order counts, the customer has channel
+``unknown`` and no signup, country or campaign", which is
 exactly what a raw.customers row with only the customer_id means. So the clean
 tables carry that row (ORPHAN) and the bad tables drop it: the marts must be
 equal if and only if the rule holds.
@@ -568,9 +569,7 @@ def _nps_answers(p: Picks, properties: dict[str, str], check: str) -> Injection:
             f" from staging.stg_events where {_ids('event_id', list(properties))}"
         ),
         rows=tuple(
-            p.late_event_row(
-                event_id, event_name="nps_response", platform="email", properties=text
-            )
+            p.late_event_row(event_id, event_name="nps_response", platform="email", properties=text)
             for event_id, text in properties.items()
         ),
     )
