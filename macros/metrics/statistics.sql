@@ -23,8 +23,10 @@
 {%- endmacro %}
 
 {#
-    Q(a) = 1 - Phi(a) for a = |x|, then Phi(x) = 1 - Q(a) for x >= 0 and Q(a)
-    for x < 0 (the small tail is computed directly, not as 1 - something).
+    Q(a) = 1 - Phi(a) for a = |x|, then Phi(x) = 1 - Q(a) for x > 0 and Q(a)
+    for x <= 0 (the small tail is computed directly, not as 1 - something).
+    x = 0 takes Q(0) = 0.4999999995, not 1 - Q(0), so a two-sided p-value
+    2 x Phi(-|z|) of z = 0 is 0.999999999, never above 1.
     |x| is capped at 37 (Q(37) < 1e-299), so exp never underflows: Postgres
     raises on an underflowing exp instead of returning 0.
 #}
@@ -44,7 +46,7 @@
     {%- endset -%}
     case
         when {{ x }} is null then null
-        when {{ x }} >= 0 then 1.0 - {{ upper_tail }}
+        when {{ x }} > 0 then 1.0 - {{ upper_tail }}
         else {{ upper_tail }}
     end
 {%- endmacro %}

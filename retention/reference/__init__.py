@@ -12,9 +12,9 @@ tables, as_of_date, purchases), :mod:`.cohorts`, :mod:`.churn`,
 (customers, rfm_summary), :mod:`.economics` (channel_economics),
 :mod:`.kpis` (retention_kpis, retention_scorecard), :mod:`.activity`
 (activity_retention), :mod:`.signup` (signup_conversion,
-customers.days_to_first_purchase), :mod:`.lifecycle` (lifecycle_flows), and
-:mod:`.marts`, the entry points :func:`compute_marts` and
-:func:`compute_value_marts`.
+customers.days_to_first_purchase), :mod:`.lifecycle` (lifecycle_flows),
+:mod:`.drivers` (activation_drivers), and :mod:`.marts`, the entry points
+:func:`compute_marts` and :func:`compute_value_marts`.
 """
 
 from ._common import (
@@ -43,6 +43,7 @@ from .customers import (
     build_rfm_summary,
     lifecycle_stage,
 )
+from .drivers import DRIVER_COLUMNS, build_activation_drivers
 from .economics import CHANNEL_COLUMNS, build_channel_economics
 from .kpis import (
     KPI_COLUMNS,
@@ -66,7 +67,16 @@ from .staging import (
     stage_all,
     staging_counts,
 )
-from .vars import RunVars, ValueVars, WaveVars, parse_value_vars, parse_vars, parse_wave_vars
+from .vars import (
+    DriverVars,
+    RunVars,
+    ValueVars,
+    WaveVars,
+    parse_driver_vars,
+    parse_value_vars,
+    parse_vars,
+    parse_wave_vars,
+)
 
 __all__ = [
     # entry points
@@ -80,6 +90,8 @@ __all__ = [
     "parse_value_vars",
     "WaveVars",
     "parse_wave_vars",
+    "DriverVars",
+    "parse_driver_vars",
     # staging and purchases
     "Staged",
     "stage_all",
@@ -110,6 +122,7 @@ __all__ = [
     "snapshot_dates",
     "stages_on",
     "build_lifecycle_flows",
+    "build_activation_drivers",
     # mart columns
     "CHURN_COLUMNS",
     "CHURN_BY_GRAIN_COLUMNS",
@@ -122,6 +135,7 @@ __all__ = [
     "ACTIVITY_COLUMNS",
     "SIGNUP_CONVERSION_COLUMNS",
     "FLOW_COLUMNS",
+    "DRIVER_COLUMNS",
     # helpers
     "MICROS_PER_UNIT",
     "local_date",

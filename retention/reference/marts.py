@@ -18,6 +18,7 @@ from .activity import build_activity_retention
 from .churn import build_churn, build_churn_by_grain
 from .cohorts import build_cohort_retention, build_customer_cohorts, customer_cohorts_mart
 from .customers import build_customers, build_rfm_summary
+from .drivers import build_activation_drivers
 from .economics import build_channel_economics
 from .kpis import (
     build_retention_kpis,
@@ -31,7 +32,7 @@ from .nps import build_nps, build_nps_retention, nps_responses, with_latest_nps
 from .purchases import TBP_COLUMNS, build_time_between_purchases, customer_basics, purchase_days
 from .signup import build_signup_conversion, customer_signups, with_days_to_first_purchase
 from .staging import purchases_until, resolve_as_of_date, stage_all, staging_counts
-from .vars import parse_value_vars, parse_vars, parse_wave_vars
+from .vars import parse_driver_vars, parse_value_vars, parse_vars, parse_wave_vars
 
 
 def compute_marts(
@@ -41,7 +42,8 @@ def compute_marts(
 
     Returns ``customer_cohorts``, ``cohort_retention``,
     ``cohort_retention_by_channel``, ``churn``, ``churn_by_grain`` and
-    ``signup_conversion``, ``lifecycle_flows`` (the CONTRACT.md columns),
+    ``signup_conversion``, ``lifecycle_flows``, ``activation_drivers`` (the
+    CONTRACT.md columns),
     plus ``staging_counts`` (see :func:`staging_counts`), the staged tables
     ``stg_customers``, ``stg_orders``, ``stg_events``,
     ``stg_marketing_spend``, the counted ``purchases`` and ``run`` (one row:
@@ -74,6 +76,14 @@ def compute_marts(
             retention_days,
         ),
         "lifecycle_flows": build_lifecycle_flows(purchases, as_of, run.churn_window_days),
+        "activation_drivers": build_activation_drivers(
+            staged["customers"].staged,
+            staged["events"].staged,
+            purchases,
+            as_of,
+            run.reporting_timezone,
+            parse_driver_vars(vars),
+        ),
         "staging_counts": staging_counts(staged),
         **{f"stg_{name}": s.staged for name, s in staged.items()},
         "purchases": purchases,

@@ -6,12 +6,13 @@ CRR, time between purchases, LTV/CAC by channel, the lifecycle flow of the
 last complete month, the benchmark scorecard, signup conversion curves, a
 "Segments" section (retention, churn and 12-month LTV per value of a
 segment dimension, one dimension at a time through a picker), NPS over time,
-repurchase by NPS class, CRR with a grain switch and product (day-N)
-retention. The dbt exposure ``retention_dashboard`` (models/_exposures.yml)
-lists the marts in ``MARTS_READ`` and ``MARTS_OPTIONAL``; a test keeps the
-two in step. ``MARTS_READ`` must all be there; the marts of
-``MARTS_OPTIONAL`` came later (segments: issue 14; signup conversion, NPS,
-churn by grain and product retention: issue 15) or are off in some builds
+repurchase by NPS class, CRR with a grain switch, product (day-N) retention
+and activation drivers (the retention lift of each early action). The dbt
+exposure ``retention_dashboard`` (models/_exposures.yml) lists the marts in
+``MARTS_READ`` and ``MARTS_OPTIONAL``; a test keeps the two in step.
+``MARTS_READ`` must all be there; the marts of ``MARTS_OPTIONAL`` came later
+(segments: issue 14; signup conversion, NPS, churn by grain and product
+retention: issue 15; activation drivers: issue 16) or are off in some builds
 (the NPS marts and ``activity_retention`` need events: ``using_events:
 false`` disables them).
 Without them the section or panel says so and the rest of the dashboard is
@@ -65,11 +66,14 @@ SEGMENT_MARTS = (
 )
 # Read when present, one panel each (a note in its place without the mart):
 # issue 15; the NPS marts and activity_retention are off without events.
+# activation_drivers (issue 16) is built without events too (its
+# first_purchase row).
 NPS_MART = "nps"
 NPS_RETENTION_MART = "nps_retention"
 CHURN_BY_GRAIN_MART = "churn_by_grain"
 ACTIVITY_RETENTION_MART = "activity_retention"
 SIGNUP_CONVERSION_MART = "signup_conversion"
+ACTIVATION_DRIVERS_MART = "activation_drivers"
 MARTS_OPTIONAL = (
     *SEGMENT_MARTS,
     SIGNUP_CONVERSION_MART,
@@ -77,9 +81,15 @@ MARTS_OPTIONAL = (
     NPS_MART,
     NPS_RETENTION_MART,
     ACTIVITY_RETENTION_MART,
+    ACTIVATION_DRIVERS_MART,
 )
 # Signup months drawn as conversion curves (the latest ones with signups).
 SIGNUP_CURVE_MONTHS = 6
+# activation_drivers: only events whose did and did-not groups both have this
+# many customers are drawn (analyses/activation_drivers_ranked.sql), at most
+# DRIVERS_SHOWN of them, the largest lifts.
+DRIVERS_MIN_GROUP_CUSTOMERS = 30
+DRIVERS_SHOWN = 12
 # Segment values drawn per dimension, the largest by customers; the rest are
 # named in a note under the picker.
 SEGMENT_TOP_VALUES = 8
@@ -627,6 +637,58 @@ def scorecard_html(marts: Marts) -> str:
     )
 
 
+def activation_drivers(marts: Marts) -> go.Figure:
+    """Retention lift per early action (activation_drivers), largest last
+    (on top), with its did-share: events whose two groups both have at least
+    DRIVERS_MIN_GROUP_CUSTOMERS customers. Green: lift > 1 with p < 0.05;
+    red: lift < 1 with p < 0.05; grey: not significant."""
+    title = "Activation drivers: retention lift of an action in the early window after signup"
+    drivers = marts[ACTIVATION_DRIVERS_MART]
+    rows = drivers[
+        (drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & (drivers.customers - drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & drivers.retention_lift.notna()
+    ]
+    rows = rows.sort_values(["retention_lift", "event_name"]).tail(DRIVERS_SHOWN)
+    significant = rows.p_value.astype(float) < 0.05
+    colors = [
+        ("#15803d" if lift > 1 else "#b91c1c") if sig else "#9ca3af"
+        for lift, sig in zip(rows.retention_lift.astype(float), significant, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=rows.event_name.tolist(),
+            x=[float(v) for v in rows.retention_lift],
+            orientation="h",
+            marker_color=colors,
+            customdata=[
+                [r.did_share, r.retained_if_did, r.retained_if_not, r.phi, r.p_value]
+                for r in rows.itertuples()
+            ],
+            text=[
+                f"{r.retention_lift:.2f}x  ({r.did_share:.0%} did it)" for r in rows.itertuples()
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: lift %{x:.2f}x; did it: %{customdata[0]:.1%}; retained"
+            " %{customdata[1]:.1%} if did, %{customdata[2]:.1%} if not; phi"
+            " %{customdata[3]:.3f}, p %{customdata[4]:.2g}<extra></extra>",
+        )
+    )
+    fig.add_vline(
+        x=1.0, line_dash="dash", annotation_text="no difference", annotation_position="bottom"
+    )
+    fig.update_xaxes(
+        title="retained if did / retained if not (a purchase in the outcome window,"
+        " by default days 8..30 after signup; correlation, not causation)",
+        range=[0, max(float(rows.retention_lift.max()) * 1.45, 2.0)] if len(rows) else None,
+    )
+    fig.update_yaxes(title=f"early action (both groups >= {DRIVERS_MIN_GROUP_CUSTOMERS})")
+    _layout(fig, title, height=460)
+    fig.update_layout(margin={"l": 150})
+    return fig
+
+
 def headline(marts: Marts) -> tuple[str, str]:
     """(as_of_date text, KPI cards HTML) from the latest months."""
     churn = marts["churn"].sort_values("period_start")
@@ -928,8 +990,9 @@ def segments_html(marts: Marts) -> str:
 
 # --- NPS, CRR by grain, product retention (issue 15) -------------------------
 # One panel each, from a mart of MARTS_OPTIONAL; a note in its place when the
-# mart is missing (using_events: false, or a warehouse built before issue 15)
-# or has no rows.
+# mart is missing (using_events: false, or a warehouse built before issue 15;
+# activation drivers, drawn above, takes its place in PANELS too) or has no
+# rows.
 
 NPS_CLASSES = ("promoter", "passive", "detractor")
 NPS_CLASS_COLORS = {"promoter": "#15803d", "passive": "#9ca3af", "detractor": "#b91c1c"}
@@ -1249,6 +1312,14 @@ PANELS = (
         (ACTIVITY_RETENTION_MART,),
         product_retention,
         "events",
+    ),
+    (
+        "panel-activation-drivers",
+        "Activation drivers",
+        "wide",
+        (ACTIVATION_DRIVERS_MART,),
+        activation_drivers,
+        "",
     ),
 )
 

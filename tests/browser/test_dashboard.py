@@ -4,6 +4,9 @@ Builds it from the shared demo build's marts (conftest.py), checks that it
 needs no network, renders it in headless Chromium (every chart drawn, the
 scorecard filled in) and saves a screenshot to artifacts/screenshots/.
 
+The "Activation drivers" panel: the lift bars equal the mart's rows whose
+two groups are large enough, largest lift on top, each with its did-share.
+
 The Segments section: one figure set per dimension of the segment marts,
 numbers equal to pooled sums computed here from the marts with pandas, a
 picker that switches the dimension in Chromium (screenshot
@@ -46,6 +49,8 @@ from support.dbt import REPO, run_dbt
 
 from retention.reference.compare import compare_frames
 from retention.serve.dashboard import (
+    DRIVERS_MIN_GROUP_CUSTOMERS,
+    DRIVERS_SHOWN,
     MARTS_OPTIONAL,
     MARTS_READ,
     PRODUCT_MIN_ELIGIBLE,
@@ -68,13 +73,15 @@ CHART_TITLES = (
     "Do promoters come back? Repurchase by NPS class",
     "CRR and churn rate by period grain",
     "Product retention: day-N return by signup quarter",
+    "Activation drivers",
 )
-# The panels of issue 15: panel div id -> the mart it draws.
+# The panels of issues 15 and 16: panel div id -> the mart it draws.
 PANEL_MARTS = {
     "panel-nps": "nps",
     "panel-nps-repurchase": "nps_retention",
     "panel-crr-by-grain": "churn_by_grain",
     "panel-product-retention": "activity_retention",
+    "panel-activation-drivers": "activation_drivers",
 }
 
 
@@ -146,6 +153,46 @@ def test_dashboard_exposure_lists_exactly_the_marts_it_reads(tmp_path: Path) -> 
     assert sorted(exposure["depends_on"]["nodes"]) == sorted(
         f"model.retention.{name}" for name in (*MARTS_READ, *MARTS_OPTIONAL)
     )
+
+
+# --- Activation drivers ----------------------------------------------------
+
+
+def plotly_figure_titled(page: str, title: str) -> tuple[list[dict], dict]:
+    """(traces, layout) of the one figure whose layout title starts with ``title``."""
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page):
+        traces, end = decoder.raw_decode(page, match.end())
+        end = re.compile(r"\s*,\s*").match(page, end).end()
+        layout, _ = decoder.raw_decode(page, end)
+        if layout.get("title", {}).get("text", "").startswith(title):
+            found.append((traces, layout))
+    assert len(found) == 1, f"{len(found)} figures titled {title!r}"
+    return found[0]
+
+
+def test_activation_drivers_panel_shows_the_marts_lifts(
+    dashboard: Path, demo_database: Path
+) -> None:
+    with duckdb.connect(str(demo_database), read_only=True) as con:
+        drivers = con.sql("select * from marts.activation_drivers").df()
+    large = drivers[
+        (drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & (drivers.customers - drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & drivers.retention_lift.notna()
+    ]
+    expected = large.sort_values(["retention_lift", "event_name"]).tail(DRIVERS_SHOWN)
+    assert len(expected) >= 5, "the demo should have several comparable early actions"
+    assert "sign_up" not in set(expected.event_name), "everyone signs up: too few did not"
+    (bars,), _ = plotly_figure_titled(dashboard.read_text(), "Activation drivers")
+    assert bars["y"] == expected.event_name.tolist()
+    drawn = pd.DataFrame({"event_name": bars["y"], "retention_lift": bars["x"]})
+    assert not compare_frames(drawn, expected[["event_name", "retention_lift"]], ["event_name"])
+    for text, share in zip(bars["text"], expected.did_share, strict=True):
+        assert f"({share:.0%} did it)" in text, text
+    top = expected.iloc[-1]
+    assert top.retention_lift > 1.5 and top.p_value < 0.05, top
 
 
 # --- Segments --------------------------------------------------------------
@@ -308,7 +355,7 @@ def test_dashboard_without_optional_marts_leaves_their_parts_out_with_a_note(
     demo_database: Path, tmp_path: Path
 ) -> None:
     """An older warehouse without any mart of MARTS_OPTIONAL: the Segments
-    section and each panel of issue 15 say which mart is missing."""
+    section and each panel of issues 15 and 16 say which mart is missing."""
     older = tmp_path / "older.duckdb"
     shutil.copy(demo_database, older)
     with duckdb.connect(str(older)) as con:
@@ -666,7 +713,8 @@ def test_grain_buttons_switch_the_crr_traces_in_chromium(dashboard: Path, tmp_pa
 
 def test_panels_without_rows_say_so(demo_database: Path, tmp_path: Path) -> None:
     """Empty NPS and activity marts (no events in the raw tables): those
-    panels say the mart has no rows; CRR by grain is still drawn."""
+    panels say the mart has no rows; CRR by grain and activation drivers
+    (not emptied here) are still drawn."""
     empty = tmp_path / "empty_events.duckdb"
     shutil.copy(demo_database, empty)
     with duckdb.connect(str(empty)) as con:
@@ -676,7 +724,7 @@ def test_panels_without_rows_say_so(demo_database: Path, tmp_path: Path) -> None
     done = write_dashboard(empty, out)
     assert done.returncode == 0, done.stderr
     page = out.read_text()
-    assert sorted(panel_figures(page)) == ["panel-crr-by-grain"]
+    assert sorted(panel_figures(page)) == ["panel-activation-drivers", "panel-crr-by-grain"]
     for panel_id in ("panel-nps", "panel-nps-repurchase", "panel-product-retention"):
         note = re.search(rf"<div class='panel[^']*' id='{panel_id}'>(.*?)</div>", page).group(1)
         assert f"Not drawn: {PANEL_MARTS[panel_id]} has no rows yet." in note, note

@@ -287,3 +287,15 @@ def test_sample_ratio_mismatch_chi_square(computed) -> None:
         assert expected_count > 0
     # the 60/40 split of 1000 is flagged, the 51/49 split is not
     assert computed[("srm_p_value", 1)] < 1e-9 < 0.05 < computed[("srm_p_value", 2)]
+
+
+def test_p_values_never_exceed_one(computed) -> None:
+    """A statistic of 0 (equal rates, a perfect split) has p-value 1 up to
+    the approximation's error, and never above 1 (data tests read p-values
+    as fractions)."""
+    p_kinds = ("two_sided", "z_p_value", "welch_p_value", "srm_p_value")
+    values = [v for (kind, _), v in computed.items() if kind in p_kinds and v is not None]
+    assert values and all(0 <= v <= 1 for v in values)
+    zero = NORMAL_XS.index(0.0)
+    assert 1 - 1e-7 < computed[("two_sided", zero)] <= 1
+    assert 1 - 1e-7 < computed[("srm_p_value", 0)] <= 1  # the 500/500 split

@@ -60,6 +60,7 @@ MART_KEYS: dict[str, list[str]] = {
     "ltv_by_segment": ["segment", "segment_value", "cohort_period"],
     "nps": ["month_start"],
     "nps_retention": ["month_start", "nps_class"],
+    "activation_drivers": ["event_name"],
 }
 
 

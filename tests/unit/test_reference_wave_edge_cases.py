@@ -297,11 +297,16 @@ def test_a_response_after_as_of_date_is_no_response():
 # -- signup conversion -------------------------------------------------------
 # The edge data's signups (tests/support/edge_cases.py): C01 2024-02-12
 # (Monday; bought 02-10), C02 2024-03-04 03:00 UTC (Sunday 03-03 in UTC-5;
-# bought 03-05), C14 2024-09-26 (Thursday; bought 10-03), C16 2025-03-07
-# (Friday; never bought), C19 2025-03-20 (after as_of 2025-03-14), C09's
-# 1900 signup is implausible (none), C10 has no raw.customers row; the 14
-# others signed up 2022-01-01 (Saturday, ISO week 2021-12-27): all but C15
-# bought, the earliest (C13) on 2022-11-20.
+# bought 03-05), C08 2024-03-24 (Sunday, week 2024-03-18; bought 04-01 at
+# 02:00 UTC, 03-31 in UTC-5), C15 2024-07-01 (Monday; never bought), C14
+# 2024-09-26 (Thursday; bought 10-03), C19 2024-12-10 (Tuesday, week
+# 2024-12-09; bought 2025-01-10, its 2024-12-05 order is SHIPPED: no
+# purchase by default), C18 2025-01-03 (Friday, week 2024-12-30; bought
+# 2024-11-11 and 2025-02-02), C16 2025-03-07 (Friday; never bought), C17
+# 2025-03-20 (after as_of 2025-03-14; bought 2024-06-20); C09's 1900 signup
+# is implausible (none), C10 has no raw.customers row; the 10 others (C03-C07,
+# C11-C13, C20, C21) signed up 2022-01-01 (Saturday, ISO week 2021-12-27):
+# all bought, the earliest (C13) on 2022-11-20.
 
 
 def _conversion(frame: pd.DataFrame, week: str, day_n: int) -> tuple:
@@ -337,24 +342,37 @@ def test_days_to_first_purchase_of_the_edge_customers(edge_value_marts):
     assert days["C01"] == 0  # bought two days before signing up: 0, not -2
     assert days["C02"] == 1  # signup 03-04 (UTC), purchase 03-05
     assert days["C14"] == 7
+    assert days["C08"] == 8  # signup 03-24, purchase 04-01 (02:00 UTC)
+    assert days["C18"] == 0  # bought 2024-11-11, signed up 2025-01-03
+    assert days["C19"] == 31  # signup 2024-12-10, purchase 2025-01-10
     assert days["C13"] == (pd.Timestamp("2022-11-20") - pd.Timestamp("2022-01-01")).days == 323
-    # No signup: after as_of_date (C19), implausible (C09), no customers row (C10).
-    for customer in ("C19", "C09", "C10"):
+    # No signup: after as_of_date (C17), implausible (C09), no customers row (C10).
+    for customer in ("C17", "C09", "C10"):
         assert _is_null(days[customer]), customer
-    without = {"C09", "C10", "C15", "C16", "C19"}  # C15, C16: no purchase
+    without = {"C09", "C10", "C15", "C16", "C17"}  # C15, C16: no purchase
     assert set(days.dropna().index) == {f"C{n:02d}" for n in range(1, 22)} - without
 
 
 def test_signup_conversion_weeks_of_the_edge_data(edge_conversion):
     conversion = edge_conversion
-    # One row per signup week x N of the default retention_days; C19's
+    # One row per signup week x N of the default retention_days; C17's
     # week (2025-03-17) is absent: its signup is after as_of_date.
-    weeks = ["2021-12-27", "2024-02-12", "2024-03-04", "2024-09-23", "2025-03-03"]
+    weeks = [
+        "2021-12-27",
+        "2024-02-12",
+        "2024-03-04",
+        "2024-03-18",
+        "2024-07-01",
+        "2024-09-23",
+        "2024-12-09",
+        "2024-12-30",
+        "2025-03-03",
+    ]
     assert sorted(conversion["signup_week"].unique()) == [TS(w) for w in weeks]
     assert len(conversion) == len(weeks) * 6
-    # 14 customers of 2022-01-01, all eligible by day 90, none bought
-    # within 90 days (the earliest after 323); C15 never bought.
-    assert _conversion(conversion, "2021-12-27", 90) == (14, 14, 0, 0.0)
+    # 10 customers of 2022-01-01, all eligible by day 90, none bought
+    # within 90 days (the earliest after 323).
+    assert _conversion(conversion, "2021-12-27", 90) == (10, 10, 0, 0.0)
     # C01 bought before signing up: converted from day 1 on.
     assert _conversion(conversion, "2024-02-12", 1) == (1, 1, 1, 1.0)
     # C14 converts exactly on day 7.
@@ -364,26 +382,57 @@ def test_signup_conversion_weeks_of_the_edge_data(edge_conversion):
     assert _conversion(conversion, "2025-03-03", 7) == (1, 1, 0, 0.0)
     signups, eligible, converted, rate = _conversion(conversion, "2025-03-03", 14)
     assert (signups, eligible, converted) == (1, 0, 0) and _is_null(rate)
+    # C08: 8 days, converted by day 14, not by day 7.
+    assert _conversion(conversion, "2024-03-18", 7) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-03-18", 14) == (1, 1, 1, 1.0)
+    # C15 never bought: eligible at day 90 (2024-09-29), not converted.
+    assert _conversion(conversion, "2024-07-01", 90) == (1, 1, 0, 0.0)
+    # C19: 31 days: not converted by day 30, converted by day 60; day 90 =
+    # 2025-03-10 <= as_of: eligible.
+    assert _conversion(conversion, "2024-12-09", 30) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-12-09", 90) == (1, 1, 1, 1.0)
+    # C18 bought before signing up: converted from day 1 on; day 60 =
+    # 2025-03-04 is eligible, day 90 = 2025-04-03 is not.
+    assert _conversion(conversion, "2024-12-30", 60) == (1, 1, 1, 1.0)
+    signups, eligible, converted, rate = _conversion(conversion, "2024-12-30", 90)
+    assert (signups, eligible, converted) == (1, 0, 0) and _is_null(rate)
 
 
 def test_sunday_signup_in_utc_minus_5_moves_to_the_previous_week():
     signups, conversion = _signups(edge_case_raw(), {"reporting_timezone": "Etc/GMT+5"})
     # C02 signed up on Sunday 03-03 local (week 2024-02-26), bought 03-05
-    # local: 2 days, so not converted by day 1, converted by day 7.
+    # local: 2 days, so not converted by day 1, converted by day 7. No other
+    # signup falls in week 2024-03-04 (C08's Sunday 03-24 is 07:00 local).
     assert TS("2024-03-04") not in set(conversion["signup_week"])
     assert _conversion(conversion, "2024-02-26", 1) == (1, 1, 0, 0.0)
     assert _conversion(conversion, "2024-02-26", 7) == (1, 1, 1, 1.0)
     assert _row(signups, customer_id="C02")["days_to_first_purchase"] == 2
+    # C08's 02:00 UTC purchase is 03-31 local: 7 days, converted by day 7.
+    assert _row(signups, customer_id="C08")["days_to_first_purchase"] == 7
+    assert _conversion(conversion, "2024-03-18", 7) == (1, 1, 1, 1.0)
 
 
 def test_a_signup_after_as_of_date_is_no_signup_in_conversion():
     _, conversion = _signups(edge_case_raw(), {"as_of_date": "2025-01-20", "retention_days": [0]})
-    # C16 (2025-03-07) and C19 (2025-03-20) signed up after as_of_date.
-    weeks = ["2021-12-27", "2024-02-12", "2024-03-04", "2024-09-23"]
+    # C16 (2025-03-07) and C17 (2025-03-20) signed up after as_of_date;
+    # C18 (2025-01-03) and C19 (2024-12-10) before it.
+    weeks = [
+        "2021-12-27",
+        "2024-02-12",
+        "2024-03-04",
+        "2024-03-18",
+        "2024-07-01",
+        "2024-09-23",
+        "2024-12-09",
+        "2024-12-30",
+    ]
     assert sorted(conversion["signup_week"]) == [TS(w) for w in weeks]
-    # Day 0: C01 (bought before signup) converted; C02 and C14 not yet.
+    # Day 0: C01 and C18 (bought before signup) converted; C02 not yet; C19
+    # (2025-01-10 <= as_of, day 31) not.
     assert _conversion(conversion, "2024-02-12", 0) == (1, 1, 1, 1.0)
     assert _conversion(conversion, "2024-03-04", 0) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-12-30", 0) == (1, 1, 1, 1.0)
+    assert _conversion(conversion, "2024-12-09", 0) == (1, 1, 0, 0.0)
 
 
 def test_buyers_without_a_signup_are_not_signups():
