@@ -161,8 +161,14 @@ BENCH_SEED ?= 42
 BENCH_MEMORY_LIMIT ?= 6GB
 BENCH_THREADS ?= 2
 BENCH_NOTE ?=
+# Each peer (pandas, lifetimes) runs in its own process: stopped after
+# BENCH_PEER_TIMEOUT seconds, its address space capped at BENCH_PEER_MEMORY_LIMIT
+# (e.g. 12GB; empty: no cap); either is reported, not a failure of the bench.
+BENCH_PEER_TIMEOUT ?= 900
+BENCH_PEER_MEMORY_LIMIT ?=
 
 bench: venv ## benchmark: BENCH_SIZES (tenth headline) or BENCH_CUSTOMERS=n; report in bench/results/
 	$(BIN)/retention bench --sizes $(or $(BENCH_CUSTOMERS),$(BENCH_SIZES)) \
 		--data-dir $(BENCH_DATA_DIR) --out $(BENCH_OUT) --seed $(BENCH_SEED) \
-		--memory-limit $(BENCH_MEMORY_LIMIT) --threads $(BENCH_THREADS) --note '$(BENCH_NOTE)'
+		--memory-limit $(BENCH_MEMORY_LIMIT) --threads $(BENCH_THREADS) --note '$(BENCH_NOTE)' \
+		--peer-timeout $(BENCH_PEER_TIMEOUT) --peer-memory-limit '$(BENCH_PEER_MEMORY_LIMIT)'

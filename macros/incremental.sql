@@ -56,14 +56,146 @@
 
 {#
     True for the rows an incremental run re-processes: the timestamp is on or
-    after the window start, NULL, or implausible (before min_valid_date; the
-    ones after max_valid_date are after the window start anyway).
+    after the window start, NULL, implausible (before min_valid_date; the
+    ones after max_valid_date are after the window start anyway), or on one
+    of late_days (UTC days before the window that received raw rows since
+    the last run, from late_raw_days).
 #}
-{% macro in_incremental_window(timestamp_sql, window_start) -%}
+{% macro in_incremental_window(timestamp_sql, window_start, late_days=[]) -%}
     {%- set valid = get_valid_date_window() -%}
     ({{ timestamp_sql }} is null
         or {{ timestamp_sql }} >= cast('{{ window_start }}' as timestamp)
-        or {{ timestamp_sql }} < cast('{{ valid[0] }}' as timestamp))
+        or {{ timestamp_sql }} < cast('{{ valid[0] }}' as timestamp)
+        {%- if late_days %}
+        or {{ is_on_late_day(timestamp_sql, late_days) }}
+        {%- endif %})
+{%- endmacro %}
+
+
+{# True when the UTC day of timestamp_sql is one of late_days. #}
+{% macro is_on_late_day(timestamp_sql, late_days) -%}
+    {%- if late_days -%}
+        cast({{ timestamp_sql }} as date) in (
+            {%- for day in late_days %}
+            cast('{{ day }}' as date){% if not loop.last %},{% endif %}
+            {%- endfor %}
+        )
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    Late rows of any lateness (docs/incremental.md): the UTC days before
+    window_start whose rows in `relation` (with a plausible `timestamp_sql`)
+    are more than int_triaged_rows_by_day counted for `source_table`
+    (events or orders) at the end of the last run. The raw tables only grow,
+    so such a day received rows the incremental models have not processed
+    yet; they re-process it whole, like a day of the window. The staging
+    models count the raw table, the intermediate ones the triaged table.
+    One count of the rows before the window comes first (a range filter on
+    the timestamp, no grouping): when it equals the bookkeeping's total, no
+    day is late and the per-day count is skipped.
+    Returns a list of 'YYYY-MM-DD', or none when int_triaged_rows_by_day
+    does not exist (first run after an upgrade): the caller then
+    re-processes everything from min_valid_date. Runs queries: call it only
+    when is_incremental().
+#}
+{% macro late_raw_days(source_table, relation, timestamp_sql, window_start) -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set settled = triaged_rows_by_day_relation() -%}
+    {%- if settled is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set before_window -%}
+        {{ timestamp_sql }} >= cast('{{ get_valid_date_window()[0] }}' as timestamp)
+        and {{ timestamp_sql }} < cast('{{ window_start }}' as timestamp)
+    {%- endset -%}
+    {%- set totals -%}
+        select
+            (select count(*) from {{ relation }} where {{ before_window }})
+                as counted_rows,
+            (
+                select coalesce(sum(triaged_rows), 0) from {{ settled }}
+                where
+                    source_table = '{{ source_table }}'
+                    and window_date < cast('{{ window_start }}' as date)
+            ) as settled_rows
+    {%- endset -%}
+    {%- set total = run_query(totals).rows[0] -%}
+    {%- if total[0] == total[1] -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        with
+
+        counted as (
+            select
+                cast({{ timestamp_sql }} as date) as window_date,
+                count(*) as counted_rows
+            from {{ relation }}
+            where {{ before_window }}
+            group by cast({{ timestamp_sql }} as date)
+        )
+
+        select counted.window_date
+        from counted
+        left join {{ settled }} as settled
+            on
+                settled.source_table = '{{ source_table }}'
+                and counted.window_date = settled.window_date
+        where counted.counted_rows != coalesce(settled.triaged_rows, 0)
+        order by counted.window_date
+    {%- endset -%}
+    {%- set days = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do days.append((row[0] | string)[:10]) -%}
+    {%- endfor -%}
+    {%- if days -%}
+        {%- do log(this ~ ": " ~ days | length ~ " day(s) before " ~ window_start
+            ~ " received late rows, re-processed: " ~ days | join(', '), info=true) -%}
+    {%- endif -%}
+    {{ return(days) }}
+{%- endmacro %}
+
+
+{#
+    The window start and late days of an incremental model in one call:
+    [window_start, late_days]. When the bookkeeping of late days is missing
+    the window starts at min_valid_date (everything is re-processed once).
+#}
+{% macro incremental_window(relation, timestamp_sql, counted_relation,
+    counted_timestamp_sql, source_table, extra_days=0) -%}
+    {%- set window_start = incremental_window_start(relation, timestamp_sql, extra_days) -%}
+    {%- set late_days = late_raw_days(source_table, counted_relation,
+        counted_timestamp_sql, window_start) -%}
+    {%- if late_days is none -%}
+        {{ return([get_valid_date_window()[0], []]) }}
+    {%- endif -%}
+    {{ return([window_start, late_days]) }}
+{%- endmacro %}
+
+
+{#
+    int_triaged_rows_by_day, looked up by name in the graph: the incremental
+    models read the count it kept at the end of the last run, before it is
+    rebuilt (referencing it would make a cycle). none when it does not exist
+    yet.
+#}
+{% macro triaged_rows_by_day_relation() -%}
+    {%- set ns = namespace(relation=none) -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.package_name == 'retention'
+            and node.name == 'int_triaged_rows_by_day' -%}
+            {%- set ns.relation = adapter.get_relation(
+                database=node.database, schema=node.schema,
+                identifier=node.alias) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(ns.relation) }}
 {%- endmacro %}
 
 

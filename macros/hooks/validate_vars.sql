@@ -14,6 +14,7 @@
     {%- do get_rfm_time_unit_days() -%}
     {%- do get_activation_window_days() -%}
     {%- do get_activation_event() -%}
+    {%- do get_driver_outcome_days() -%}
     {%- do get_retention_days() -%}
     {%- do get_experiment_windows_days() -%}
     {%- do get_experiment_control_variant() -%}
@@ -34,8 +35,9 @@
         {%- do log("using_events is false: stg_events, stg_events__triaged,"
             ~ " stg_events__quarantine, int_customer_event_days, int_nps_responses,"
             ~ " int_nps_month_spine, activity_retention, nps and nps_retention are"
-            ~ " disabled; customers.latest_nps_* are NULL and as_of_date comes from"
-            ~ " orders alone.", info=true) -%}
+            ~ " disabled; customers.latest_nps_* are NULL, activation_drivers has"
+            ~ " only its first_purchase row and as_of_date comes from orders alone.",
+            info=true) -%}
     {%- endif -%}
     {%- if not using_raw_table('marketing_spend') -%}
         {%- do log("using_marketing_spend is false: stg_marketing_spend,"

@@ -2,41 +2,207 @@
     Churn of the non-contractual kind (METRICS.md "Churn") for any spine of
     periods: the CTEs that count, per period, who was active the day before
     it starts (S), on its last counted day (E), who is new, retained,
-    churned or reactivated, from active spells (never a customer x day grid).
-    churn (the month spine) and churn_by_grain (int_period_spine, one spine
-    per grain) share them.
+    churned or reactivated, from active spells (never a customer x day grid,
+    nor a spell x period join). churn (the month spine), churn_by_grain
+    (int_period_spine, one spine per grain) and churn_by_segment share them.
+
+    The cost is linear in spells + periods (a sweep):
+    - S, E and new_customers are running sums over the days: +1 active
+      customer on a spell's first day, -1 on the day after its end, +1
+      customer on a first purchase date, read on the day before each period
+      and on its last counted day (a customer's spells never overlap, so
+      spells covering a day = customers active on it);
+    - a customer whose state can differ between the day before the period
+      and its last counted day has a spell boundary (a spell's first day, or
+      the day after its end) inside the period: at most two customer x
+      period pairs per spell and grain. Only those pairs are classified
+      (churned, reactivated, new and active at the end) from the customer's
+      spells; every other customer active on the day before the period is
+      active throughout it, so retained = S - churned.
 
     spine: a relation or CTE with the key columns, period_start, period_end,
     day_before_start and is_complete_period; spells: int_active_spells;
     customers: int_customers_assigned_to_cohorts; keys: the spine's key
     columns besides period_start (e.g. ['grain']); shared_keys: those of the
     keys that spells and customers carry too and must match (churn_by_segment:
-    segment and segment_value, one copy of each customer per dimension). Emits the CTEs
-    churn_customer_periods, churn_classified, churn_state_counts,
-    churn_new_counts and churn_period_counts (one row per spine row, counts
-    zero-filled), each followed by a comma; select churn_measures() from
-    churn_period_counts.
+    segment and segment_value, one copy of each customer per dimension);
+    grains: the grains of the spine's periods, and grain_key: the key column
+    naming a row's grain when there are several (churn_by_grain); every key
+    is a shared key or the grain_key. Emits the CTEs churn_spells,
+    churn_day_changes, churn_day_totals, churn_running_totals,
+    churn_spell_boundaries, churn_boundary_periods, churn_changing_customers,
+    churn_customer_periods, churn_classified, churn_change_counts and
+    churn_period_counts (one row per spine row, counts zero-filled), each
+    followed by a comma; select churn_measures() from churn_period_counts.
 #}
-{% macro churn_count_ctes(spine, spells, customers, keys=[], shared_keys=[]) -%}
+{% macro churn_count_ctes(spine, spells, customers, keys=[], shared_keys=[],
+    grains=['month'], grain_key=none) -%}
+    {%- set period_keys = keys | reject('in', shared_keys) | list -%}
+    {%- if period_keys | reject('equalto', grain_key) | list
+        or (grain_key is not none and grain_key not in keys)
+        or (grain_key is none and grains | length != 1) -%}
+        {{ exceptions.raise_compiler_error(
+            "churn_count_ctes: every key must be a shared key or the"
+            ~ " grain_key, and several grains need a grain_key (keys "
+            ~ keys ~ ", shared_keys " ~ shared_keys ~ ", grain_key "
+            ~ grain_key ~ ", grains " ~ grains ~ ")") }}
+    {%- endif -%}
+    {%- set shared_list -%}
+        {%- for key in shared_keys %}{{ key }}, {% endfor -%}
+    {%- endset -%}
     {%- set key_list -%}
         {%- for key in keys %}{{ key }}, {% endfor -%}
     {%- endset -%}
-    {%- set spine_keys -%}
-        {%- for key in keys %}{{ spine }}.{{ key }}, {% endfor -%}
+    {%- set running_window -%}
+        {%- if shared_keys %}partition by {{ shared_keys | join(', ') }} {% endif -%}
+        order by change_date
+        rows between unbounded preceding and current row
     {%- endset -%}
-{# customers with a spell touching [day before start, last counted day] #}
-churn_customer_periods as (
+{# the spells of the customers counted, with their first purchase date #}
+churn_spells as (
+    select
+        {%- for key in shared_keys %}
+        {{ spells }}.{{ key }},
+        {%- endfor %}
+        {{ spells }}.customer_id,
+        {{ spells }}.spell_start_date,
+        {{ spells }}.spell_end_date,
+        {{ customers }}.first_purchase_date
+    from {{ spells }}
+    inner join {{ customers }}
+        on
+            {{ spells }}.customer_id = {{ customers }}.customer_id
+            {%- for key in shared_keys %}
+            and {{ spells }}.{{ key }} = {{ customers }}.{{ key }}
+            {%- endfor %}
+),
+
+{#
+    changes of the active and acquired counts per day, and zero changes on
+    the days a period reads (so each has a running total)
+#}
+churn_day_changes as (
+    select
+        {{ shared_list }}spell_start_date as change_date,
+        1 as active_change,
+        0 as acquired_change
+    from churn_spells
+    union all
+    select
+        {{ shared_list }}{{ add_days('spell_end_date', 1) }} as change_date,
+        -1 as active_change,
+        0 as acquired_change
+    from churn_spells
+    union all
+    select
+        {{ shared_list }}first_purchase_date as change_date,
+        0 as active_change,
+        1 as acquired_change
+    from {{ customers }}
+    where first_purchase_date is not null
+    union all
+    select
+        {{ shared_list }}day_before_start as change_date,
+        0 as active_change,
+        0 as acquired_change
+    from {{ spine }}
+    union all
+    select
+        {{ shared_list }}period_end as change_date,
+        0 as active_change,
+        0 as acquired_change
+    from {{ spine }}
+),
+
+churn_day_totals as (
+    select
+        {{ shared_list }}change_date,
+        sum(active_change) as active_change,
+        sum(acquired_change) as acquired_change
+    from churn_day_changes
+    group by {{ shared_list }}change_date
+),
+
+{# per day: customers active on it, customers first bought on or before it #}
+churn_running_totals as (
+    select
+        {{ shared_list }}change_date,
+        sum(active_change) over ({{ running_window }}) as active_customers,
+        sum(acquired_change) over ({{ running_window }}) as acquired_customers
+    from churn_day_totals
+),
+
+{# the days a spell can change its customer's state #}
+churn_spell_boundaries as (
+    select
+        {{ shared_list }}customer_id,
+        first_purchase_date,
+        spell_start_date as boundary_date
+    from churn_spells
+    union all
+    select
+        {{ shared_list }}customer_id,
+        first_purchase_date,
+        {{ add_days('spell_end_date', 1) }} as boundary_date
+    from churn_spells
+),
+
+churn_boundary_periods as (
+    {%- for grain in grains %}
+    select
+        {%- if grain_key is not none %}
+        cast('{{ grain }}' as {{ dbt.type_string() }}) as {{ grain_key }},
+        {%- endif %}
+        {{ shared_list }}customer_id,
+        first_purchase_date,
+        boundary_date,
+        {{ period_start('boundary_date', grain) }} as period_start
+    from churn_spell_boundaries
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+{#
+    customer x period pairs with a spell boundary in [period_start,
+    period_end], once per boundary (churn_customer_periods groups them)
+#}
+churn_changing_customers as (
     select
         {%- for key in keys %}
         {{ spine }}.{{ key }},
         {%- endfor %}
         {{ spine }}.period_start,
-        {{ spells }}.customer_id,
+        {{ spine }}.day_before_start,
+        {{ spine }}.period_end,
+        churn_boundary_periods.customer_id,
+        churn_boundary_periods.first_purchase_date
+    from churn_boundary_periods
+    inner join {{ spine }}
+        on
+            {%- for key in keys %}
+            churn_boundary_periods.{{ key }} = {{ spine }}.{{ key }} and
+            {%- endfor %}
+            churn_boundary_periods.period_start = {{ spine }}.period_start
+    where churn_boundary_periods.boundary_date <= {{ spine }}.period_end
+),
+
+churn_customer_periods as (
+    select
+        {%- for key in keys %}
+        churn_changing_customers.{{ key }},
+        {%- endfor %}
+        churn_changing_customers.period_start,
+        churn_changing_customers.customer_id,
+        churn_changing_customers.first_purchase_date,
         max(
             case
                 when
-                    {{ spells }}.spell_start_date <= {{ spine }}.day_before_start
-                    and {{ spells }}.spell_end_date >= {{ spine }}.day_before_start
+                    churn_spells.spell_start_date
+                    <= churn_changing_customers.day_before_start
+                    and churn_spells.spell_end_date
+                    >= churn_changing_customers.day_before_start
                     then 1
                 else 0
             end
@@ -44,81 +210,54 @@ churn_customer_periods as (
         max(
             case
                 when
-                    {{ spells }}.spell_start_date <= {{ spine }}.period_end
-                    and {{ spells }}.spell_end_date >= {{ spine }}.period_end
+                    churn_spells.spell_start_date
+                    <= churn_changing_customers.period_end
+                    and churn_spells.spell_end_date
+                    >= churn_changing_customers.period_end
                     then 1
                 else 0
             end
         ) as is_active_at_end
-    from {{ spine }}
-    inner join {{ spells }}
+    from churn_changing_customers
+    inner join churn_spells
         on
-            {{ spine }}.period_end >= {{ spells }}.spell_start_date
-            and {{ spine }}.day_before_start <= {{ spells }}.spell_end_date
+            churn_changing_customers.customer_id = churn_spells.customer_id
             {%- for key in shared_keys %}
-            and {{ spine }}.{{ key }} = {{ spells }}.{{ key }}
+            and churn_changing_customers.{{ key }} = churn_spells.{{ key }}
             {%- endfor %}
-    group by {{ spine_keys }}{{ spine }}.period_start, {{ spells }}.customer_id
+            and churn_spells.spell_start_date
+            <= churn_changing_customers.period_end
+            and churn_spells.spell_end_date
+            >= churn_changing_customers.day_before_start
+    group by
+        {% for key in keys %}churn_changing_customers.{{ key }}, {% endfor -%}
+        churn_changing_customers.period_start,
+        churn_changing_customers.customer_id,
+        churn_changing_customers.first_purchase_date
 ),
 
 churn_classified as (
     select
-        {%- for key in keys %}
-        churn_customer_periods.{{ key }},
-        {%- endfor %}
-        churn_customer_periods.period_start,
-        churn_customer_periods.was_active_at_start,
-        churn_customer_periods.is_active_at_end,
+        {{ key_list }}period_start,
+        was_active_at_start,
+        is_active_at_end,
         case
-            when
-                {{ customers }}.first_purchase_date
-                >= churn_customer_periods.period_start
-                then 1
+            when first_purchase_date >= period_start then 1
             else 0
         end as is_new
     from churn_customer_periods
-    inner join {{ customers }}
-        on
-            churn_customer_periods.customer_id = {{ customers }}.customer_id
-            {%- for key in shared_keys %}
-            and churn_customer_periods.{{ key }} = {{ customers }}.{{ key }}
-            {%- endfor %}
 ),
 
-churn_state_counts as (
+churn_change_counts as (
     select
-        {%- for key in keys %}
-        {{ key }},
-        {%- endfor %}
-        period_start,
-        sum(was_active_at_start) as customers_start,
-        sum(is_active_at_end) as customers_end,
-        sum(is_new * is_active_at_end) as new_customers_active_end,
-        sum(was_active_at_start * is_active_at_end) as retained_customers,
+        {{ key_list }}period_start,
         sum(was_active_at_start * (1 - is_active_at_end))
             as churned_customers,
+        sum(is_new * is_active_at_end) as new_customers_active_end,
         sum((1 - was_active_at_start) * (1 - is_new) * is_active_at_end)
             as reactivated_customers
     from churn_classified
     group by {{ key_list }}period_start
-),
-
-churn_new_counts as (
-    select
-        {%- for key in keys %}
-        {{ spine }}.{{ key }},
-        {%- endfor %}
-        {{ spine }}.period_start,
-        count(*) as new_customers
-    from {{ spine }}
-    inner join {{ customers }}
-        on
-            {{ spine }}.period_start <= {{ customers }}.first_purchase_date
-            and {{ spine }}.period_end >= {{ customers }}.first_purchase_date
-            {%- for key in shared_keys %}
-            and {{ spine }}.{{ key }} = {{ customers }}.{{ key }}
-            {%- endfor %}
-    group by {{ spine_keys }}{{ spine }}.period_start
 ),
 
 churn_period_counts as (
@@ -129,30 +268,38 @@ churn_period_counts as (
         {{ spine }}.period_start,
         {{ spine }}.period_end,
         {{ spine }}.is_complete_period,
-        coalesce(churn_state_counts.customers_start, 0) as customers_start,
-        coalesce(churn_state_counts.customers_end, 0) as customers_end,
-        coalesce(churn_new_counts.new_customers, 0) as new_customers,
-        coalesce(churn_state_counts.new_customers_active_end, 0)
+        coalesce(at_start.active_customers, 0) as customers_start,
+        coalesce(at_end.active_customers, 0) as customers_end,
+        coalesce(at_end.acquired_customers, 0)
+        - coalesce(at_start.acquired_customers, 0) as new_customers,
+        coalesce(churn_change_counts.new_customers_active_end, 0)
             as new_customers_active_end,
-        coalesce(churn_state_counts.retained_customers, 0)
+        coalesce(at_start.active_customers, 0)
+        - coalesce(churn_change_counts.churned_customers, 0)
             as retained_customers,
-        coalesce(churn_state_counts.churned_customers, 0)
+        coalesce(churn_change_counts.churned_customers, 0)
             as churned_customers,
-        coalesce(churn_state_counts.reactivated_customers, 0)
+        coalesce(churn_change_counts.reactivated_customers, 0)
             as reactivated_customers
     from {{ spine }}
-    left join churn_state_counts
+    left join churn_running_totals as at_start
+        on
+            {%- for key in shared_keys %}
+            {{ spine }}.{{ key }} = at_start.{{ key }} and
+            {%- endfor %}
+            {{ spine }}.day_before_start = at_start.change_date
+    left join churn_running_totals as at_end
+        on
+            {%- for key in shared_keys %}
+            {{ spine }}.{{ key }} = at_end.{{ key }} and
+            {%- endfor %}
+            {{ spine }}.period_end = at_end.change_date
+    left join churn_change_counts
         on
             {%- for key in keys %}
-            {{ spine }}.{{ key }} = churn_state_counts.{{ key }} and
+            {{ spine }}.{{ key }} = churn_change_counts.{{ key }} and
             {%- endfor %}
-            {{ spine }}.period_start = churn_state_counts.period_start
-    left join churn_new_counts
-        on
-            {%- for key in keys %}
-            {{ spine }}.{{ key }} = churn_new_counts.{{ key }} and
-            {%- endfor %}
-            {{ spine }}.period_start = churn_new_counts.period_start
+            {{ spine }}.period_start = churn_change_counts.period_start
 ),
 {%- endmacro %}
 

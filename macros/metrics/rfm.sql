@@ -24,15 +24,23 @@
 {#
     A quintile score 1..5 (5 = best): ntile(5) over the customers ordered from
     worst to best, ties broken by customer_id so the result is deterministic.
+    With partition_by, one ranking per value of that column (the snapshot
+    date of int_customer_stage_snapshots: the customers with a purchase by
+    that date).
 #}
-{% macro rfm_score(worst_to_best_order) -%}
-    ntile(5) over (order by {{ worst_to_best_order }}, customer_id asc)
+{% macro rfm_score(worst_to_best_order, partition_by=none) -%}
+    ntile(5) over (
+        {%- if partition_by %}partition by {{ partition_by }} {% endif -%}
+        order by {{ worst_to_best_order }}, customer_id asc
+    )
 {%- endmacro %}
 
 
 {#
-    Lifecycle stage as of as_of_date, first match wins (METRICS.md
-    "Lifecycle stage").
+    Lifecycle stage, first match wins (METRICS.md "Lifecycle stage"), from a
+    customer's measures on one date: as_of_date for the customers mart, any
+    snapshot date for lifecycle_flows. Its one caller is
+    int_customer_stage_snapshots, which both marts read.
 #}
 {% macro lifecycle_stage(
     recency_days, tenure_days, purchase_days, last_gap_days,

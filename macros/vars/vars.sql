@@ -191,6 +191,23 @@
 {%- endmacro %}
 
 
+{#
+    End of the outcome window of activation_drivers (days after signup): a
+    whole number of days greater than activation_window_days, so that the
+    outcome window (activation_window_days + 1 .. driver_outcome_days) is not
+    empty and never overlaps the early window.
+#}
+{% macro get_driver_outcome_days() -%}
+    {%- set days = _positive_int_var('driver_outcome_days') -%}
+    {%- if days <= get_activation_window_days() -%}
+        {{ _invalid_var('driver_outcome_days', var('driver_outcome_days'),
+            "a whole number of days greater than activation_window_days ("
+            ~ get_activation_window_days() ~ ")") }}
+    {%- endif -%}
+    {{ return(days) }}
+{%- endmacro %}
+
+
 {% macro get_activation_event() -%}
     {%- set name = var('activation_event') | string | trim | lower -%}
     {%- if not modules.re.match('^[a-z0-9_.:-]+$', name) -%}

@@ -13,12 +13,16 @@
     Incremental (docs/incremental.md): a run recomputes the customer-days of
     the window (two extra days cover the shift between UTC and reporting
     dates), the customer-days after as_of_date, and the customer-days of
-    events that an implausibly early copy of their event_id turned into
-    duplicates; a customer-day left without events gets a tombstone
-    (events = 0) that the post-hook deletes.
+    every copy of the event_ids that a run may have re-ranked: those with an
+    implausibly early copy, and those with a copy on a late day (a UTC day
+    before the window that received rows since the last run, however old);
+    a customer-day left without events gets a tombstone (events = 0) that
+    the post-hook deletes.
 #}
 {%- if is_incremental() %}
-    {%- set window_start = incremental_window_start(this, 'event_date', 2) %}
+    {%- set window = incremental_window(this, 'event_date',
+        ref('retention', 'stg_events__triaged'), 'occurred_at', 'events', 2) %}
+    {%- set window_start, late_days = window %}
     {%- set scan_start = (modules.datetime.date.fromisoformat(window_start)
         - modules.datetime.timedelta(days=1)).isoformat() %}
     {#- The 100M-row inputs are read by two branches each: scanned twice
@@ -48,25 +52,40 @@ events as {{ scan_twice }} (
             and event_date >= cast('{{ window_start }}' as date)
     ),
 
-    early_copies as (
+    {#- ids whose copies a run may have re-ranked: an implausibly early copy
+        ranks first on every run; a late day may have brought a copy #}
+    reranked_ids as (
         select distinct
             key_hash,
             event_id
         from triaged_events
         where
             event_id is not null
-            and occurred_at < cast('{{ get_valid_date_window()[0] }}' as timestamp)
+            and (
+                occurred_at
+                < cast('{{ get_valid_date_window()[0] }}' as timestamp)
+                {%- if late_days %}
+                or {{ is_on_late_day('occurred_at', late_days) }}
+                {%- endif %}
+            )
     ),
 
-    flipped_days as (
+    {#- an earlier copy turns the staged one into a duplicate; a late day's
+        copy may be staged itself #}
+    reranked_days as (
         select distinct
             customer_id,
             {{ to_reporting_date('occurred_at') }} as event_date
         from triaged_events
         where
-            key_hash in (select key_hash from early_copies)
-            and event_id in (select event_id from early_copies)
-            and disposition = 'duplicate'
+            key_hash in (select key_hash from reranked_ids)
+            and event_id in (select event_id from reranked_ids)
+            and (
+                disposition = 'duplicate'
+                {%- if late_days %}
+                or {{ is_on_late_day('occurred_at', late_days) }}
+                {%- endif %}
+            )
             and customer_id is not null
             and occurred_at is not null
             and not {{ is_implausible_timestamp('occurred_at') }}
@@ -74,19 +93,19 @@ events as {{ scan_twice }} (
             < cast('{{ window_start }}' as date)
     ),
 
-    flipped_day_events as (
+    reranked_day_events as (
         select events.*
         from events
-        inner join flipped_days
+        inner join reranked_days
             on
-                events.customer_id = flipped_days.customer_id
-                and events.event_date = flipped_days.event_date
+                events.customer_id = reranked_days.customer_id
+                and events.event_date = reranked_days.event_date
     ),
 
     recomputed_events as (
         select * from window_events
         union all
-        select * from flipped_day_events
+        select * from reranked_day_events
     ),
 
 {% else %}
@@ -127,7 +146,7 @@ customer_days as (
         select
             customer_id,
             event_date
-        from flipped_days
+        from reranked_days
         union
         select
             customer_id,

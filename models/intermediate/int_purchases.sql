@@ -10,13 +10,16 @@
     Orders that count as purchases (METRICS.md), dated on or before
     as_of_date.
     Incremental (docs/incremental.md): a run rebuilds the orders that have a
-    version in the window of stg_orders__triaged; an order that stopped being
-    a purchase leaves a tombstone (NULL customer_id) that the post-hook
-    deletes.
+    version in the window of stg_orders__triaged or on one of its late days
+    (days before the window that received rows since the last run); an
+    order that stopped being a purchase leaves a tombstone (NULL
+    customer_id) that the post-hook deletes.
 #}
 {%- set version_time = 'coalesce(updated_at, ordered_at)' %}
 {%- if is_incremental() %}
-    {%- set window_start = incremental_window_start(this, version_time) %}
+    {%- set window = incremental_window(this, version_time,
+        ref('retention', 'stg_orders__triaged'), version_time, 'orders') %}
+    {%- set window_start, late_days = window %}
 {%- endif %}
 
 with
@@ -52,7 +55,7 @@ purchases as (
         from triaged_orders
         where
             order_id is not null
-            and {{ in_incremental_window(version_time, window_start) }}
+            and {{ in_incremental_window(version_time, window_start, late_days) }}
         union
         select order_id
         from {{ this }}

@@ -11,8 +11,10 @@
     that occur more than once (found on key_hash, a cheap integer) are ranked
     with a window; every other row is rank 1 without a sort.
     Incremental (docs/incremental.md): a run re-triages the raw rows of the
-    window together with the rows already triaged for the same event_ids
-    (looked up by key_hash), and replaces them by triage_key.
+    window and of the late days (days before it that received raw rows since
+    the last run, however old) together with the rows already triaged for
+    the same event_ids (looked up by key_hash), and replaces them by
+    triage_key.
     A text-typed occurred_at is parsed (macros/staging/raw_values.sql); the
     window filter reads it through the same parsing. A copy whose
     occurred_at does not parse is quarantined and ranks after every other.
@@ -28,7 +30,9 @@
 {%- endset %}
 {%- if is_incremental() %}
     {%- do require_incremental_columns(this, ['key_hash', 'store']) %}
-    {%- set window_start = incremental_window_start(this, 'occurred_at') %}
+    {%- set window = incremental_window(this, 'occurred_at', raw_table('events'),
+        timestamp_from_raw('occurred_at', raw_types), 'events') %}
+    {%- set window_start, late_days = window %}
     {%- set scan_per_branch = '' %}
 {%- else %}
     {#- The full build's branches each scan raw.events with their own
@@ -42,7 +46,8 @@ source as {{ scan_per_branch }} (
     select * from {{ raw_table('events') }}
     {%- if is_incremental() %}
         where {{ in_incremental_window(
-            timestamp_from_raw('occurred_at', raw_types), window_start) }}
+            timestamp_from_raw('occurred_at', raw_types),
+            window_start, late_days) }}
     {%- endif %}
 ),
 
@@ -100,7 +105,8 @@ hashed as {{ scan_per_branch }} (
         from {{ this }}
         where
             key_hash in (select key_hash from window_keys)
-            and not {{ in_incremental_window('occurred_at', window_start) }}
+            and not {{ in_incremental_window(
+                'occurred_at', window_start, late_days) }}
     ),
 
     settled_copies as (

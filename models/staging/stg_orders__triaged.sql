@@ -9,9 +9,11 @@
     duplicate. stg_orders and stg_orders__quarantine read from here, so no row
     can fall between them (see docs/staging_rules.md).
     Incremental (docs/incremental.md): the window is on the version time
-    (updated_at, else ordered_at); a run re-triages the window's raw rows
-    together with the earlier versions of the same order_ids, so a late
-    update of an old order replaces its staged row.
+    (updated_at, else ordered_at); a run re-triages the raw rows of the
+    window and of the late days (days before it that received raw rows
+    since the last run, however old) together with the earlier versions of
+    the same order_ids, so a late update of an old order replaces its staged
+    row.
     Text-typed raw columns are parsed (macros/staging/raw_values.sql); the
     window filter reads the raw version time through the same parsing.
 #}
@@ -24,7 +26,9 @@
     | map(attribute='name') | list %}
 {%- if is_incremental() %}
     {%- do require_incremental_columns(this, ['store'] + orders_passthrough) %}
-    {%- set window_start = incremental_window_start(this, version_time) %}
+    {%- set window = incremental_window(this, version_time, raw_table('orders'),
+        raw_version_time, 'orders') %}
+    {%- set window_start, late_days = window %}
 {%- endif %}
 
 with
@@ -32,7 +36,8 @@ with
 source as (
     select * from {{ raw_table('orders') }}
     {%- if is_incremental() %}
-        where {{ in_incremental_window(raw_version_time, window_start) }}
+        where {{ in_incremental_window(
+            raw_version_time, window_start, late_days) }}
     {%- endif %}
 ),
 
@@ -82,7 +87,8 @@ normalized as (
         from {{ this }}
         where
             order_id in (select order_id from window_order_ids)
-            and not {{ in_incremental_window(version_time, window_start) }}
+            and not {{ in_incremental_window(
+                version_time, window_start, late_days) }}
     ),
 
     candidates as (

@@ -8,11 +8,15 @@ file next to it is loaded from the Parquet (streamed by DuckDB); ``dbt build`` r
 day). Per-node execution times come from ``target/run_results.json``; wall time and the
 peak memory of dbt's process tree (polled from /proc) are measured here.
 
-At sizes of at most ``--peer-max-orders`` orders the peers run on the data of the full
-build: the pandas reference (retention/reference/) for cohort
-retention, churn and the RFM summary, and ``lifetimes.utils.summary_data_from_transaction_data``;
-their numbers are compared with the marts. ``retention.bench.report`` writes the
-Markdown and JSON reports and judges the performance targets (docs/benchmark.md).
+Before the full build, on the same freshly loaded file and DuckDB settings, the floor
+(``floor.py``) times the queries any correct pipeline must run on the raw data. After it,
+at every size (or those of at most ``--peer-max-orders`` orders) the peers run on the
+data of the full build, each in its own process with a time cap and its peak memory
+measured (``peers.py``, ``peer_process.py``): the pandas pipeline from raw (the
+reference, retention/reference/), the pandas cohort retention + churn step and
+``lifetimes.utils.summary_data_from_transaction_data``; their numbers are compared with
+the marts. ``retention.bench.report`` writes the Markdown and JSON reports and judges
+the performance targets (docs/benchmark.md).
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -32,7 +35,9 @@ from typing import Any
 import duckdb
 
 from retention import RetentionError
-from retention.bench.peers import run_peers
+from retention.bench.floor import measure_floor
+from retention.bench.measure import run_measured
+from retention.bench.peers import DEFAULT_PEER_TIMEOUT_SECONDS, PeerLimits, parse_bytes, run_peers
 from retention.bench.report import write_reports
 from retention.demo.generate import SIZES, Size
 from retention.demo.next_day import append_next_day, write_next_day
@@ -43,7 +48,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_LIMIT = "6GB"
 DEFAULT_THREADS = 2
-DEFAULT_PEER_MAX_ORDERS = 1_500_000
 OK_STATUSES = frozenset({"success", "pass", "warn", "no-op"})
 
 
@@ -108,83 +112,6 @@ def _manifest_matches(dataset: Dataset) -> bool:
         and float(manifest.get("order_intensity", 1.0)) == dataset.order_intensity
         and float(manifest.get("event_intensity", 1.0)) == dataset.event_intensity
     )
-
-
-@dataclass
-class Measured:
-    """A child process: exit code, wall seconds and peak resident memory."""
-
-    returncode: int
-    seconds: float
-    peak_rss_bytes: int
-
-
-POLL_SECONDS = 0.1
-
-
-def _status_kb(pid: int, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def _tree(root: int) -> list[int]:
-    """``root`` and its descendants (from /proc/<pid>/stat)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    tree, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        tree.append(pid)
-        stack.extend(children.get(pid, []))
-    return tree
-
-
-def run_measured(
-    command: list[str],
-    env: dict[str, str] | None = None,
-    log_path: Path | None = None,
-    show_output: bool = False,
-) -> Measured:
-    """Run ``command``; measure wall time and the peak memory of its process tree.
-
-    Peak = the larger of each process's own high-water mark (VmHWM, since its exec)
-    and the largest sum of the tree's VmRSS seen while polling every 0.1 s (a peak in
-    the last 0.1 s before exit can be missed). ``ru_maxrss`` of ``wait4`` would
-    include the parent's RSS at fork time. Output goes to ``log_path`` (else nowhere),
-    or to this terminal with ``show_output``.
-    """
-    start = time.perf_counter()
-    peak_kb = 0
-    hwm_kb: dict[int, int] = {}
-    with open(log_path or os.devnull, "w") as out:
-        process = (
-            subprocess.Popen(command, env=env)
-            if show_output
-            else subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        )
-        while process.poll() is None:
-            pids = _tree(process.pid)
-            peak_kb = max(peak_kb, sum(_status_kb(pid, "VmRSS") for pid in pids))
-            for pid in pids:
-                hwm_kb[pid] = max(hwm_kb.get(pid, 0), _status_kb(pid, "VmHWM"))
-            time.sleep(POLL_SECONDS)
-    seconds = time.perf_counter() - start
-    peak_kb = max(peak_kb, *hwm_kb.values()) if hwm_kb else peak_kb
-    return Measured(int(process.returncode), seconds, peak_kb * 1024)
 
 
 def ensure_dataset(dataset: Dataset, progress: bool) -> dict[str, Any]:
@@ -313,11 +240,19 @@ def raw_counts(database: Path) -> dict[str, int]:
         }
 
 
+@dataclass(frozen=True)
+class PeerOptions:
+    """Which sizes get the peers (``max_orders``: None for every size) and their caps."""
+
+    max_orders: int | None = None
+    limits: PeerLimits = PeerLimits()
+
+
 def bench_size(
     dataset: Dataset,
     memory_limit: str,
     threads: int,
-    peer_max_orders: int,
+    peer_options: PeerOptions,
     progress: bool,
 ) -> dict[str, Any]:
     """Everything measured at one size (see the module docstring)."""
@@ -330,14 +265,26 @@ def bench_size(
     load_seconds = time.perf_counter() - started
     rows = raw_counts(database)
     log.info("loaded %s in %.1f s: %s", database, load_seconds, rows)
+    floor = measure_floor(database, memory_limit)
+    log.info("floor: %.1f s", floor["seconds"])
     env = _dbt_env(database, memory_limit, threads)
     full = dbt_build("full", dataset.folder, env)
 
     peers: dict[str, Any] | None = None
-    if rows["orders"] <= peer_max_orders and full["returncode"] == 0:
-        peers = run_peers(database, Path(full["target"]), full["nodes"], progress)
-    elif rows["orders"] <= peer_max_orders:
-        peers = {"skipped": "the full dbt build failed"}
+    max_orders = peer_options.max_orders
+    if max_orders is None or rows["orders"] <= max_orders:
+        peers = (
+            run_peers(
+                database,
+                Path(full["target"]),
+                full["nodes"],
+                dataset.folder / "peers",
+                peer_options.limits,
+                progress,
+            )
+            if full["returncode"] == 0
+            else {"skipped": "the full dbt build failed"}
+        )
 
     next_day_dir = write_next_day(dataset.raw, dataset.folder / "next_day")
     added = append_next_day(next_day_dir, database)
@@ -352,6 +299,7 @@ def bench_size(
         "generator": generator,
         "raw_rows": rows,
         "load_seconds": round(load_seconds, 2),
+        "floor": floor,
         "full_build": full,
         "next_day_rows": added,
         "incremental_build": incremental,
@@ -385,7 +333,7 @@ def bench(
     seed: int = 42,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     threads: int = DEFAULT_THREADS,
-    peer_max_orders: int = DEFAULT_PEER_MAX_ORDERS,
+    peer_options: PeerOptions = PeerOptions(),
     progress: bool = True,
     note: str = "",
 ) -> tuple[dict[str, Any], Path]:
@@ -393,9 +341,7 @@ def bench(
     started = time.time()
     machine = _machine()
     results = [
-        bench_size(
-            dataset_for(size, seed, data_dir), memory_limit, threads, peer_max_orders, progress
-        )
+        bench_size(dataset_for(size, seed, data_dir), memory_limit, threads, peer_options, progress)
         for size in sizes
     ]
     load1, load5, load15 = os.getloadavg()
@@ -403,7 +349,12 @@ def bench(
     report = {
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
-        "profile": {"duckdb_memory_limit": memory_limit, "threads": threads},
+        "profile": {
+            "duckdb_memory_limit": memory_limit,
+            "threads": threads,
+            "peer_timeout_seconds": peer_options.limits.timeout_seconds,
+            "peer_memory_limit_bytes": peer_options.limits.memory_limit_bytes,
+        },
         "machine": machine,
         "note": note,
         "sizes": results,
@@ -441,9 +392,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--peer-max-orders",
         type=int,
-        default=DEFAULT_PEER_MAX_ORDERS,
-        help="run pandas and lifetimes only at sizes with at most this many raw orders, "
-        "default %(default)s",
+        default=0,
+        help="run pandas and lifetimes only at sizes with at most this many raw orders "
+        "(default 0: at every size)",
+    )
+    parser.add_argument(
+        "--peer-timeout",
+        type=float,
+        default=DEFAULT_PEER_TIMEOUT_SECONDS,
+        help="wall seconds each peer process may run before it is stopped and reported "
+        "as a timeout, default %(default)s",
+    )
+    parser.add_argument(
+        "--peer-memory-limit",
+        default="",
+        help="address-space cap (RLIMIT_AS) of each peer process, e.g. 12GB; a peer that "
+        "needs more is reported as out of memory (default: no cap)",
     )
     parser.add_argument("--note", default="", help="free text for the report (machine load...)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -457,7 +421,10 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         memory_limit=args.memory_limit,
         threads=args.threads,
-        peer_max_orders=args.peer_max_orders,
+        peer_options=PeerOptions(
+            max_orders=args.peer_max_orders or None,
+            limits=PeerLimits(args.peer_timeout, parse_bytes(args.peer_memory_limit)),
+        ),
         progress=not args.no_progress,
         note=args.note,
     )
@@ -465,7 +432,10 @@ def run(args: argparse.Namespace) -> int:
     ok = all(
         s["full_build"]["returncode"] == 0
         and s["incremental_build"]["returncode"] == 0
-        and (s["peers"] is None or s["peers"].get("all_agree", False))
+        and (
+            s["peers"] is None
+            or (s["peers"].get("all_agree", False) and not s["peers"].get("failed"))
+        )
         for s in report["sizes"]
     )
     return 0 if ok else 1

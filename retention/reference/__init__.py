@@ -11,7 +11,9 @@ tables, as_of_date, purchases), :mod:`.cohorts`, :mod:`.churn`,
 :mod:`.purchases` (purchase days, time_between_purchases), :mod:`.customers`
 (customers, rfm_summary), :mod:`.economics` (channel_economics),
 :mod:`.kpis` (retention_kpis, retention_scorecard), :mod:`.activity`
-(activity_retention), and :mod:`.marts`, the entry points
+(activity_retention), :mod:`.signup` (signup_conversion,
+customers.days_to_first_purchase), :mod:`.lifecycle` (lifecycle_flows),
+:mod:`.drivers` (activation_drivers), and :mod:`.marts`, the entry points
 :func:`compute_marts` and :func:`compute_value_marts`.
 """
 
@@ -41,18 +43,22 @@ from .customers import (
     build_rfm_summary,
     lifecycle_stage,
 )
+from .drivers import DRIVER_COLUMNS, build_activation_drivers
 from .economics import CHANNEL_COLUMNS, build_channel_economics
 from .kpis import (
     KPI_COLUMNS,
     SCORECARD_COLUMNS,
     build_retention_kpis,
     build_retention_scorecard,
+    nps_scorecard_value,
     read_benchmarks,
     scorecard_status,
     scorecard_values,
 )
+from .lifecycle import FLOW_COLUMNS, build_lifecycle_flows, snapshot_dates, stages_on
 from .marts import compute_marts, compute_value_marts
 from .purchases import TBP_COLUMNS, build_time_between_purchases, purchase_days
+from .signup import SIGNUP_CONVERSION_COLUMNS, build_signup_conversion, customer_signups
 from .staging import (
     Staged,
     purchases_until,
@@ -61,7 +67,16 @@ from .staging import (
     stage_all,
     staging_counts,
 )
-from .vars import RunVars, ValueVars, WaveVars, parse_value_vars, parse_vars, parse_wave_vars
+from .vars import (
+    DriverVars,
+    RunVars,
+    ValueVars,
+    WaveVars,
+    parse_driver_vars,
+    parse_value_vars,
+    parse_vars,
+    parse_wave_vars,
+)
 
 __all__ = [
     # entry points
@@ -75,6 +90,8 @@ __all__ = [
     "parse_value_vars",
     "WaveVars",
     "parse_wave_vars",
+    "DriverVars",
+    "parse_driver_vars",
     # staging and purchases
     "Staged",
     "stage_all",
@@ -97,8 +114,15 @@ __all__ = [
     "read_benchmarks",
     "scorecard_values",
     "scorecard_status",
+    "nps_scorecard_value",
     "build_retention_scorecard",
     "build_activity_retention",
+    "customer_signups",
+    "build_signup_conversion",
+    "snapshot_dates",
+    "stages_on",
+    "build_lifecycle_flows",
+    "build_activation_drivers",
     # mart columns
     "CHURN_COLUMNS",
     "CHURN_BY_GRAIN_COLUMNS",
@@ -109,6 +133,9 @@ __all__ = [
     "KPI_COLUMNS",
     "SCORECARD_COLUMNS",
     "ACTIVITY_COLUMNS",
+    "SIGNUP_CONVERSION_COLUMNS",
+    "FLOW_COLUMNS",
+    "DRIVER_COLUMNS",
     # helpers
     "MICROS_PER_UNIT",
     "local_date",

@@ -14,7 +14,7 @@ What "equal" means, cell by cell (docs/testing.md, "One comparison"):
 - a column listed in ``tolerances`` (column -> absolute tolerance) is compared
   within that tolerance instead: the p-values computed through the SQL normal
   CDF approximation (absolute error below 1e-7) against scipy's, within 1e-6
-  (METRICS.md "Activation drivers");
+  (METRICS.md "Activation drivers", also for "Experiments");
 - booleans equal only booleans (``True`` is not ``1``);
 - dates and timestamps by their ISO text (a timestamp with a time zone in UTC;
   a timestamp at midnight equals the date of that day, since engines return

@@ -44,6 +44,8 @@ CUSTOMER_COLUMNS = [
     # appended by .nps.with_latest_nps (METRICS.md "NPS")
     "latest_nps_score",
     "latest_nps_class",
+    # appended by .signup.with_days_to_first_purchase (METRICS.md "Signup conversion")
+    "days_to_first_purchase",
 ]
 # The columns computed from purchases here (the rest come from other modules).
 PURCHASE_COLUMNS = CUSTOMER_COLUMNS[: CUSTOMER_COLUMNS.index("rfm_monetary_score") + 1]

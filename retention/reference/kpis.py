@@ -364,13 +364,38 @@ def scorecard_values(
     return values
 
 
+# metric_decisions.md "Scorecard": KPIs shown for information only, with no
+# benchmark (the project's sources give none), and the ``source`` each row
+# carries.
+INFORMATION_ONLY_SOURCES = {
+    "nps": "Information only: the retention literature this project follows"
+    ' gives no NPS benchmark (docs/metric_decisions.md "Scorecard")',
+}
+
+
+def nps_scorecard_value(nps: pd.DataFrame) -> tuple[float, pd.Timestamp | None]:
+    """metric_decisions.md "Scorecard": ``nps`` = the nps of the latest
+    complete month that has respondents (METRICS.md "NPS": 100 x (promoters
+    - detractors) / respondents); no value when there is no such month.
+    ``nps``: the mart, one row per month_start with respondents, promoters,
+    detractors and is_complete_period."""
+    spoken = nps[nps["is_complete_period"].astype(bool) & (nps["respondents"] > 0)]
+    if spoken.empty:
+        return (NAN, None)
+    latest = spoken.sort_values("month_start").iloc[-1]
+    score = 100 * Fraction(int(latest["promoters"]) - int(latest["detractors"]))
+    return (float(score / int(latest["respondents"])), pd.Timestamp(latest["month_start"]))
+
+
 def build_retention_scorecard(
     values: Mapping[str, tuple[float, pd.Timestamp | None]], benchmarks: pd.DataFrame
 ) -> pd.DataFrame:
     """marts.retention_scorecard, one row per KPI of the benchmarks seed
     (CONTRACT.md: kpi, value, measured_for, benchmark_low, benchmark_high,
-    status, source). A KPI of the seed that this project does not measure
-    has no value (``no_data``).
+    status, source), then one row per KPI of ``INFORMATION_ONLY_SOURCES``
+    with no bounds and status ``no_benchmark`` (``no_data`` without a
+    value). A KPI of the seed that this project does not measure has no
+    value (``no_data``).
     """
     rows = []
     for bench in benchmarks.itertuples():
@@ -384,6 +409,19 @@ def build_retention_scorecard(
                 "benchmark_high": bench.benchmark_high,
                 "status": scorecard_status(value, bench.benchmark_low, bench.benchmark_high),
                 "source": bench.source,
+            }
+        )
+    for kpi, source in INFORMATION_ONLY_SOURCES.items():
+        value, measured_for = values.get(kpi, (NAN, None))
+        rows.append(
+            {
+                "kpi": kpi,
+                "value": value,
+                "measured_for": measured_for,
+                "benchmark_low": NAN,
+                "benchmark_high": NAN,
+                "status": "no_data" if np.isnan(value) else "no_benchmark",
+                "source": source,
             }
         )
     frame = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)

@@ -3,7 +3,8 @@
 :func:`parse_vars` gives the vars of the staging and the order-cohort marts
 (:class:`RunVars`), :func:`parse_value_vars` those of the value and product
 marts (:class:`ValueVars`), :func:`parse_wave_vars` those of the second-wave
-marts of CONTRACT.md section 6 (:class:`WaveVars`). Each applies the
+marts of CONTRACT.md section 6 (:class:`WaveVars`), :func:`parse_driver_vars`
+those of ``activation_drivers`` (:class:`DriverVars`). Each applies the
 defaults of its section and rejects an invalid value with a ``ValueError``
 naming the variable.
 """
@@ -178,3 +179,29 @@ def parse_wave_vars(vars: Mapping[str, Any] | None) -> WaveVars:
         )
     window = _int_var("nps_repurchase_window_days", vars.get("nps_repurchase_window_days", 90), 1)
     return WaveVars(tuple(g for g in CHURN_GRAIN_NAMES if g in grains), window)
+
+
+@dataclass(frozen=True)
+class DriverVars:
+    """The vars of ``activation_drivers`` (METRICS.md "Activation drivers"):
+    the early window (activation_window_days, CONTRACT.md section 2) and the
+    end of the outcome window (driver_outcome_days, section 6)."""
+
+    activation_window_days: int
+    driver_outcome_days: int
+
+
+def parse_driver_vars(vars: Mapping[str, Any] | None) -> DriverVars:
+    """Defaults activation_window_days 7, driver_outcome_days 30. The outcome
+    window (activation_window_days + 1 .. driver_outcome_days) must not be
+    empty: driver_outcome_days <= activation_window_days is a ValueError
+    naming driver_outcome_days."""
+    vars = dict(vars or {})
+    window = _int_var("activation_window_days", vars.get("activation_window_days", 7), 0)
+    outcome = _int_var("driver_outcome_days", vars.get("driver_outcome_days", 30), 1)
+    if outcome <= window:
+        raise ValueError(
+            f"var driver_outcome_days: {outcome} is not greater than"
+            f" activation_window_days ({window})"
+        )
+    return DriverVars(window, outcome)

@@ -2,17 +2,27 @@
 
 One self-contained file (plotly.js inlined, no network needed): cohort
 retention heatmap, rolling-retention and cohort LTV curves, monthly churn and
-CRR, time between purchases, LTV/CAC by channel, the benchmark scorecard and
-a "Segments" section (retention, churn and 12-month LTV per value of a
-segment dimension, one dimension at a time through a picker) and an
+CRR, time between purchases, LTV/CAC by channel, the lifecycle flow of the
+last complete month, the benchmark scorecard, signup conversion curves, a
+"Segments" section (retention, churn and 12-month LTV per value of a
+segment dimension, one dimension at a time through a picker), NPS over time,
+repurchase by NPS class, CRR with a grain switch, product (day-N) retention,
+activation drivers (the retention lift of each early action) and an
 "Experiments" section (per experiment: each variant's value with the 95%
 interval of its difference to control, for a window x metric picked in the
 chart, and the sample-ratio-mismatch status). The dbt
 exposure ``retention_dashboard`` (models/_exposures.yml) lists the marts in
 ``MARTS_READ`` and ``MARTS_OPTIONAL``; a test keeps the two in step.
-``MARTS_READ`` must all be there; the segment marts of ``MARTS_OPTIONAL``
-came later (issue 14): without them the section says so and the rest of the
-dashboard is drawn as before.
+``MARTS_READ`` must all be there; the marts of ``MARTS_OPTIONAL`` came later
+(segments: issue 14; signup conversion, NPS, churn by grain and product
+retention: issue 15; activation drivers: issue 16) or are off in some builds
+(the NPS marts and ``activity_retention`` need events: ``using_events:
+false`` disables them).
+Without them the section or panel says so and the rest of the dashboard is
+drawn as before. The experiment marts (``MARTS_EXPERIMENTS``, off with
+``using_experiment_assignments: false``) have their own exposure,
+``retention_experiments_dashboard``; without them there is no Experiments
+section.
 
 The marts are read from the schema ``--schema`` (default ``marts``: the
 published file, a standalone build; installed as a package the warehouse
@@ -33,6 +43,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
@@ -49,14 +60,42 @@ MARTS_READ = (
     "channel_economics",
     "retention_kpis",
     "retention_scorecard",
+    "lifecycle_flows",
 )
-# Read when present: the Segments section needs all three; an older warehouse
-# without them gets the dashboard without the section (and a note instead).
-MARTS_OPTIONAL = (
+# Read when present: the Segments section needs all three segment marts, the
+# signup conversion panel its mart; an older warehouse without them gets the
+# dashboard without them (and a note instead).
+SEGMENT_MARTS = (
     "cohort_retention_by_segment",
     "churn_by_segment",
     "ltv_by_segment",
 )
+# Read when present, one panel each (a note in its place without the mart):
+# issue 15; the NPS marts and activity_retention are off without events.
+# activation_drivers (issue 16) is built without events too (its
+# first_purchase row).
+NPS_MART = "nps"
+NPS_RETENTION_MART = "nps_retention"
+CHURN_BY_GRAIN_MART = "churn_by_grain"
+ACTIVITY_RETENTION_MART = "activity_retention"
+SIGNUP_CONVERSION_MART = "signup_conversion"
+ACTIVATION_DRIVERS_MART = "activation_drivers"
+MARTS_OPTIONAL = (
+    *SEGMENT_MARTS,
+    SIGNUP_CONVERSION_MART,
+    CHURN_BY_GRAIN_MART,
+    NPS_MART,
+    NPS_RETENTION_MART,
+    ACTIVITY_RETENTION_MART,
+    ACTIVATION_DRIVERS_MART,
+)
+# Signup months drawn as conversion curves (the latest ones with signups).
+SIGNUP_CURVE_MONTHS = 6
+# activation_drivers: only events whose did and did-not groups both have this
+# many customers are drawn (analyses/activation_drivers_ranked.sql), at most
+# DRIVERS_SHOWN of them, the largest lifts.
+DRIVERS_MIN_GROUP_CUSTOMERS = 30
+DRIVERS_SHOWN = 12
 # Read when present: the Experiments section (optional raw table,
 # using_experiment_assignments; the dbt exposure retention_experiments_dashboard).
 MARTS_EXPERIMENTS = ("experiment_results", "experiment_health")
@@ -85,7 +124,13 @@ CURVE_COHORT_MONTHS = (1, 4, 7, 10)
 LTV_TO_CAC_TARGET = 3.0
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 ACCENT = "#2563eb"
-STATUS_COLORS = {"within": "#15803d", "above": "#b45309", "below": "#b91c1c", "no_data": "#6b7280"}
+STATUS_COLORS = {
+    "within": "#15803d",
+    "above": "#b45309",
+    "below": "#b91c1c",
+    "no_data": "#6b7280",
+    "no_benchmark": "#475569",
+}
 # For each KPI, whether a value above the range is good news.
 HIGHER_IS_BETTER = {
     "repeat_rate_180d": True,
@@ -145,10 +190,7 @@ def check_schema(con: duckdb.DuckDBPyConnection, database: Path, schema: str) ->
         f" (pass --schema {complete[0]})"
         if complete
         else "schemas holding some of the dashboard's marts: "
-        + (
-            "; ".join(f"{name} ({', '.join(tables)})" for name, tables in holders.items())
-            or "none"
-        )
+        + ("; ".join(f"{name} ({', '.join(tables)})" for name, tables in holders.items()) or "none")
     )
     raise RetentionError(f"--schema {schema}: {problem}; {found}")
 
@@ -437,9 +479,140 @@ def ltv_to_cac(marts: Marts) -> go.Figure:
     return fig
 
 
+def signup_conversion(marts: Marts) -> go.Figure:
+    """Conversion curves of ``signup_conversion``: per signup month (the
+    month of the signup week's Monday) of the latest ``SIGNUP_CURVE_MONTHS``,
+    sum(converted) / sum(eligible) at each day N, drawn only where every
+    signup of the month has reached day N; and all weeks pooled (every
+    eligible customer), the semantic layer's signup_conversion_rate."""
+    rows = marts["signup_conversion"].copy()
+    rows["signup_month"] = pd.to_datetime(rows.signup_week).dt.to_period("M").dt.start_time
+    fig = go.Figure()
+    months = sorted(rows.signup_month.unique())[-SIGNUP_CURVE_MONTHS:]
+    sums = rows.groupby(["signup_month", "day_n"])[
+        ["signups", "eligible_customers", "converted_customers"]
+    ].sum()
+    for i, month in enumerate(months):
+        curve = sums.loc[month].sort_index()
+        curve = curve[curve.eligible_customers.eq(curve.signups) & curve.signups.gt(0)]
+        if curve.empty:
+            continue  # no day N that every signup of the month has reached
+        label = pd.Timestamp(month).strftime("%Y-%m")
+        counts = list(zip(curve.converted_customers, curve.eligible_customers, strict=True))
+        fig.add_trace(
+            go.Scatter(
+                x=[int(n) for n in curve.index],
+                y=[_ratio(c, e) for c, e in counts],
+                customdata=[[int(c), int(e)] for c, e in counts],
+                mode="lines+markers",
+                name=f"signed up {label}",
+                line={"width": 2, "color": SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)]},
+                hovertemplate=f"{label}, day %{{x}}: %{{y:.1%}}"
+                " (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
+            )
+        )
+    pooled = rows.groupby("day_n")[["converted_customers", "eligible_customers"]].sum()
+    pooled = pooled[pooled.eligible_customers.gt(0)].sort_index()
+    fig.add_trace(
+        go.Scatter(
+            x=[int(n) for n in pooled.index],
+            y=(pooled.converted_customers / pooled.eligible_customers).astype(float).tolist(),
+            mode="lines+markers",
+            name="all signup weeks (pooled)",
+            line={"width": 4, "color": "#111827", "dash": "dot"},
+        )
+    )
+    fig.update_xaxes(title="days since signup (N of retention_days)")
+    fig.update_yaxes(title="converted by day N", tickformat=".0%", rangemode="tozero")
+    return _layout(
+        fig,
+        "Signup conversion: share of signups with a first purchase by day N"
+        " (months: points where every signup has reached day N)",
+        height=460,
+    )
+
+
+def signup_conversion_html(marts: Marts) -> str:
+    """The signup conversion panel, or a note when the mart is missing or empty."""
+    if "signup_conversion" not in marts or marts["signup_conversion"].empty:
+        reason = (
+            "the marts lack signup_conversion (built since issue 15: rebuild with dbt build)"
+            if "signup_conversion" not in marts
+            else "signup_conversion has no rows (no customer with a signup date)"
+        )
+        return (
+            "<div class='panel wide' id='signup-conversion-panel'><h2>Signup conversion</h2>"
+            f"<p class='segment-note'>Not drawn: {html.escape(reason)}.</p></div>"
+        )
+    return (
+        "<div class='panel wide' id='signup-conversion-panel'>"
+        + signup_conversion(marts).to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config={"displayModeBar": False},
+            div_id="signup-conversion",
+        )
+        + "</div>"
+    )
+
+
+# Stages in journey order (METRICS.md "Lifecycle stage"); `none` = no purchase yet.
+LIFECYCLE_STAGES = ("new", "active", "champion", "at_risk", "churned", "reactivated")
+
+
+def last_complete_flow_month(flows: pd.DataFrame) -> pd.Timestamp | None:
+    """The latest snapshot that is a month end (the last complete month's
+    transitions; the as_of_date snapshot of a mid-month as_of_date is not)."""
+    dates = pd.to_datetime(pd.Series(flows.snapshot_date.unique()))
+    month_ends = dates[dates == dates + pd.offsets.MonthEnd(0)]
+    return month_ends.max() if len(month_ends) else None
+
+
+def lifecycle_flow(marts: Marts) -> go.Figure:
+    """Stage x stage matrix of the last complete month: customers per (stage
+    at the previous month end, stage at this one), coloured by the share of
+    the row (where the customers of a stage went)."""
+    flows = marts["lifecycle_flows"].copy()
+    flows["snapshot_date"] = pd.to_datetime(flows.snapshot_date)
+    month = last_complete_flow_month(flows)
+    moves = flows[flows.snapshot_date == month]
+    grid = (
+        moves.pivot_table(index="from_stage", columns="to_stage", values="customers", aggfunc="sum")
+        .reindex(index=["none", *LIFECYCLE_STAGES], columns=list(LIFECYCLE_STAGES))
+        .fillna(0)
+        .astype(int)
+    )
+    shares = grid.div(grid.sum(axis=1).replace(0, float("nan")), axis=0)
+    # Plain lists (not arrays) keep the figure's numbers readable in the page.
+    fig = go.Figure(
+        go.Heatmap(
+            z=[[None if pd.isna(v) else float(v) for v in row] for row in shares.to_numpy()],
+            x=list(grid.columns),
+            y=["none (first purchase)", *LIFECYCLE_STAGES],
+            customdata=grid.to_numpy().tolist(),
+            text=grid.map(lambda n: f"{n:,}" if n else "").to_numpy().tolist(),
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            colorbar={"title": "share of row", "tickformat": ".0%"},
+            hovertemplate="%{y} -> %{x}: %{customdata:,} customers"
+            " (%{z:.0%} of %{y})<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="stage at this month end", side="bottom")
+    fig.update_yaxes(title="stage at the previous month end", autorange="reversed")
+    label = month.strftime("%B %Y") if month is not None else "no complete month yet"
+    _layout(fig, f"Lifecycle flow: customers moving between stages, {label}", height=460)
+    fig.update_layout(margin={"l": 170})
+    return fig
+
+
 def _format_value(kpi: str, value: float | None) -> str:
     if value is None or pd.isna(value):
         return "no data"
+    if kpi == "nps":
+        return f"{value:.1f}"
     if kpi in ("purchase_frequency_12m", "ltv_to_cac_12m"):
         return f"{value:.2f}"
     return f"{value:.1%}"
@@ -466,6 +639,8 @@ def scorecard_html(marts: Marts) -> str:
         }.get(status)
         verdict = "no data" if good is None else ("healthy" if good else "needs attention")
         color_key = "no_data" if good is None else "within" if good else "below"
+        if status == "no_benchmark":
+            verdict, color_key = "information only", "no_benchmark"
         color = STATUS_COLORS[color_key]
         measured = "" if pd.isna(r.measured_for) else pd.Timestamp(r.measured_for).strftime("%Y-%m")
         rows.append(
@@ -482,6 +657,58 @@ def scorecard_html(marts: Marts) -> str:
         "<table class='scorecard'><thead><tr><th>KPI</th><th>value</th><th>measured for</th>"
         "<th>benchmark</th><th>status</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
+
+
+def activation_drivers(marts: Marts) -> go.Figure:
+    """Retention lift per early action (activation_drivers), largest last
+    (on top), with its did-share: events whose two groups both have at least
+    DRIVERS_MIN_GROUP_CUSTOMERS customers. Green: lift > 1 with p < 0.05;
+    red: lift < 1 with p < 0.05; grey: not significant."""
+    title = "Activation drivers: retention lift of an action in the early window after signup"
+    drivers = marts[ACTIVATION_DRIVERS_MART]
+    rows = drivers[
+        (drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & (drivers.customers - drivers.did_customers >= DRIVERS_MIN_GROUP_CUSTOMERS)
+        & drivers.retention_lift.notna()
+    ]
+    rows = rows.sort_values(["retention_lift", "event_name"]).tail(DRIVERS_SHOWN)
+    significant = rows.p_value.astype(float) < 0.05
+    colors = [
+        ("#15803d" if lift > 1 else "#b91c1c") if sig else "#9ca3af"
+        for lift, sig in zip(rows.retention_lift.astype(float), significant, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=rows.event_name.tolist(),
+            x=[float(v) for v in rows.retention_lift],
+            orientation="h",
+            marker_color=colors,
+            customdata=[
+                [r.did_share, r.retained_if_did, r.retained_if_not, r.phi, r.p_value]
+                for r in rows.itertuples()
+            ],
+            text=[
+                f"{r.retention_lift:.2f}x  ({r.did_share:.0%} did it)" for r in rows.itertuples()
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: lift %{x:.2f}x; did it: %{customdata[0]:.1%}; retained"
+            " %{customdata[1]:.1%} if did, %{customdata[2]:.1%} if not; phi"
+            " %{customdata[3]:.3f}, p %{customdata[4]:.2g}<extra></extra>",
+        )
+    )
+    fig.add_vline(
+        x=1.0, line_dash="dash", annotation_text="no difference", annotation_position="bottom"
+    )
+    fig.update_xaxes(
+        title="retained if did / retained if not (a purchase in the outcome window,"
+        " by default days 8..30 after signup; correlation, not causation)",
+        range=[0, max(float(rows.retention_lift.max()) * 1.45, 2.0)] if len(rows) else None,
+    )
+    fig.update_yaxes(title=f"early action (both groups >= {DRIVERS_MIN_GROUP_CUSTOMERS})")
+    _layout(fig, title, height=460)
+    fig.update_layout(margin={"l": 150})
+    return fig
 
 
 def headline(marts: Marts) -> tuple[str, str]:
@@ -521,14 +748,14 @@ def headline(marts: Marts) -> tuple[str, str]:
 
 
 def missing_segment_marts(marts: Marts) -> list[str]:
-    """The marts of ``MARTS_OPTIONAL`` that ``marts`` lacks."""
-    return [name for name in MARTS_OPTIONAL if name not in marts]
+    """The marts of ``SEGMENT_MARTS`` that ``marts`` lacks."""
+    return [name for name in SEGMENT_MARTS if name not in marts]
 
 
 def segment_dimensions(marts: Marts) -> list[str]:
     """The segment dimensions in the segment marts, sorted."""
     return sorted(
-        set().union(*(set(marts[name].segment.dropna().unique()) for name in MARTS_OPTIONAL))
+        set().union(*(set(marts[name].segment.dropna().unique()) for name in SEGMENT_MARTS))
     )
 
 
@@ -783,6 +1010,377 @@ def segments_html(marts: Marts) -> str:
     return head + picker + "".join(blocks) + f"<script>{SEGMENT_SCRIPT}</script></div>"
 
 
+# --- NPS, CRR by grain, product retention (issue 15) -------------------------
+# One panel each, from a mart of MARTS_OPTIONAL; a note in its place when the
+# mart is missing (using_events: false, or a warehouse built before issue 15;
+# activation drivers, drawn above, takes its place in PANELS too) or has no
+# rows.
+
+NPS_CLASSES = ("promoter", "passive", "detractor")
+NPS_CLASS_COLORS = {"promoter": "#15803d", "passive": "#9ca3af", "detractor": "#b91c1c"}
+# The grains of churn_by_grain in the order of the switch; the month is shown first.
+GRAINS = ("day", "week", "month", "quarter", "half_year", "year")
+DEFAULT_GRAIN = "month"
+# A day-N point of a signup-quarter curve needs at least this many eligible
+# customers behind it (the pooled curves over all cohorts are always drawn).
+PRODUCT_MIN_ELIGIBLE = 30
+
+
+def _flag(values: pd.Series) -> pd.Series:
+    """A nullable boolean column as plain booleans (NULL is False)."""
+    return values.fillna(False).astype(bool)
+
+
+def _ratios(numerators: pd.Series, denominators: pd.Series) -> list[float | None]:
+    return [_ratio(n, d) for n, d in zip(numerators, denominators, strict=True)]
+
+
+def _dates(values: pd.Series) -> list[str]:
+    return [pd.Timestamp(day).strftime("%Y-%m-%d") for day in values]
+
+
+def nps_trend(marts: Marts) -> go.Figure:
+    """NPS per response month (top) and the promoter and detractor shares
+    (bottom), straight from ``nps``; the month containing as_of_date
+    (``is_complete_period`` false) is drawn apart, hollow, as in progress.
+    Months without respondents have no point (NULL nps)."""
+    nps = marts[NPS_MART].sort_values("month_start")
+    complete = _flag(nps.is_complete_period)
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.55, 0.45],
+        vertical_spacing=0.1,
+        subplot_titles=(
+            "NPS = 100 x (promoters - detractors) / respondents",
+            "promoter and detractor shares of the month's respondents",
+        ),
+    )
+    series = (
+        ("NPS", "nps", 1, ACCENT),
+        ("promoter share", "promoter_share", 2, NPS_CLASS_COLORS["promoter"]),
+        ("detractor share", "detractor_share", 2, NPS_CLASS_COLORS["detractor"]),
+    )
+    for in_progress, rows in ((False, nps[complete]), (True, nps[~complete])):
+        if rows.empty:
+            continue
+        for name, column, row, color in series:
+            fig.add_trace(
+                go.Scatter(
+                    x=_dates(rows.month_start),
+                    y=rows[column],
+                    customdata=rows[["respondents", "responses"]].astype(int).to_numpy(),
+                    name=f"{name} (month in progress)" if in_progress else name,
+                    legendgroup="in progress" if in_progress else column,
+                    mode="markers" if in_progress else "lines+markers",
+                    marker={
+                        "color": color,
+                        "size": 9 if in_progress else 5,
+                        "symbol": "circle-open" if in_progress else "circle",
+                    },
+                    line={"color": color, "width": 2.2},
+                    hovertemplate=f"{name} %{{x|%Y-%m}}: "
+                    + ("%{y:.1f}" if column == "nps" else "%{y:.1%}")
+                    + " (%{customdata[0]:,} respondents, %{customdata[1]:,} responses)"
+                    + (" - month in progress" if in_progress else "")
+                    + "<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+    fig.add_hline(y=0, line_color="#6b7280", line_width=1, row=1, col=1)
+    fig.update_yaxes(title="NPS", range=[-100, 100], row=1, col=1)
+    fig.update_yaxes(title="share", tickformat=".0%", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title="response month (hollow: the month in progress)", row=2, col=1)
+    fig.update_annotations(font_size=13)
+    return _layout(fig, "Net Promoter Score by response month", height=520)
+
+
+def nps_repurchase(marts: Marts) -> go.Figure:
+    """Repurchase rate per NPS class pooled over the response months:
+    sum(repurchased) / sum(eligible_respondents) of ``nps_retention``; only
+    the eligible responses count (their whole repurchase window is seen)."""
+    rows = marts[NPS_RETENTION_MART]
+    sums = (
+        rows.groupby("nps_class")[["eligible_respondents", "repurchased"]]
+        .sum()
+        .reindex(list(NPS_CLASSES), fill_value=0)
+        .astype(int)
+    )
+    rates = _ratios(sums.repurchased, sums.eligible_respondents)
+    eligible_months = rows[rows.eligible_respondents.gt(0)].month_start
+    months = (
+        " to ".join(
+            pd.Timestamp(day).strftime("%Y-%m")
+            for day in (eligible_months.min(), eligible_months.max())
+        )
+        if len(eligible_months)
+        else "none yet"
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=list(NPS_CLASSES),
+            y=rates,
+            customdata=sums[["repurchased", "eligible_respondents"]].to_numpy(),
+            marker_color=[NPS_CLASS_COLORS[name] for name in NPS_CLASSES],
+            text=[
+                "n/a" if rate is None else f"{rate:.1%} ({r:,} of {n:,})"
+                for rate, r, n in zip(
+                    rates, sums.repurchased, sums.eligible_respondents, strict=True
+                )
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            name="repurchase rate",
+            hovertemplate="%{x}: %{y:.1%} (%{customdata[0]:,} repurchased of"
+            " %{customdata[1]:,} eligible respondents)<extra></extra>",
+        )
+    )
+    fig.update_xaxes(
+        title=f"NPS class of the latest response of the month (eligible responses of {months})"
+    )
+    fig.update_yaxes(
+        title="repurchased / eligible respondents", tickformat=".0%", rangemode="tozero"
+    )
+    return _layout(fig, "Do promoters come back? Repurchase by NPS class", height=520)
+
+
+def _grain_label(grain: str) -> str:
+    return grain.replace("_", " ")
+
+
+def crr_by_grain(marts: Marts) -> go.Figure:
+    """CRR (E - N) / S and churn rate per period of ``churn_by_grain``, one
+    trace group per grain present, switched by buttons (the month first).
+    Periods with customers at the start only; the period containing
+    as_of_date, when not complete, is drawn apart (hollow)."""
+    rows = marts[CHURN_BY_GRAIN_MART]
+    present = [grain for grain in GRAINS if grain in set(rows.grain)]
+    shown = DEFAULT_GRAIN if DEFAULT_GRAIN in present else present[0]
+    fig = go.Figure()
+    groups: dict[str, list[int]] = {}
+    for grain in present:
+        periods = rows[(rows.grain == grain) & rows.customers_start.gt(0)]
+        periods = periods.sort_values("period_start")
+        complete = _flag(periods.is_complete_period)
+        many = len(periods) > 60
+        label = _grain_label(grain)
+        groups[grain] = []
+        for in_progress, part in ((False, periods[complete]), (True, periods[~complete])):
+            if part.empty:
+                continue
+            for name, column, color in (
+                ("CRR (E - N) / S", "crr", ACCENT),
+                ("churn rate", "churn_rate", "#dc2626"),
+            ):
+                groups[grain].append(len(fig.data))
+                fig.add_trace(
+                    go.Scatter(
+                        x=_dates(part.period_start),
+                        y=part[column],
+                        customdata=part[["customers_start"]].astype(int).to_numpy(),
+                        name=f"{name}, {label}" + (" (in progress)" if in_progress else ""),
+                        legendgroup=f"{grain}-{column}",
+                        visible=grain == shown,
+                        mode="markers" if in_progress else "lines" if many else "lines+markers",
+                        marker={
+                            "color": color,
+                            "size": 9 if in_progress else 5,
+                            "symbol": "circle-open" if in_progress else "circle",
+                        },
+                        line={"color": color, "width": 1.4 if many else 2.4},
+                        hovertemplate=f"{label} from %{{x|%Y-%m-%d}}: {name} %{{y:.1%}}"
+                        " (S = %{customdata[0]:,})"
+                        + (", in progress" if in_progress else "")
+                        + "<extra></extra>",
+                    )
+                )
+    buttons = [
+        {
+            "label": _grain_label(grain),
+            "method": "update",
+            "args": [
+                {"visible": [i in groups[grain] for i in range(len(fig.data))]},
+                {"xaxis.title.text": f"{_grain_label(grain)} (period start)"},
+            ],
+        }
+        for grain in present
+    ]
+    fig.update_layout(
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "active": present.index(shown),
+                "buttons": buttons,
+                "x": 1.0,
+                "xanchor": "right",
+                "y": 1.04,
+                "yanchor": "bottom",
+                "showactive": True,
+                "pad": {"l": 0, "t": 0},
+            }
+        ]
+    )
+    fig.update_xaxes(title=f"{_grain_label(shown)} (period start)")
+    fig.update_yaxes(title="rate", tickformat=".0%", rangemode="tozero")
+    _layout(fig, "CRR and churn rate by period grain", height=480)
+    fig.update_layout(margin={"t": 90})
+    return fig
+
+
+def _signup_quarter(weeks: pd.Series) -> pd.Series:
+    days = pd.to_datetime(weeks)
+    return days.dt.year.astype(str) + "-Q" + days.dt.quarter.astype(str)
+
+
+def product_retention(marts: Marts) -> go.Figure:
+    """Day-N product retention of ``activity_retention``, "on day N" (left)
+    and "on or after day N" (right): per signup quarter and pooled over
+    every signup week, sum(retained) / sum(eligible) (a quarter's point
+    needs at least ``PRODUCT_MIN_ELIGIBLE`` eligible customers)."""
+    rows = marts[ACTIVITY_RETENTION_MART].assign(
+        signup_quarter=lambda frame: _signup_quarter(frame.signup_week)
+    )
+    counts = ["retained_on", "retained_on_or_after", "eligible_customers"]
+    quarters = rows.groupby(["signup_quarter", "day_n"])[counts].sum()
+    quarters = quarters[quarters.eligible_customers >= PRODUCT_MIN_ELIGIBLE]
+    pooled = rows.groupby("day_n")[counts].sum()
+    names = sorted(quarters.index.get_level_values("signup_quarter").unique())
+    # Lighter to darker by signup quarter (one quarter: the dark end).
+    colors = (
+        sample_colorscale("Blues", len(names), low=0.3, high=0.95)
+        if len(names) > 1
+        else sample_colorscale("Blues", [0.95]) * len(names)
+    )
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.08,
+        subplot_titles=("returned on day N", "returned on or after day N (up to as_of_date)"),
+    )
+    for col, column, kind in ((1, "retained_on", "on"), (2, "retained_on_or_after", "on or after")):
+        curves = [
+            (f"signed up {q}", quarters.loc[q].sort_index(), colors[i], 1.3)
+            for i, q in enumerate(names)
+        ]
+        curves.append(("all cohorts (pooled)", pooled, "#111827", 3.5))
+        for name, curve, color, width in curves:
+            fig.add_trace(
+                go.Scatter(
+                    x=[int(n) for n in curve.index],
+                    y=_ratios(curve[column], curve.eligible_customers),
+                    customdata=curve[[column, "eligible_customers"]].astype(int).to_numpy(),
+                    mode="lines+markers",
+                    marker={"size": 4 if width < 2 else 7},
+                    name=name,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    line={"width": width, "color": color},
+                    hovertemplate=f"{name}, {kind} day %{{x}}: %{{y:.1%}}"
+                    " (%{customdata[0]:,} of %{customdata[1]:,} eligible)<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    weeks = rows.drop_duplicates("signup_week")
+    activation = _ratio(weeks.activated_customers.sum(), weeks.cohort_size.sum())
+    activated = "n/a" if activation is None else f"{activation:.1%}"
+    fig.update_xaxes(
+        title="days after signup (N; cohorts that reached day N only)",
+        tickvals=[int(n) for n in pooled.index],
+        type="log" if len(pooled) and pooled.index.min() > 0 else "linear",
+    )
+    fig.update_yaxes(title="retained / eligible", tickformat=".0%", rangemode="tozero")
+    fig.update_annotations(font_size=13)
+    return _layout(
+        fig,
+        f"Product retention: day-N return by signup quarter (activation rate, pooled: {activated})",
+        height=500,
+    )
+
+
+def _panel_note(panel_id: str, title: str, note: str, css: str = "") -> str:
+    return (
+        f"<div class='panel {css}' id='{panel_id}'><h2>{html.escape(title)}</h2>"
+        f"<p class='segment-note'>Not drawn: {note}</p></div>"
+    )
+
+
+# (panel id, title, css, the marts it needs, the figure, why a mart may be absent)
+PANELS = (
+    ("panel-nps", "Net Promoter Score by response month", "", (NPS_MART,), nps_trend, "events"),
+    (
+        "panel-nps-repurchase",
+        "Repurchase by NPS class",
+        "",
+        (NPS_RETENTION_MART,),
+        nps_repurchase,
+        "events",
+    ),
+    (
+        "panel-crr-by-grain",
+        "CRR and churn rate by period grain",
+        "wide",
+        (CHURN_BY_GRAIN_MART,),
+        crr_by_grain,
+        "",
+    ),
+    (
+        "panel-product-retention",
+        "Product retention",
+        "wide",
+        (ACTIVITY_RETENTION_MART,),
+        product_retention,
+        "events",
+    ),
+    (
+        "panel-activation-drivers",
+        "Activation drivers",
+        "wide",
+        (ACTIVATION_DRIVERS_MART,),
+        activation_drivers,
+        "",
+    ),
+)
+
+
+def optional_panels_html(marts: Marts) -> str:
+    """The panels of ``PANELS``: a figure when its marts are there and have
+    rows, a note saying which mart is missing or empty otherwise."""
+    parts = []
+    for panel_id, title, css, needed, draw, needs in PANELS:
+        missing = [name for name in needed if name not in marts]
+        empty = [name for name in needed if name in marts and marts[name].empty]
+        if missing:
+            log.info("no panel %s: the schema lacks %s", panel_id, ", ".join(missing))
+            why = (
+                "using_events is false (no events), or the warehouse was built before it"
+                if needs == "events"
+                else "the warehouse was built before it"
+            )
+            parts.append(
+                _panel_note(
+                    panel_id,
+                    title,
+                    f"the marts lack {', '.join(missing)} ({why}: rebuild with dbt build).",
+                    css,
+                )
+            )
+        elif empty:
+            parts.append(_panel_note(panel_id, title, f"{', '.join(empty)} has no rows yet.", css))
+        else:
+            figure = draw(marts).to_html(
+                full_html=False,
+                include_plotlyjs=False,
+                config={"displayModeBar": False},
+                div_id=f"{panel_id}-figure",
+            )
+            parts.append(f"<div class='panel {css}' id='{panel_id}'>{figure}</div>")
+    return "".join(parts)
+
+
 def experiment_figure(results: pd.DataFrame, experiment_id: str) -> go.Figure:
     """One experiment: per variant its value (bars) with the 95% interval of
     its difference to control drawn around the value (control_value +
@@ -978,6 +1576,7 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         ("", churn_trend(marts)),
         ("", ltv_to_cac(marts)),
         ("wide", time_between_purchases(marts)),
+        ("wide", lifecycle_flow(marts)),
     ]
     body = "".join(
         f"<div class='panel {css}'>"
@@ -1000,8 +1599,9 @@ def render(marts: Marts, database: Path, schema: str = DEFAULT_SCHEMA) -> str:
         f" (schema {html.escape(schema)})"
         " &middot; definitions in docs/design/METRICS.md</p></header>"
         f"<main><div class='cards'>{cards}</div>"
-        f"<div class='grid'>{scorecard}{body}{segments_html(marts)}"
-        f"{experiments_html(marts)}</div></main>"
+        f"<div class='grid'>{scorecard}{body}{signup_conversion_html(marts)}"
+        f"{optional_panels_html(marts)}"
+        f"{segments_html(marts)}{experiments_html(marts)}</div></main>"
         "<footer>Built by <code>make dashboard</code> from the marts "
         + ", ".join(
             name for name in (*MARTS_READ, *MARTS_OPTIONAL, *MARTS_EXPERIMENTS) if name in marts

@@ -331,24 +331,36 @@ def test_marts_are_not_trivially_empty(builds: dict[str, Built]) -> None:
         assert builds["clean"].query(f"select count(*) from marts.{mart}")[0][0] > 0, mart
 
 
-# Marts made of events: product retention and NPS.
-EVENT_MARTS = {"activity_retention", "nps", "nps_retention"}
+# Marts made of events: product retention, NPS and activation drivers.
+EVENT_MARTS = {"activity_retention", "nps", "nps_retention", "activation_drivers"}
 NPS_COLUMNS_OF_CUSTOMERS = ("latest_nps_score", "latest_nps_class")
 
 
 def test_empty_events_table_changes_only_product_usage(builds: dict[str, Built]) -> None:
     """raw.events empty: the build passes, purchase marts are unchanged, day-N
     product retention keeps its cohorts but has no retained or activated customer,
-    the NPS marts are empty and no customer has an NPS score; experiment_results
-    changes in its activation rows only (activation 0 for everyone)."""
+    the NPS marts are empty, no customer has an NPS score (and the
+    scorecard's nps row has no value), activation_drivers keeps only its
+    first_purchase row, unchanged (it is made of signups and purchases), and
+    experiment_results changes in its activation rows only (activation 0 for
+    everyone)."""
     clean, empty = builds["clean"], builds["no_events"]
     assert empty.query("select count(*) from raw.events") == [(0,)]
     problems = [
         p
         for mart in clean.marts()
-        if mart not in EVENT_MARTS | {"customers", "experiment_results"}
+        if mart not in EVENT_MARTS | {"customers", "retention_scorecard", "experiment_results"}
         for p in compare_marts(clean, empty, mart)
     ]
+    # the scorecard without its nps row (the NPS of the latest month)
+    scorecard = "select * from marts.retention_scorecard where kpi <> 'nps' order by kpi"
+    problems += compare_frames(
+        clean.frame(scorecard),
+        empty.frame(scorecard),
+        labels=("clean", "no_events"),
+        same_types=True,
+    )
+    # experiment_results without its activation rows
     not_activation = "select * from marts.experiment_results where metric != 'activation'"
     problems += compare_frames(
         clean.frame(not_activation), empty.frame(not_activation), labels=("clean", "no_events")
@@ -377,6 +389,9 @@ def test_empty_events_table_changes_only_product_usage(builds: dict[str, Built])
     assert empty.query("select count(*) from marts.nps_retention") == [(0,)]
     assert empty.query("select count(latest_nps_score) from marts.customers") == [(0,)]
     assert clean.query("select count(latest_nps_score) from marts.customers")[0][0] > 0
+    nps_row = "select value is null, status from marts.retention_scorecard where kpi = 'nps'"
+    assert empty.query(nps_row) == [(True, "no_data")]
+    assert clean.query(nps_row) == [(False, "no_benchmark")]
     columns = "signup_week, day_n, cohort_size, eligible_customers"
     before = clean.query(f"select {columns} from marts.activity_retention order by 1, 2")
     after = empty.query(f"select {columns} from marts.activity_retention order by 1, 2")
@@ -386,3 +401,13 @@ def test_empty_events_table_changes_only_product_usage(builds: dict[str, Built])
         " from marts.activity_retention"
     ) == [(0,)]
     assert clean.query("select sum(retained_on) from marts.activity_retention")[0][0] > 0
+    first_purchase = "select * from marts.activation_drivers where event_name = 'first_purchase'"
+    assert empty.query("select event_name from marts.activation_drivers") == [("first_purchase",)]
+    problems = compare_frames(
+        clean.frame(first_purchase),
+        empty.frame(first_purchase),
+        labels=("clean", "no_events"),
+        same_types=True,
+    )
+    assert not problems and clean.query(f"{first_purchase} and did_customers > 0"), problems
+    assert clean.query("select count(*) from marts.activation_drivers")[0][0] > 1

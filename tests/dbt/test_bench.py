@@ -1,14 +1,16 @@
 """The benchmark code cannot rot: a smoke bench (~1% of the headline size) runs end to end.
 
-Only that it ran and that the numbers agree with the reference (pandas) and lifetimes
-are asserted, never timings (performance targets are judged by ``make bench``).
-Also the pieces it relies on: the generator's intensity knobs, the next-day data and
-the peak-memory measurement.
+Only that it ran (the floor queries, both builds, each peer in its own process) and
+that the numbers agree with the reference (pandas) and lifetimes are asserted, never
+timings (performance targets are judged by ``make bench``). Also the pieces it relies
+on: the generator's intensity knobs, the next-day data, the peak-memory measurement
+and the caps that stop a process (time, address space).
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from retention.bench.floor import FLOOR_QUERIES, SCHEMA
+from retention.bench.peer_process import PEERS
+from retention.bench.peers import PeerLimits, run_peer
 from retention.bench.runner import bench, dataset_for, ensure_dataset, run_measured
 from retention.demo.generate import generate
 from retention.demo.next_day import write_next_day
@@ -96,6 +101,69 @@ def test_smoke_peers_agree_with_the_marts(smoke) -> None:
         assert check["agree"], f"{name}: {check['problems']}"
         assert check["rows"] > 0, name
     assert peers["agreement"]["churn_vs_pandas"]["rows"] >= 24  # months 2024-01..2026-06
+    # pandas from raw and the pandas step both compare; lifetimes and pandas RFM too
+    assert {
+        "cohort_retention_vs_pandas",
+        "cohort_retention_vs_pandas (pandas_step)",
+        "churn_vs_pandas (pandas_step)",
+        "rfm_summary_vs_lifetimes",
+        "rfm_summary_vs_pandas",
+    } <= set(peers["agreement"])
+
+
+def test_smoke_peers_ran_each_in_its_own_process(smoke) -> None:
+    report, _, _ = smoke
+    size = report["sizes"][0]
+    processes = size["peers"]["processes"]
+    assert set(processes) == set(PEERS)
+    for name, process in processes.items():
+        assert process["status"] == "ok", f"{name}: {process['status_text']}, {process['log']}"
+        # a process of its own, measured: pandas and duckdb imported need > 50 MB
+        assert process["peak_rss_bytes"] > 50_000_000, name
+        assert Path(process["log"]).is_file()
+    assert set(processes["pandas_from_raw"]["timings"]) == {
+        "pandas_read_raw",
+        "pandas_staging",
+        "pandas_purchases",
+        "pandas_cohort_retention",
+        "pandas_churn",
+    }
+    comparisons = size["peers"]["comparisons"]
+    for name in ("cohort_retention_and_churn_vs_pandas", "pandas_from_raw"):
+        assert comparisons[name]["ratio"] is not None, name
+        assert comparisons[name]["peer_seconds_is_lower_bound"] is False, name
+    # the purchases handed from pandas_from_raw to the others are removed afterwards
+    assert not (Path(size["data_folder"]) / "peers" / "purchases.pkl").exists()
+
+
+def test_smoke_floor_ran_and_left_nothing_behind(smoke) -> None:
+    report, markdown, _ = smoke
+    size = report["sizes"][0]
+    floor = size["floor"]
+    assert set(floor["queries"]) == set(FLOOR_QUERIES)
+    # the generator writes duplicate ids and ~90% purchases, so every result has rows
+    for name, query in floor["queries"].items():
+        assert query["rows"] > 0, name
+    assert floor["queries"]["purchases"]["rows"] < size["raw_rows"]["orders"]
+    assert floor["seconds"] == pytest.approx(sum(q["seconds"] for q in floor["queries"].values()))
+    database = Path(size["data_folder"]) / "bench.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    assert SCHEMA not in schemas
+    text = markdown.read_text()
+    assert "## Floor" in text and "| smoke | " in text.split("## Floor")[1]
+
+
+def test_a_peer_over_its_time_cap_is_reported_not_raised(smoke, tmp_path: Path) -> None:
+    report, _, _ = smoke
+    size = report["sizes"][0]
+    database = Path(size["data_folder"]) / "bench.duckdb"
+    as_of = size["peers"]["as_of_date"]
+    result = run_peer("pandas_from_raw", database, as_of, tmp_path, PeerLimits(1.0))
+    assert result["status"] == "timeout"
+    assert result["status_text"].startswith("timeout after 1 s")
+    assert "pandas_churn" not in result["timings"]
+    assert result["wall_seconds"] < 30
 
 
 def test_smoke_report_files(smoke) -> None:
@@ -109,9 +177,21 @@ def test_smoke_report_files(smoke) -> None:
     names |= {"ltv_by_segment"}
     timed = [n for n in full["nodes"] if n["name"] in names and n["resource_type"] == "model"]
     assert len(timed) == 4 and all(n["status"] == "success" for n in timed)
+    # ... and the lifecycle stage snapshots and flows (issue 15).
+    assert "| smoke | lifecycle flows | full build |" in text
+    lifecycle = {"int_customer_stage_snapshots", "lifecycle_flows"}
+    timed = [n for n in full["nodes"] if n["name"] in lifecycle and n["resource_type"] == "model"]
+    assert len(timed) == 2 and all(n["status"] == "success" for n in timed)
     saved = json.loads(markdown.with_suffix(".json").read_text())
     assert saved["sizes"][0]["raw_rows"] == report["sizes"][0]["raw_rows"]
-    assert {t["target"] for t in saved["targets"]} >= {"full_build_seconds", "rfm_vs_lifetimes"}
+    assert {t["target"] for t in saved["targets"]} >= {
+        "daily_vs_full_headline",
+        "full_vs_floor_headline",
+        "rfm_vs_lifetimes",
+        "from_raw_peak_vs_pandas",
+    }
+    # a smoke run judges no target: each row says why
+    assert all(t["verdict"] == "not measured" and t["note"] for t in saved["targets"])
     # a second run reuses the generated Parquet (same size and seed)
     assert ensure_dataset(dataset_for("smoke", 42, root / "data"), progress=False)["reused"]
 
@@ -188,3 +268,29 @@ def test_peak_memory_is_measured(tmp_path: Path) -> None:
     assert measured.peak_rss_bytes > 300_000_000
     small = run_measured([sys.executable, "-c", "pass"])
     assert small.peak_rss_bytes < 200_000_000
+
+
+def test_time_cap_stops_the_process_group(tmp_path: Path) -> None:
+    # the child starts a grandchild; both are stopped when the time is up
+    code = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "time.sleep(60)"
+    )
+    measured = run_measured([sys.executable, "-c", code], timeout_seconds=1.0)
+    assert measured.timed_out
+    assert measured.returncode < 0  # ended by a signal
+    assert measured.seconds < 20
+
+
+def test_memory_cap_makes_an_allocation_fail_in_the_child(tmp_path: Path) -> None:
+    log = tmp_path / "child.log"
+    code = "b = bytearray(2_000_000_000)"
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    capped = run_measured(
+        [sys.executable, "-c", code], log_path=log, memory_limit_bytes=1_000_000_000
+    )
+    assert capped.returncode == 1 and not capped.timed_out
+    assert "MemoryError" in log.read_text()
+    # the cap is the child's own, never this process's
+    assert resource.getrlimit(resource.RLIMIT_AS) == before

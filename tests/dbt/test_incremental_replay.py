@@ -3,19 +3,23 @@
 The demo data is replayed day by day: everything before the last
 ``REPLAY_DAYS`` days is built once, then each day's raw rows are appended and
 the incremental models are run. Rows arrive late (events and orders up to
-``LOOKBACK`` days after their timestamp), old orders get new versions, event
+``LOOKBACK`` days after their timestamp, and some 10 and 40 days late, far
+outside the lookback), old orders get new versions (one 40 days late), event
 ids come back as duplicates (in the window, with an implausibly early
-timestamp, without a timestamp) and keyless rows arrive on later days. The
-final incremental build must equal a ``--full-refresh`` build of the same raw
-data in a second DuckDB file, row for row, for every staging, intermediate
-and mart relation. A second incremental build without new data changes
-nothing, and a row later than the lookback is not absorbed (the reconciliation
-test says so) until ``--full-refresh``.
+timestamp, without a timestamp, 40 days late, and dated before the staged
+copy so that it takes over), identical copies of old rows arrive again and
+keyless rows arrive on later days. The final incremental build must equal a
+``--full-refresh`` build of the same raw data in a second DuckDB file, row
+for row, for every staging, intermediate and mart relation. A second
+incremental build without new data changes nothing, and a row much later
+than the lookback is absorbed by the next daily run, without
+``--full-refresh``.
 
 Only the incremental models carry state between runs; every other model is a
 table or a view rebuilt from them. So the daily runs select the incremental
-models and what they read (``+int_purchases +int_customer_event_days``) and
-the final ``dbt build`` builds and tests everything.
+models, what they read and the bookkeeping built after them
+(``+int_triaged_rows_by_day``), and the final ``dbt build`` builds and tests
+everything.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ SEED = 7
 REPLAY_DAYS = 30
 LOOKBACK = 3  # the incremental_lookback_days default of dbt_project.yml
 VARS: dict[str, Any] = {}
-DAILY_SELECT = ("--select", "+int_purchases +int_customer_event_days")
+DAILY_SELECT = ("--select", "+int_triaged_rows_by_day")
+FAR_LATE_DAYS = (10, 40)  # far outside the lookback: found by the per-day counts
 INCREMENTAL_MODELS = (
     "staging.stg_events__triaged",
     "staging.stg_orders__triaged",
@@ -168,7 +173,79 @@ def _injected_rows(
     part["updated_at"] = day - pd.Timedelta(days=2) + hour
     new_orders.append(part)
     counts["keyless_order_two_days_late"] = 1
+    if day.day % 4 == 0:
+        far_events, far_orders, far_counts = _far_late_rows(events, orders, day, hour, rng)
+        new_events += far_events
+        new_orders += far_orders
+        counts.update(far_counts)
     return pd.concat(new_events), pd.concat(new_orders), counts
+
+
+def _far_late_rows(
+    events: pd.DataFrame, orders: pd.DataFrame, day: pd.Timestamp, hour: pd.Timedelta,
+    rng: np.random.Generator,
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame], dict[str, int]]:
+    """Rows 10 and 40 days late: far outside the lookback window."""
+    counts: dict[str, int] = {}
+    new_events, new_orders = [], []
+    tag = day.strftime("%Y%m%d")
+    customers = events["customer_id"].dropna()
+    purchases = orders[
+        orders["order_id"].notna() & (orders["status"] == "completed")
+        & orders["customer_id"].notna()
+    ]
+    old_events = events[
+        events["event_id"].notna()
+        & (events["occurred_at"] < day - pd.Timedelta(days=50))
+        & (events["occurred_at"] >= PLAUSIBLE[0])
+    ]
+    for late in FAR_LATE_DAYS:
+        dated = day - pd.Timedelta(days=late) + hour
+        # a new event of a known customer, a new purchase
+        part = old_events.sample(1, random_state=rng.integers(1 << 30)).copy()
+        part["event_id"] = f"E-late-{late}-{tag}"
+        part["customer_id"] = customers.sample(1, random_state=rng.integers(1 << 30)).iloc[0]
+        part["occurred_at"] = dated
+        new_events.append(part)
+        counts[f"new_event_{late}_days_late"] = 1
+        part = purchases.sample(1, random_state=rng.integers(1 << 30)).copy()
+        part["order_id"] = f"O-late-{late}-{tag}"
+        part["ordered_at"] = dated
+        part["updated_at"] = dated
+        new_orders.append(part)
+        counts[f"new_order_{late}_days_late"] = 1
+    # an event id staged weeks ago comes back 40 days late (a duplicate), and
+    # another one dated a day before its staged copy (it takes over: the old
+    # copy becomes a duplicate on its customer-day)
+    part = old_events.sample(2, random_state=rng.integers(1 << 30)).copy()
+    part.iloc[0, part.columns.get_loc("occurred_at")] = day - pd.Timedelta(days=40) + hour
+    part.iloc[1, part.columns.get_loc("occurred_at")] = (
+        part.iloc[1]["occurred_at"] - pd.Timedelta(days=1)
+    )
+    new_events.append(part)
+    counts["event_id_repeated_40_days_late"] = 1
+    counts["event_id_repeated_before_its_staged_copy"] = 1
+    # an identical copy of an old event, and a keyless event 10 days late
+    new_events.append(old_events.sample(1, random_state=rng.integers(1 << 30)))
+    counts["identical_copy_of_an_old_event"] = 1
+    part = old_events.sample(1, random_state=rng.integers(1 << 30)).copy()
+    part["event_id"] = None
+    part["occurred_at"] = day - pd.Timedelta(days=10) + hour
+    new_events.append(part)
+    counts["keyless_event_10_days_late"] = 1
+    # an order placed months ago gets a new version whose updated_at is 40
+    # days ago, and an identical copy of an old order version arrives again
+    old_purchases = purchases[
+        (purchases["ordered_at"] < day - pd.Timedelta(days=60))
+        & (purchases["ordered_at"] >= PLAUSIBLE[0])
+    ]
+    part = old_purchases.sample(2, random_state=rng.integers(1 << 30)).copy()
+    part.iloc[0, part.columns.get_loc("order_amount")] = part.iloc[0]["order_amount"] + 7
+    part.iloc[0, part.columns.get_loc("updated_at")] = day - pd.Timedelta(days=40) + hour
+    new_orders.append(part)
+    counts["order_version_40_days_late"] = 1
+    counts["identical_copy_of_an_old_order"] = 1
+    return new_events, new_orders, counts
 
 
 def _append(database: Path, table: str, frame: pd.DataFrame) -> None:
@@ -281,7 +358,12 @@ def test_replay_covers_at_least_30_days_with_late_rows(replay: Replay) -> None:
     assert len(replay.daily_seconds) >= 30
     for kind in ("late_generated_events", "late_generated_orders", "late_order_update",
                  "event_id_repeated_in_window", "event_id_repeated_dated_1970",
-                 "keyless_event_one_day_late", "keyless_order_two_days_late"):
+                 "keyless_event_one_day_late", "keyless_order_two_days_late",
+                 "new_event_10_days_late", "new_event_40_days_late",
+                 "new_order_10_days_late", "new_order_40_days_late",
+                 "event_id_repeated_40_days_late", "event_id_repeated_before_its_staged_copy",
+                 "identical_copy_of_an_old_event", "keyless_event_10_days_late",
+                 "order_version_40_days_late", "identical_copy_of_an_old_order"):
         assert replay.injected.get(kind, 0) > 0, kind
 
 
@@ -324,34 +406,62 @@ def test_rerun_without_new_data_changes_nothing(replay: Replay, tmp_path: Path) 
     assert _differences(before, replay.incremental_db, relations) == []
 
 
-def test_row_later_than_the_lookback_waits_for_a_full_refresh(
+def test_row_far_later_than_the_lookback_is_absorbed_by_the_daily_run(
     replay: Replay, tmp_path: Path
 ) -> None:
+    """An event and a new version of an old order, both dated 40 days before
+    the last day, arrive after the replay: one daily run (no --full-refresh)
+    stages both, updates int_customer_event_days and int_purchases, and the
+    books balance."""
     database = tmp_path / "late.duckdb"
     shutil.copy(replay.incremental_db, database)
-    too_late = pd.Timestamp(replay.final_day) - pd.Timedelta(days=LOOKBACK + 5)
-    late_row = pd.DataFrame(
-        {
-            "event_id": ["E-too-late"],
-            "customer_id": [None],
-            "event_name": ["page_view"],
-            "occurred_at": [too_late + pd.Timedelta(hours=10)],
-            "platform": ["web"],
-            "properties": ["{}"],
-        }
-    )
-    _append(database, "events", late_row)
+    too_late = pd.Timestamp(replay.final_day) - pd.Timedelta(days=40) + pd.Timedelta(hours=10)
+    with duckdb.connect(str(database), read_only=True) as con:
+        customer_id = con.execute(
+            "select min(customer_id) from staging.stg_events where not is_anonymous"
+        ).fetchall()[0][0]
+        order_id, amount = con.execute(
+            "select order_id, order_amount from staging.stg_orders where is_purchase"
+            " and coalesce(updated_at, ordered_at) < ? order by order_id limit 1",
+            [too_late - pd.Timedelta(days=30)],
+        ).fetchall()[0]
+    _append(database, "events", pd.DataFrame({
+        "event_id": ["E-too-late"], "customer_id": [customer_id], "event_name": ["page_view"],
+        "occurred_at": [too_late], "platform": ["web"], "properties": ["{}"],
+    }))
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "insert into raw.orders select * replace (cast(? as timestamp) as updated_at,"
+            " order_amount + 11 as order_amount) from raw.orders where trim(order_id) = ?"
+            " order by updated_at desc nulls last limit 1",
+            [too_late, order_id],
+        )
     _dbt("run", database, tmp_path, *DAILY_SELECT)
-    count_sql = "select count(*) from staging.stg_events__triaged where event_id = 'E-too-late'"
     with duckdb.connect(str(database), read_only=True) as con:
-        assert con.execute(count_sql).fetchall()[0][0] == 0
-    code, output = run_dbt(
-        "test", database, VARS, tmp_path, ("--select", "reconcile_staging_row_counts")
-    )
-    assert code != 0, "the reconciliation should notice the raw row that was not triaged"
-    _dbt("run", database, tmp_path, *DAILY_SELECT, "--full-refresh")
-    with duckdb.connect(str(database), read_only=True) as con:
-        assert con.execute(count_sql).fetchall()[0][0] == 1
+        event_date = con.execute(
+            "select event_date from staging.stg_events where event_id = 'E-too-late'"
+        ).fetchall()
+        assert len(event_date) == 1, "the late event is staged"
+        # the customer-day, counted from the staged events (a view over all
+        # of them), equals the incrementally maintained row
+        expected = con.execute(
+            "select count(*) from staging.stg_events where customer_id = ? and event_date = ?",
+            [customer_id, event_date[0][0]],
+        ).fetchall()[0][0]
+        maintained = con.execute(
+            "select events from intermediate.int_customer_event_days"
+            " where customer_id = ? and event_date = ?",
+            [customer_id, event_date[0][0]],
+        ).fetchall()
+        staged_amount = con.execute(
+            "select order_amount from staging.stg_orders where order_id = ?", [order_id]
+        ).fetchall()[0][0]
+        purchase_updated = con.execute(
+            "select updated_at from intermediate.int_purchases where order_id = ?", [order_id]
+        ).fetchall()[0][0]
+    assert maintained == [(expected,)] and expected >= 1
+    assert staged_amount == amount + 11
+    assert pd.Timestamp(purchase_updated) == too_late
     _dbt("test", database, tmp_path, "--select", "reconcile_staging_row_counts")
 
 

@@ -18,8 +18,10 @@ by default.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from support.marts import CASES, Case, count_rows, fail_differs, read_relation
 
 from retention.reference import MICROS_PER_UNIT, compute_marts
@@ -32,12 +34,22 @@ MART_KEYS: dict[str, list[str]] = {
     "cohort_retention_by_channel": ["cohort_period", "acquisition_channel", "period_number"],
     "churn": ["period_start"],
     "churn_by_grain": ["grain", "period_start"],
+    "signup_conversion": ["signup_week", "day_n"],
+    "lifecycle_flows": ["snapshot_date", "from_stage", "to_stage"],
+    "activation_drivers": ["event_name"],
     "experiment_results": ["experiment_id", "variant", "window_days", "metric"],
     "experiment_health": ["experiment_id"],
 }
-# p-values through the SQL normal CDF (absolute error < 1e-7) against scipy's:
-# METRICS.md allows 1e-6.
-P_VALUE_TOLERANCES = {"p_value": 1e-6, "srm_p_value": 1e-6}
+# The columns compared with an absolute tolerance of their own (mart ->
+# column -> tolerance; compare_frames' ``tolerances``): p-values through the
+# SQL normal CDF, an approximation good to 1e-7, against the reference's
+# scipy tails; METRICS.md ("Activation drivers", "Experiments") allows 1e-6.
+# Every other column is compared at 1e-9.
+P_VALUE_TOLERANCES: dict[str, dict[str, float]] = {
+    "activation_drivers": {"p_value": 1e-6},
+    "experiment_results": {"p_value": 1e-6},
+    "experiment_health": {"srm_p_value": 1e-6},
+}
 
 SOURCES = ("customers", "orders", "events", "marketing_spend", "experiment_assignments")
 LABELS = ("dbt", "reference")
@@ -49,8 +61,6 @@ LABELS = ("dbt", "reference")
 
 
 _REFERENCE: dict[Case, dict[str, pd.DataFrame]] = {}
-
-
 
 
 def reference_for(case: Case, build) -> dict[str, pd.DataFrame]:
@@ -79,10 +89,41 @@ def test_mart_matches_reference(built, mart):
     expected = reference_for(case, build)[mart]
     actual = read_relation(build, "marts", mart)
     problems = compare_frames(
-        actual, expected, MART_KEYS[mart], labels=LABELS, tolerances=P_VALUE_TOLERANCES
+        actual, expected, MART_KEYS[mart], labels=LABELS, tolerances=P_VALUE_TOLERANCES.get(mart)
     )
     if problems:
         fail_differs(case, build, f"marts.{mart}", problems)
+
+
+@pytest.mark.parametrize("built", CASE_PARAMS, indirect=True)
+def test_activation_drivers_phi_and_p_value_equal_scipy(built):
+    """Independent of the reference: from each row's 2 x 2 table (did x
+    retained, rebuilt from its counts and rates), phi is scipy's Pearson
+    correlation of the two 0/1 vectors and p_value scipy's chi-square test
+    without continuity correction (the pooled z-test's p-value), within
+    1e-6; both NULL where a variable is constant."""
+    case, build = built
+    drivers = read_relation(build, "marts", "activation_drivers")
+    assert "first_purchase" in set(drivers["event_name"]), drivers
+    checked = 0
+    for row in drivers.itertuples():
+        n, n_did = int(row.customers), int(row.did_customers)
+        a = 0 if pd.isna(row.retained_if_did) else round(row.retained_if_did * n_did)
+        c = 0 if pd.isna(row.retained_if_not) else round(row.retained_if_not * (n - n_did))
+        did = np.repeat([1, 1, 0, 0], [a, n_did - a, c, n - n_did - c])
+        retained = np.repeat([1, 0, 1, 0], [a, n_did - a, c, n - n_did - c])
+        if n == 0 or did.min() == did.max() or retained.min() == retained.max():
+            assert pd.isna(row.phi) and pd.isna(row.p_value), row
+            continue
+        table = [[a, n_did - a], [c, n - n_did - c]]
+        assert abs(row.phi - stats.pearsonr(did, retained).statistic) < 1e-9, row
+        chi2 = stats.chi2_contingency(table, correction=False).pvalue
+        assert abs(row.p_value - chi2) < 1e-6, (row, chi2)
+        checked += 1
+    # The demo has several events with both groups; the edge shop one
+    # (add_to_wishlist; none before its 2025-01-20 as_of_date).
+    minimum = 5 if case.dataset == "demo" else 0 if "as_of_date" in case.vars else 1
+    assert checked >= minimum, drivers
 
 
 @pytest.mark.parametrize("built", CASE_PARAMS, indirect=True)

@@ -329,3 +329,109 @@ def test_segment_metrics_by_value_are_ratios_of_the_segment_marts_sums(
     ).set_index("segment_cohort__segment_value")
     got = got.loc[ltv_sums.index]
     assert_close(got["segment_ltv_12m"], ltv_sums.margin / ltv_sums.customers, "ltv 12m")
+
+
+def test_signup_conversion_rate_by_day_n_pools_weeks_and_equals_each_row(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """``signup_conversion_rate`` grouped by day N is sum(converted) /
+    sum(eligible) over the signup weeks; per week and N it is the mart's
+    conversion_rate (NULL where nobody is eligible)."""
+    conversion = mart(warehouse, "signup_conversion")
+    sums = conversion.groupby("day_n")[["converted_customers", "eligible_customers"]].sum()
+    got = mf_query(
+        warehouse, tmp_path, ["signup_conversion_rate"], ["signup_cohort__day_n"]
+    ).set_index("signup_cohort__day_n")
+    assert sorted(got.index) == sorted(sums.index) and len(sums) >= 2
+    got = got.loc[sums.index]
+    expected = sums.converted_customers.astype(float) / sums.eligible_customers.replace(0, np.nan)
+    assert_close(got["signup_conversion_rate"], expected, "pooled conversion by day N")
+
+    cells = mf_query(
+        warehouse,
+        tmp_path,
+        ["signup_conversion_rate"],
+        ["signup_cohort__signup_week__day", "signup_cohort__day_n"],
+    )
+    cells["signup_week"] = as_dates(cells["signup_cohort__signup_week__day"])
+    cells = cells.rename(columns={"signup_cohort__day_n": "day_n"})
+    conversion["signup_week"] = as_dates(conversion["signup_week"])
+    joined = conversion.merge(cells, on=["signup_week", "day_n"], how="outer")
+    assert len(joined) == len(conversion), "mf and the mart have different (week, N) rows"
+    assert_close(joined["signup_conversion_rate"], joined["conversion_rate"], "per week and N")
+    assert conversion["conversion_rate"].isna().any(), "the latest weeks lack long N"
+
+
+def test_crr_by_grain_per_period_equals_churn_by_grain_and_pools_by_sums(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """``crr_by_grain`` and ``churn_rate_by_grain`` grouped by grain and day:
+    one answer per row of churn_by_grain, equal to (E - N_end) / S and
+    churned / S computed here from the mart's counts (and to its stored
+    rates); the month rows grouped by quarter pool as ratios of sums."""
+    grains = mart(warehouse, "churn_by_grain")
+    grains["day"] = as_dates(grains["period_start"])
+    metrics = ["crr_by_grain", "churn_rate_by_grain"]
+    got = mf_query(warehouse, tmp_path, metrics, ["churn_period__grain", "metric_time__day"])
+    got = got.rename(columns={"churn_period__grain": "grain"})
+    got["day"] = as_dates(got["metric_time__day"])
+    joined = grains.merge(got, on=["grain", "day"], how="outer", suffixes=("", "_mf"))
+    assert len(joined) == len(grains), "mf and the mart have different (grain, period) rows"
+    assert set(joined["grain"]) == {"day", "week", "month", "quarter", "half_year", "year"}
+    start = joined.customers_start.replace(0, np.nan).astype(float)
+    end_not_new = (joined.customers_end - joined.new_customers_active_end).astype(float)
+    assert_close(joined["crr_by_grain"], end_not_new / start, "crr per grain and period")
+    assert_close(joined["crr_by_grain"], joined["crr"], "crr equals the mart's")
+    assert_close(
+        joined["churn_rate_by_grain"], joined.churned_customers / start, "churn per period"
+    )
+    assert_close(joined["churn_rate_by_grain"], joined["churn_rate"], "churn equals the mart's")
+
+    months = grains[grains["grain"] == "month"].copy()
+    months["quarter"] = pd.to_datetime(months["period_start"]).dt.to_period("Q").dt.start_time
+    months["e_minus_n"] = months.customers_end - months.new_customers_active_end
+    sums = months.groupby("quarter")[["e_minus_n", "customers_start"]].sum().astype(float)
+    expected = (sums.e_minus_n / sums.customers_start.replace(0, np.nan)).rename("expected")
+    pooled = mf_query(
+        warehouse,
+        tmp_path,
+        ["crr_by_grain"],
+        ["metric_time__quarter"],
+        "{{ Dimension('churn_period__grain') }} = 'month'",
+    )
+    pooled["quarter"] = pd.to_datetime(pooled["metric_time__quarter"])
+    joined = expected.reset_index().merge(pooled, on="quarter")
+    assert len(joined) == len(expected) >= 4
+    assert_close(joined["crr_by_grain"], joined["expected"], "quarters pooled from months")
+
+
+def test_nps_per_month_equals_the_mart_and_pools_respondents_by_year(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """``nps``, ``nps_promoter_share`` and ``nps_detractor_share`` by month
+    equal 100 x (promoters - detractors) / respondents and the shares
+    computed here from the mart's counts (and its stored nps); by year they
+    pool the months' respondents."""
+    nps = mart(warehouse, "nps")
+    nps["month"] = as_dates(nps["month_start"])
+    metrics = ["nps", "nps_promoter_share", "nps_detractor_share"]
+    monthly = mf_query(warehouse, tmp_path, metrics, ["metric_time__month"])
+    monthly["month"] = as_dates(monthly["metric_time__month"])
+    joined = nps.merge(monthly, on="month", how="outer", suffixes=("", "_mf"))
+    assert len(joined) == len(nps) >= 12
+    respondents = joined.respondents.replace(0, np.nan).astype(float)
+    assert_close(
+        joined["nps_mf"], 100 * (joined.promoters - joined.detractors) / respondents, "nps"
+    )
+    assert_close(joined["nps_mf"], joined["nps"], "nps equals the mart's")
+    assert_close(joined["nps_promoter_share"], joined.promoters / respondents, "promoters")
+    assert_close(joined["nps_detractor_share"], joined.detractors / respondents, "detractors")
+
+    yearly = mf_query(warehouse, tmp_path, ["nps"], ["metric_time__year"])
+    yearly["year"] = pd.to_datetime(yearly["metric_time__year"]).dt.year
+    nps["year"] = pd.to_datetime(nps["month_start"]).dt.year
+    sums = nps.groupby("year")[["promoters", "detractors", "respondents"]].sum().astype(float)
+    expected = (100 * (sums.promoters - sums.detractors) / sums.respondents).rename("expected")
+    joined = expected.reset_index().merge(yearly, on="year")
+    assert len(joined) == len(expected) >= 2
+    assert_close(joined["nps"], joined["expected"], "yearly pooled nps")

@@ -92,7 +92,7 @@ def test_reference_returns_exactly_the_contract_columns():
         " gross_margin, has_cost, aov, days_to_second_purchase, avg_days_between_purchases,"
         " median_days_between_purchases, recency_days, tenure_days, is_active,"
         " historical_cltv, lifecycle_stage, rfm_recency_score, rfm_frequency_score,"
-        " rfm_monetary_score, latest_nps_score, latest_nps_class",
+        " rfm_monetary_score, latest_nps_score, latest_nps_class, days_to_first_purchase",
         "rfm_summary": "customer_id, frequency, recency, t, monetary_value, observation_end,"
         " time_unit_days",
         "channel_economics": "acquisition_channel, cohort_month, new_customers, spend, cac,"

@@ -88,6 +88,12 @@ INVALID_VARS = [
         id="negative_activation_window",
     ),
     pytest.param(
+        {"driver_outcome_days": 7},
+        "driver_outcome_days",
+        "greater than activation_window_days (7)",
+        id="outcome_window_inside_early_window",
+    ),
+    pytest.param(
         {"rfm_observation_end": "1997-9-30"}, "rfm_observation_end", "YYYY-MM-DD", id="rfm_end"
     ),
     pytest.param(

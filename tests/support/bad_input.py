@@ -26,9 +26,10 @@ dates, plain decimals) and, on top of every kind of ``INJECTORS``, the kinds of
 Why the marts must not change: every kind below is either quarantined, a
 duplicate that loses to the clean row, normalized back to the clean value, or
 kept out of metrics (not a purchase, after as_of_date, anonymous, no customer
-day added). One kind legitimately adds information: an order whose customer is
-missing from raw.customers. Its documented outcome is "the order counts, the
-customer has channel ``unknown`` and no signup, country or campaign", which is
+day and no early action of activation_drivers added). One kind legitimately
+adds information: an order whose customer is missing from raw.customers. Its
+documented outcome is "the order counts, the customer has channel
+``unknown`` and no signup, country or campaign", which is
 exactly what a raw.customers row with only the customer_id means. So the clean
 tables carry that row (ORPHAN) and the bad tables drop it: the marts must be
 equal if and only if the rule holds.
@@ -202,6 +203,14 @@ class Picks:
             & (events["occurred_at"].dt.hour.between(1, 22))
         ].sort_values("event_id")
         self.event_template = self.inside.iloc[0].to_dict()
+        # of those, events more than ten days after their customer's signup:
+        # an event added on such a customer-day is no early action of
+        # activation_drivers (days 0..activation_window_days, default 7)
+        signups = customers.set_index("customer_id")["signed_up_at"]
+        after_early_window = self.inside["occurred_at"] > (
+            self.inside["customer_id"].map(signups) + pd.Timedelta(days=10)
+        )
+        self.late_event_template = self.inside[after_early_window].iloc[0].to_dict()
         spend = clean["marketing_spend"]
         self.spend_template = spend.sort_values(["spend_date", "channel", "campaign"]).iloc[0]
         self.spend_template = self.spend_template.to_dict()
@@ -220,6 +229,9 @@ class Picks:
 
     def event_row(self, event_id: str | None, **changes: object) -> dict:
         return {**self.event_template, "event_id": event_id, **changes}
+
+    def late_event_row(self, event_id: str | None, **changes: object) -> dict:
+        return {**self.late_event_template, "event_id": event_id, **changes}
 
 
 def _quarantined(
@@ -568,7 +580,8 @@ def duplicate_event_id(p: Picks) -> Injection:
 
 
 def _nps_answers(p: Picks, properties: dict[str, str], check: str) -> Injection:
-    """NPS answers on a customer-day that already has activity: no new active day."""
+    """NPS answers on a customer-day that already has activity (no new active
+    day) and is past the customer's first week (no new early action)."""
     return Injection(
         "events",
         _ids("event_id", list(properties)),
@@ -578,7 +591,7 @@ def _nps_answers(p: Picks, properties: dict[str, str], check: str) -> Injection:
             f" from staging.stg_events where {_ids('event_id', list(properties))}"
         ),
         rows=tuple(
-            p.event_row(event_id, event_name="nps_response", platform="email", properties=text)
+            p.late_event_row(event_id, event_name="nps_response", platform="email", properties=text)
             for event_id, text in properties.items()
         ),
     )

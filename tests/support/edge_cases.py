@@ -108,14 +108,22 @@ def _spend(spend_date, channel, campaign, amount):
 def _customers() -> pd.DataFrame:
     rows = [
         # Channel is lower-cased and trimmed: ' Paid_Search ' -> paid_search.
-        _customer("C01", " Paid_Search "),
-        _customer("C02", "organic"),
+        # Signup conversion (METRICS.md "Signup conversion"): C01 signs up
+        # 2024-02-12, after its first purchase (02-10): 0 days, not -2.
+        _customer("C01", " Paid_Search ", signed_up_at="2024-02-12"),
+        # C02 signs up at 03:00 UTC on Monday 2024-03-04, which is Sunday
+        # 03-03 in UTC-5 (the last day of ISO week 2024-02-26 there), and
+        # first buys 03-05: 1 day (converted by day 1) in UTC, 2 in UTC-5.
+        _customer("C02", "organic", signed_up_at="2024-03-04 03:00"),
         _customer("C03", "organic"),
         _customer("C04", "referral", country="USA"),  # not two letters -> NULL country
         _customer("C05", "email", country=" de "),  # -> DE
         _customer("C06", "organic"),
         _customer("C07", "organic"),
-        _customer("C08", "paid_search"),
+        # C08 signs up 2024-03-24 12:00 UTC (activation_drivers): its
+        # 2024-04-01 02:00 UTC purchase is day 8 in UTC (retained), day 7 in
+        # UTC-5 (2024-03-31 local: first_purchase).
+        _customer("C08", "paid_search", signed_up_at="2024-03-24"),
         _customer("C09", "email", signed_up_at="1900-01-01"),  # implausible signup -> NULL, kept
         # C10 has orders but no row here -> channel `unknown`.
         # C11 repeated with a changed channel: the latest updated_at wins
@@ -127,13 +135,28 @@ def _customers() -> pd.DataFrame:
         _customer("C12", "referral", updated_at="2023-01-01"),
         _customer("C12", "referral", updated_at="2023-01-01"),
         _customer("C13", "organic"),
-        _customer("C14", "email"),
-        _customer("C15", "organic"),  # only cancelled / pending orders: no purchase
-        _customer("C16", "organic"),  # no orders at all
-        _customer("C17", "   "),  # blank channel -> unknown
+        # C14 first buys 2024-10-03, exactly 7 days after signup: converted
+        # on day 7, not on day 1 (activation_drivers: a first purchase on
+        # day 7, the last day of the early window).
+        _customer("C14", "email", signed_up_at="2024-09-26"),
+        # C15: only cancelled / pending orders: no purchase (never retained).
+        _customer("C15", "organic", signed_up_at="2024-07-01"),
+        # C16: no orders at all; signs up 2025-03-07 = as_of - 7: eligible
+        # for day 7 (not 14), never converted; signup + 30 days is after
+        # as_of_date: outside the activation_drivers population. After
+        # as_of 2025-01-20 (the edge-month-asof case): no signup.
+        _customer("C16", "organic", signed_up_at="2025-03-07"),
+        # C17: blank channel -> unknown. Signs up 2025-03-20, after the
+        # derived as_of_date: no signup (days_to_first_purchase NULL although
+        # it bought, no conversion row, not in the drivers population).
+        _customer("C17", "   ", signed_up_at="2025-03-20"),
         # A padded key is trimmed: ' C18 ' joins the orders of 'C18'.
-        _customer(" C18 ", "paid_search"),
-        _customer("C19", "referral"),
+        # activation_drivers: C18's 2025-02-02 purchase is day 30 after its
+        # signup (retained, the last day of the outcome window); C19's
+        # 2025-01-10 purchase is day 31 (not retained). C18 first bought
+        # 2024-11-11, before signing up: days_to_first_purchase 0.
+        _customer(" C18 ", "paid_search", signed_up_at="2025-01-03"),
+        _customer("C19", "referral", signed_up_at="2024-12-10"),
         _customer("C20", None),  # NULL channel -> unknown
         _customer("C21", "organic"),
         # Quarantine missing_customer_id: NULL and blank keys.
@@ -304,6 +327,20 @@ def _events() -> pd.DataFrame:
         # C07 (detractor, 2024-02-05) buys 2024-05-01, 86 days later.
         _event("EV-018", "C12", "nps_response", "2023-09-01", properties='{"score": 9}'),
         _event("EV-019", "C07", "nps_response", "2024-02-05", properties='{"score": 5}'),
+        # activation_drivers (early window: days 0..7 after signup):
+        # C18 adds to the wishlist on day 7 (counted) and has a real event
+        # named first_purchase (left out: the pseudo-event's name); C19 on
+        # day 8 (not counted); C15 at 03:00 UTC on day 8, which is day 7 in
+        # UTC-5 (counted there). C16 (outside the population; day 1 after
+        # its signup) and C10 (no customers row) do things nobody of the
+        # population does: no row. (EV-004 and EV-011 of C02 and EV-010 of
+        # C01 fall in their early windows too: add_to_cart, nps_response.)
+        _event("EV-020", "C18", "add_to_wishlist", "2025-01-10"),
+        _event("EV-021", "C18", "first_purchase", "2025-01-04"),
+        _event("EV-022", "C19", "add_to_wishlist", "2024-12-18"),
+        _event("EV-023", "C15", "add_to_wishlist", "2024-07-09 03:00"),
+        _event("EV-024", "C16", "referral_sent", "2025-03-08"),
+        _event("EV-025", "C10", "referral_sent", "2024-08-06"),
         # Quarantine missing_event_id: NULL and blank.
         _event(None, "C01", "page_view", "2024-02-11"),
         _event("  ", "C01", "page_view", "2024-02-11"),
@@ -439,7 +476,7 @@ EXPECTED_STAGING_COUNTS: dict[str, dict[str, int]] = {
         "refund_exceeds_order_amount": 1,
     },
     "events": {
-        "staged": 18,  # EV-001..006, EV-008..019 (EV-017 anonymous, kept)
+        "staged": 24,  # EV-001..006, EV-008..025 (EV-017 anonymous, kept)
         "duplicate": 4,  # EV-004, EV-005, EV-006, EV-007 one each
         "missing_event_id": 2,
         "missing_event_name": 2,

@@ -60,14 +60,17 @@ CASES = [
     ),
     # An explicit as_of_date before the last orders (staged, never counted).
     _case("edge-month-asof", "edge", as_of_date="2025-01-20"),
-    # UTC-5 (POSIX sign): C08's 02:00 UTC purchase moves to the previous quarter.
-    # churn_by_grain at three of its grains only (listed out of order).
+    # UTC-5 (POSIX sign): C08's 02:00 UTC purchase moves to the previous quarter,
+    # C02's Monday 03:00 UTC signup to the previous ISO week.
+    # churn_by_grain at three of its grains only (listed out of order);
+    # signup_conversion and activity_retention at other days N (day 0 too).
     _case(
         "edge-quarter-utc-minus-5",
         "edge",
         cohort_grain="quarter",
         reporting_timezone="Etc/GMT+5",
         churn_grains=["half_year", "day", "month"],
+        retention_days=[0, 2, 7],
     ),
 ]
 

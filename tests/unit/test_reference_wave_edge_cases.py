@@ -24,7 +24,19 @@ from support.edge_cases import (
 )
 from support.marts import BENCHMARKS
 
-from retention.reference import compute_marts, compute_value_marts, parse_wave_vars
+from retention.reference import (
+    build_lifecycle_flows,
+    build_signup_conversion,
+    compute_marts,
+    compute_value_marts,
+    customer_signups,
+    parse_value_vars,
+    parse_vars,
+    parse_wave_vars,
+    purchases_until,
+    resolve_as_of_date,
+    stage_all,
+)
 from retention.reference.churn import grain_start
 from retention.reference.nps import nps_class, nps_score_of
 
@@ -280,3 +292,250 @@ def test_a_response_after_as_of_date_is_no_response():
     customers = marts["customers"].set_index("customer_id")
     assert customers.loc["C13", "latest_nps_score"] == 10  # EV-015, not EV-016
     assert marts["nps"]["month_start"].max() == TS("2025-01-01")
+
+
+# -- signup conversion -------------------------------------------------------
+# The edge data's signups (tests/support/edge_cases.py): C01 2024-02-12
+# (Monday; bought 02-10), C02 2024-03-04 03:00 UTC (Sunday 03-03 in UTC-5;
+# bought 03-05), C08 2024-03-24 (Sunday, week 2024-03-18; bought 04-01 at
+# 02:00 UTC, 03-31 in UTC-5), C15 2024-07-01 (Monday; never bought), C14
+# 2024-09-26 (Thursday; bought 10-03), C19 2024-12-10 (Tuesday, week
+# 2024-12-09; bought 2025-01-10, its 2024-12-05 order is SHIPPED: no
+# purchase by default), C18 2025-01-03 (Friday, week 2024-12-30; bought
+# 2024-11-11 and 2025-02-02), C16 2025-03-07 (Friday; never bought), C17
+# 2025-03-20 (after as_of 2025-03-14; bought 2024-06-20); C09's 1900 signup
+# is implausible (none), C10 has no raw.customers row; the 10 others (C03-C07,
+# C11-C13, C20, C21) signed up 2022-01-01 (Saturday, ISO week 2021-12-27):
+# all bought, the earliest (C13) on 2022-11-20.
+
+
+def _conversion(frame: pd.DataFrame, week: str, day_n: int) -> tuple:
+    row = _row(frame, signup_week=TS(week), day_n=day_n)
+    return (
+        int(row["signups"]),
+        int(row["eligible_customers"]),
+        int(row["converted_customers"]),
+        row["conversion_rate"],
+    )
+
+
+def _signups(raw: dict[str, pd.DataFrame], vars: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the customers with a signup, signup_conversion) of the reference,
+    without the other marts (churn_by_grain at day grain is slow)."""
+    run = parse_vars(vars)
+    staged = stage_all(raw, run)
+    as_of = resolve_as_of_date(staged, run)
+    customers = staged["customers"].staged
+    purchases = purchases_until(staged["orders"].staged, customers, as_of)
+    signups = customer_signups(customers, purchases, as_of, run.reporting_timezone)
+    days = parse_value_vars(vars).retention_days
+    return signups, build_signup_conversion(signups, as_of, days)
+
+
+@pytest.fixture(scope="module")
+def edge_conversion() -> pd.DataFrame:
+    return _signups(edge_case_raw(), {})[1]
+
+
+def test_days_to_first_purchase_of_the_edge_customers(edge_value_marts):
+    days = edge_value_marts["customers"].set_index("customer_id")["days_to_first_purchase"]
+    assert days["C01"] == 0  # bought two days before signing up: 0, not -2
+    assert days["C02"] == 1  # signup 03-04 (UTC), purchase 03-05
+    assert days["C14"] == 7
+    assert days["C08"] == 8  # signup 03-24, purchase 04-01 (02:00 UTC)
+    assert days["C18"] == 0  # bought 2024-11-11, signed up 2025-01-03
+    assert days["C19"] == 31  # signup 2024-12-10, purchase 2025-01-10
+    assert days["C13"] == (pd.Timestamp("2022-11-20") - pd.Timestamp("2022-01-01")).days == 323
+    # No signup: after as_of_date (C17), implausible (C09), no customers row (C10).
+    for customer in ("C17", "C09", "C10"):
+        assert _is_null(days[customer]), customer
+    without = {"C09", "C10", "C15", "C16", "C17"}  # C15, C16: no purchase
+    assert set(days.dropna().index) == {f"C{n:02d}" for n in range(1, 22)} - without
+
+
+def test_signup_conversion_weeks_of_the_edge_data(edge_conversion):
+    conversion = edge_conversion
+    # One row per signup week x N of the default retention_days; C17's
+    # week (2025-03-17) is absent: its signup is after as_of_date.
+    weeks = [
+        "2021-12-27",
+        "2024-02-12",
+        "2024-03-04",
+        "2024-03-18",
+        "2024-07-01",
+        "2024-09-23",
+        "2024-12-09",
+        "2024-12-30",
+        "2025-03-03",
+    ]
+    assert sorted(conversion["signup_week"].unique()) == [TS(w) for w in weeks]
+    assert len(conversion) == len(weeks) * 6
+    # 10 customers of 2022-01-01, all eligible by day 90, none bought
+    # within 90 days (the earliest after 323).
+    assert _conversion(conversion, "2021-12-27", 90) == (10, 10, 0, 0.0)
+    # C01 bought before signing up: converted from day 1 on.
+    assert _conversion(conversion, "2024-02-12", 1) == (1, 1, 1, 1.0)
+    # C14 converts exactly on day 7.
+    assert _conversion(conversion, "2024-09-23", 1) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-09-23", 7) == (1, 1, 1, 1.0)
+    # C16: signup 2025-03-07 + 7 = as_of_date: eligible for day 7, not 14.
+    assert _conversion(conversion, "2025-03-03", 7) == (1, 1, 0, 0.0)
+    signups, eligible, converted, rate = _conversion(conversion, "2025-03-03", 14)
+    assert (signups, eligible, converted) == (1, 0, 0) and _is_null(rate)
+    # C08: 8 days, converted by day 14, not by day 7.
+    assert _conversion(conversion, "2024-03-18", 7) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-03-18", 14) == (1, 1, 1, 1.0)
+    # C15 never bought: eligible at day 90 (2024-09-29), not converted.
+    assert _conversion(conversion, "2024-07-01", 90) == (1, 1, 0, 0.0)
+    # C19: 31 days: not converted by day 30, converted by day 60; day 90 =
+    # 2025-03-10 <= as_of: eligible.
+    assert _conversion(conversion, "2024-12-09", 30) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-12-09", 90) == (1, 1, 1, 1.0)
+    # C18 bought before signing up: converted from day 1 on; day 60 =
+    # 2025-03-04 is eligible, day 90 = 2025-04-03 is not.
+    assert _conversion(conversion, "2024-12-30", 60) == (1, 1, 1, 1.0)
+    signups, eligible, converted, rate = _conversion(conversion, "2024-12-30", 90)
+    assert (signups, eligible, converted) == (1, 0, 0) and _is_null(rate)
+
+
+def test_sunday_signup_in_utc_minus_5_moves_to_the_previous_week():
+    signups, conversion = _signups(edge_case_raw(), {"reporting_timezone": "Etc/GMT+5"})
+    # C02 signed up on Sunday 03-03 local (week 2024-02-26), bought 03-05
+    # local: 2 days, so not converted by day 1, converted by day 7. No other
+    # signup falls in week 2024-03-04 (C08's Sunday 03-24 is 07:00 local).
+    assert TS("2024-03-04") not in set(conversion["signup_week"])
+    assert _conversion(conversion, "2024-02-26", 1) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-02-26", 7) == (1, 1, 1, 1.0)
+    assert _row(signups, customer_id="C02")["days_to_first_purchase"] == 2
+    # C08's 02:00 UTC purchase is 03-31 local: 7 days, converted by day 7.
+    assert _row(signups, customer_id="C08")["days_to_first_purchase"] == 7
+    assert _conversion(conversion, "2024-03-18", 7) == (1, 1, 1, 1.0)
+
+
+def test_a_signup_after_as_of_date_is_no_signup_in_conversion():
+    _, conversion = _signups(edge_case_raw(), {"as_of_date": "2025-01-20", "retention_days": [0]})
+    # C16 (2025-03-07) and C17 (2025-03-20) signed up after as_of_date;
+    # C18 (2025-01-03) and C19 (2024-12-10) before it.
+    weeks = [
+        "2021-12-27",
+        "2024-02-12",
+        "2024-03-04",
+        "2024-03-18",
+        "2024-07-01",
+        "2024-09-23",
+        "2024-12-09",
+        "2024-12-30",
+    ]
+    assert sorted(conversion["signup_week"]) == [TS(w) for w in weeks]
+    # Day 0: C01 and C18 (bought before signup) converted; C02 not yet; C19
+    # (2025-01-10 <= as_of, day 31) not.
+    assert _conversion(conversion, "2024-02-12", 0) == (1, 1, 1, 1.0)
+    assert _conversion(conversion, "2024-03-04", 0) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-12-30", 0) == (1, 1, 1, 1.0)
+    assert _conversion(conversion, "2024-12-09", 0) == (1, 1, 0, 0.0)
+
+
+def test_buyers_without_a_signup_are_not_signups():
+    customers = [
+        ("S1", TS("2024-05-01 12:00"), None, "US", "organic", None, None),
+        ("S2", None, None, "US", "organic", None, None),  # no signup date
+    ]
+    raw = _raw(
+        customers=customers,
+        orders=_orders(("S1", "2024-05-03"), ("S2", "2024-05-02"), ("X9", "2024-05-02")),
+    )
+    # The entry point, as the dbt comparison calls it (tiny data: fast).
+    marts = compute_marts(raw, {"as_of_date": "2024-05-10", "retention_days": [1, 2]})
+    conversion = marts["signup_conversion"]
+    # Only S1 (week 2024-04-29): X9 has no customers row, S2 no signup date.
+    assert _conversion(conversion, "2024-04-29", 1) == (1, 1, 0, 0.0)
+    assert _conversion(conversion, "2024-04-29", 2) == (1, 1, 1, 1.0)
+    assert len(conversion) == 2
+
+
+# -- lifecycle_flows ---------------------------------------------------------
+
+LIFECYCLE_ORDERS = _orders(
+    ("a", "2024-01-10"),  # new in January ...
+    ("a", "2024-05-20"),  # ... back after a gap of 131 days
+    ("b", "2024-05-01"),  # b buys before signing up (2024-06-20)
+)
+LIFECYCLE_CUSTOMERS = [
+    ("a", TS("2024-01-01 12:00"), None, "US", "email", None, None),
+    ("b", TS("2024-06-20 12:00"), None, "US", "email", None, None),
+]
+# Mid-month: the last snapshot is as_of_date itself.
+LIFECYCLE_VARS = {"as_of_date": "2024-06-25", "churn_window_days": 90}
+
+
+@pytest.fixture(scope="module")
+def lifecycle_flows():
+    raw = _raw(orders=LIFECYCLE_ORDERS, customers=LIFECYCLE_CUSTOMERS)
+    return compute_marts(raw, LIFECYCLE_VARS)["lifecycle_flows"]
+
+
+def test_lifecycle_snapshots_are_month_ends_then_a_mid_month_as_of_date(lifecycle_flows):
+    assert sorted(set(lifecycle_flows["snapshot_date"])) == [
+        TS("2024-01-31"),
+        TS("2024-02-29"),
+        TS("2024-03-31"),
+        TS("2024-04-30"),
+        TS("2024-05-31"),
+        TS("2024-06-25"),
+    ]
+
+
+def test_lifecycle_new_then_churned_then_reactivated_and_a_purchase_before_signup(
+    lifecycle_flows,
+):
+    # churn window 90. a: one purchase day on 01-10 -> 01-31 new (tenure 21);
+    # 02-29 recency 50 >= 45 (one purchase day) -> at_risk; 03-31 81 ->
+    # at_risk; 04-30 111 >= 90 -> churned; 05-20 again (gap 131 > 90):
+    # 05-31 recency 11 < 30 -> reactivated; 06-25 recency 36 (not < 30),
+    # 36 <= 2 x 131 and a recency score of 2 of 2 customers (b's 55 days
+    # ranks first) -> active.
+    # b: first purchase 05-01, signup 06-20 (stages read purchases only):
+    # 05-31 tenure 30 (not < 30), recency 30 < 45, recency score 1 (30 days
+    # > a's 11) -> active, from `none`; 06-25 recency 55 >= 45 -> at_risk.
+    actual = {
+        (row.snapshot_date.strftime("%Y-%m-%d"), row.from_stage, row.to_stage): row.customers
+        for row in lifecycle_flows.itertuples()
+    }
+    assert actual == {
+        ("2024-01-31", "none", "new"): 1,
+        ("2024-02-29", "new", "at_risk"): 1,
+        ("2024-03-31", "at_risk", "at_risk"): 1,
+        ("2024-04-30", "at_risk", "churned"): 1,
+        ("2024-05-31", "churned", "reactivated"): 1,
+        ("2024-05-31", "none", "active"): 1,
+        ("2024-06-25", "reactivated", "active"): 1,
+        ("2024-06-25", "active", "at_risk"): 1,
+    }
+
+
+def test_lifecycle_as_of_date_on_a_month_end_is_one_snapshot():
+    raw = _raw(orders=_orders(("a", "2024-01-10")))
+    flows = compute_marts(raw, {"as_of_date": "2024-02-29"})["lifecycle_flows"]
+    assert flows["snapshot_date"].tolist() == [TS("2024-01-31"), TS("2024-02-29")]
+
+
+def test_lifecycle_flows_identities_on_the_edge_data(edge_value_marts):
+    """METRICS.md "Lifecycle flows" identities: the as_of_date arrivals equal
+    the customers mart's stage counts; each snapshot's customers from a
+    stage equal the previous snapshot's customers."""
+    run = parse_vars({})
+    staged = stage_all(edge_case_raw(), run)
+    as_of = resolve_as_of_date(staged, run)
+    purchases = purchases_until(staged["orders"].staged, staged["customers"].staged, as_of)
+    flows = build_lifecycle_flows(purchases, as_of, run.churn_window_days)
+    customers = edge_value_marts["customers"]
+    last = flows[flows["snapshot_date"] == flows["snapshot_date"].max()]
+    assert last.groupby("to_stage")["customers"].sum().to_dict() == (
+        customers["lifecycle_stage"].value_counts().to_dict()
+    )
+    arrivals = flows.groupby("snapshot_date")["customers"].sum()
+    from_a_stage = flows[flows["from_stage"] != "none"].groupby("snapshot_date")["customers"].sum()
+    from_a_stage = from_a_stage.reindex(arrivals.index, fill_value=0)
+    assert from_a_stage.iloc[0] == 0
+    assert from_a_stage.iloc[1:].tolist() == arrivals.iloc[:-1].tolist()
+    assert len(arrivals) == 29  # 2022-11-30 .. 2025-02-28, then 2025-03-14

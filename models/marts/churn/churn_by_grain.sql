@@ -18,7 +18,8 @@ period_spine as (
     select * from {{ ref('retention', 'int_period_spine') }}
 ),
 
-{{ churn_count_ctes('period_spine', 'spells', 'customers', keys=['grain']) }}
+{{ churn_count_ctes('period_spine', 'spells', 'customers', keys=['grain'],
+    grains=get_churn_grains(), grain_key='grain') }}
 
 final as (
     select

@@ -10,7 +10,10 @@
 {#
     One row per customer with at least one purchase: value, time between
     purchases, recency and tenure, RFM quintile scores and lifecycle stage,
-    all as of as_of_date, then the passthrough columns. No PII.
+    all as of as_of_date, then the passthrough columns. No PII. The RFM
+    scores and the stage are the as_of_date row of
+    int_customer_stage_snapshots, the one home of the stage (lifecycle_flows
+    reads its other rows).
 #}
 with
 
@@ -24,6 +27,14 @@ purchase_stats as (
 
 as_of as (
     select * from {{ ref('retention', 'int_as_of_date') }}
+),
+
+signups as (
+    select * from {{ ref('retention', 'int_customer_signups') }}
+),
+
+stage_snapshots as (
+    select * from {{ ref('retention', 'int_customer_stage_snapshots') }}
 ),
 {%- if using_raw_table('events') %}
 
@@ -55,11 +66,15 @@ measured as (
         purchase_stats.days_to_second_purchase,
         purchase_stats.avg_days_between_purchases,
         purchase_stats.median_days_between_purchases,
-        purchase_stats.last_gap_days,
         {{ days_between('purchase_stats.last_purchase_date',
             'as_of.as_of_date') }} as recency_days,
         {{ days_between('purchase_stats.first_purchase_date',
             'as_of.as_of_date') }} as tenure_days,
+        signups.days_to_first_purchase,
+        stage_snapshots.lifecycle_stage,
+        stage_snapshots.rfm_recency_score,
+        stage_snapshots.rfm_frequency_score,
+        stage_snapshots.rfm_monetary_score,
         {%- if using_raw_table('events') %}
             latest_nps.nps_score as latest_nps_score,
             latest_nps.nps_class as latest_nps_class
@@ -71,6 +86,8 @@ measured as (
     from cohort_assignments
     inner join purchase_stats
         on cohort_assignments.customer_id = purchase_stats.customer_id
+    left join signups
+        on cohort_assignments.customer_id = signups.customer_id
     {%- if using_raw_table('events') %}
         left join latest_nps
             on cohort_assignments.customer_id = latest_nps.customer_id
@@ -80,15 +97,10 @@ measured as (
             on cohort_assignments.customer_id = first_orders.customer_id
     {%- endif %}
     cross join as_of
-),
-
-scored as (
-    select
-        *,
-        {{ rfm_score('recency_days desc') }} as rfm_recency_score,
-        {{ rfm_score('purchase_days asc') }} as rfm_frequency_score,
-        {{ rfm_score('net_revenue asc') }} as rfm_monetary_score
-    from measured
+    inner join stage_snapshots
+        on
+            cohort_assignments.customer_id = stage_snapshots.customer_id
+            and as_of.as_of_date = stage_snapshots.snapshot_date
 ),
 
 final as (
@@ -114,18 +126,16 @@ final as (
         cast(tenure_days as integer) as tenure_days,
         recency_days < {{ get_churn_window_days() }} as is_active,
         gross_margin as historical_cltv,
-        {{ lifecycle_stage(
-            'recency_days', 'tenure_days', 'purchase_days', 'last_gap_days',
-            'avg_days_between_purchases', 'rfm_recency_score',
-            'rfm_frequency_score', 'rfm_monetary_score'
-        ) }} as lifecycle_stage,
+        cast(lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
         cast(rfm_recency_score as integer) as rfm_recency_score,
         cast(rfm_frequency_score as integer) as rfm_frequency_score,
         cast(rfm_monetary_score as integer) as rfm_monetary_score,
         cast(latest_nps_score as integer) as latest_nps_score,
         cast(latest_nps_class as {{ dbt.type_string() }})
-            as latest_nps_class{{ passthrough_aliases(all_passthrough) }} -- noqa
-    from scored
+            as latest_nps_class,
+        cast(days_to_first_purchase as integer)
+            as days_to_first_purchase{{ passthrough_aliases(all_passthrough) }} -- noqa
+    from measured
 )
 
 select * from final

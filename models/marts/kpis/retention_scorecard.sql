@@ -1,6 +1,8 @@
 {#
     One row per benchmarked KPI: the latest complete period's value next to
-    the benchmark range of the kpi_benchmarks seed, and where it falls.
+    the benchmark range of the kpi_benchmarks seed, and where it falls; then
+    one row per KPI shown for information only, without a benchmark (nps:
+    the project's sources give none), status no_benchmark.
 #}
 with
 
@@ -23,6 +25,12 @@ channel_economics as (
 purchases as (
     select * from {{ ref('retention', 'int_purchases') }}
 ),
+{%- if using_raw_table('events') %}
+
+    nps as (
+        select * from {{ ref('retention', 'nps') }}
+    ),
+{%- endif %}
 
 latest_complete_month as (
     select max(month_start) as month_start
@@ -121,7 +129,34 @@ measured as (
     left join kpis on nrr.measured_for = kpis.month_start
 ),
 
-final as (
+{#- NPS of the latest complete month with respondents (NULL without events). #}
+{%- if using_raw_table('events') %}
+
+    latest_nps_month as (
+        select max(month_start) as month_start
+        from nps
+        where is_complete_period and respondents > 0
+    ),
+
+    information_only as (
+        select
+            'nps' as kpi,
+            latest_nps_month.month_start as measured_for,
+            nps.nps as value
+        from latest_nps_month
+        left join nps on latest_nps_month.month_start = nps.month_start
+    ),
+{%- else %}
+
+    information_only as (
+        select
+            'nps' as kpi,
+            cast(null as date) as measured_for,
+            cast(null as {{ type_ratio() }}) as value
+    ),
+{%- endif %}
+
+benchmarked as (
     select
         cast(benchmarks.kpi as {{ dbt.type_string() }}) as kpi,
         cast(measured.value as {{ type_ratio() }}) as value,
@@ -141,6 +176,33 @@ final as (
     from benchmarks
     left join measured
         on benchmarks.kpi = measured.kpi
+),
+
+unbenchmarked as (
+    select
+        cast(kpi as {{ dbt.type_string() }}) as kpi,
+        cast(value as {{ type_ratio() }}) as value,
+        measured_for,
+        cast(null as {{ type_ratio() }}) as benchmark_low,
+        cast(null as {{ type_ratio() }}) as benchmark_high,
+        cast(
+            case
+                when value is null then 'no_data'
+                else 'no_benchmark'
+            end as {{ dbt.type_string() }}
+        ) as status,
+        cast(
+            'Information only: the retention literature this project follows'
+            || ' gives no NPS benchmark (docs/metric_decisions.md "Scorecard")'
+            as {{ dbt.type_string() }}
+        ) as source
+    from information_only
+),
+
+final as (
+    select * from benchmarked
+    union all
+    select * from unbenchmarked
 )
 
 select * from final

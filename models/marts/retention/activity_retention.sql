@@ -54,8 +54,8 @@ customer_days as (
         signups.customer_id,
         signups.signup_week,
         day_numbers.day_n,
-        {{ add_days('signups.signup_date', 'day_numbers.day_n') }}
-        <= signups.as_of_date as is_eligible,
+        {{ day_n_is_eligible('signups.signup_date', 'day_numbers.day_n',
+            'signups.as_of_date') }} as is_eligible,
         {{ add_days('signups.signup_date', 'day_numbers.day_n') }}
             as day_n_date,
         activity_span.last_event_date,
