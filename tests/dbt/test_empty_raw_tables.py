@@ -22,6 +22,8 @@ MARTS = [
     "cohort_retention_by_segment",
     "churn_by_segment",
     "ltv_by_segment",
+    "experiment_results",
+    "experiment_health",
 ]
 
 

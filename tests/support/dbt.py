@@ -100,7 +100,7 @@ def dbt_command(
 
 
 def create_empty_raw_tables(database_path: Path) -> None:
-    """The four raw tables of the contract, empty, in a new DuckDB file."""
+    """The raw tables of the contract (RAW_TABLES), empty, in a new DuckDB file."""
     import duckdb
 
     with duckdb.connect(str(database_path)) as connection:

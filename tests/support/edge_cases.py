@@ -395,7 +395,24 @@ def _assignment(
 
 
 def _experiment_assignments() -> pd.DataFrame:
-    """METRICS.md "Experiments" and docs/staging_rules.md, row by row."""
+    """METRICS.md "Experiments" and docs/staging_rules.md, row by row.
+
+    The signup dates (C01, C02, C08, C14..C19) and events EV-020..025 added
+    for signup_conversion and activation_drivers move nothing here, derived
+    by hand: time zero of an experiment is the assignment date, never the
+    signup; the new events are add_to_wishlist, first_purchase and
+    referral_sent, not the activation_event (add_to_cart; product_view only
+    in a demo case); the derived as_of_date stays 2025-03-14 (the latest new
+    event is EV-024 on 03-08); no order changed. So onb, window 7, as of
+    2025-03-14 (UTC): control C01 (02-03 -> 02-10, day 7), C02 (03-05, day
+    0), C12 (first purchase day 45: no), C19 (its 2025-01-10 purchase, day 0)
+    convert 3 / 4, treatment C06 (day 7), C07 (day 0), C08 (day 0), C99 (no
+    order) 3 / 4; activation: control 1 / 4 (C02's EV-004 add_to_cart on day
+    0), treatment 0 / 4. As of 2025-01-20, window 30 leaves C19 out (01-10 +
+    30 > as_of): control conversion 2 / 3, activation 1 / 3. Conversely the
+    assignments feed only the experiment marts: the signup, lifecycle and
+    drivers expectations above do not depend on them.
+    """
     rows = [
         # onb: control C01 (purchase day on day 7: the edge of W = 7), C02
         # (' Control ', padded id: normalized; purchase and add_to_cart on day 0),
