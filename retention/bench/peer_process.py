@@ -72,7 +72,8 @@ class Recorder:
         self.save()
 
 
-def _table_schema(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The schema holding ``table``: ``marts`` when it is there, else the first by name."""
     rows = con.execute(
         "select table_schema from information_schema.tables where table_name = ?", [table]
     ).fetchall()
@@ -100,7 +101,7 @@ def read_raw(database: Path) -> dict[str, pd.DataFrame]:
 
 def read_mart(database: Path, name: str) -> pd.DataFrame:
     with duckdb.connect(str(database), read_only=True) as con:
-        return con.sql(f"select * from {_table_schema(con, name)}.{name}").df()
+        return con.sql(f"select * from {table_schema(con, name)}.{name}").df()
 
 
 def compare(

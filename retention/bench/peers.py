@@ -31,7 +31,7 @@ import duckdb
 from tqdm import tqdm
 
 from retention.bench.measure import Measured, run_measured
-from retention.bench.peer_process import OUT_OF_MEMORY, PEERS, PURCHASES_FILE
+from retention.bench.peer_process import OUT_OF_MEMORY, PEERS, PURCHASES_FILE, table_schema
 
 log = logging.getLogger(__name__)
 
@@ -73,20 +73,10 @@ def parse_bytes(text: str) -> int | None:
     return int(value)
 
 
-def _table_schema(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    rows = con.execute(
-        "select table_schema from information_schema.tables where table_name = ?", [table]
-    ).fetchall()
-    schemas = sorted(r[0] for r in rows)
-    if not schemas:
-        raise LookupError(f"table {table} not found")
-    return "marts" if "marts" in schemas else schemas[0]
-
-
 def build_as_of_date(database: Path) -> str:
     """The as_of_date the build derived (the peers get it as a var)."""
     with duckdb.connect(str(database), read_only=True) as con:
-        schema = _table_schema(con, "int_as_of_date")
+        schema = table_schema(con, "int_as_of_date")
         value = con.execute(f"select as_of_date from {schema}.int_as_of_date").fetchall()[0][0]
     return str(value)
 
