@@ -435,3 +435,52 @@ def test_nps_per_month_equals_the_mart_and_pools_respondents_by_year(
     joined = expected.reset_index().merge(yearly, on="year")
     assert len(joined) == len(expected) >= 2
     assert_close(joined["nps"], joined["expected"], "yearly pooled nps")
+
+
+def test_experiment_rates_per_variant_and_window_equal_results(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """The four experiment metrics grouped by experiment, variant and window
+    equal experiment_results.value of each metric, and the counts computed
+    here from the customer x window rows (eligible customers only)."""
+    keys = ["experiment_id", "variant", "window_days"]
+    metrics = {
+        "conversion": "experiment_conversion_rate",
+        "repeat": "experiment_repeat_rate",
+        "activation": "experiment_activation_rate",
+        "net_revenue_per_customer": "experiment_net_revenue_per_customer",
+    }
+    got = mf_query(
+        warehouse,
+        tmp_path,
+        list(metrics.values()),
+        [f"experiment_customer__{key}" for key in keys],
+    ).rename(columns={f"experiment_customer__{key}": key for key in keys})
+
+    results = mart(warehouse, "experiment_results")
+    values = results.pivot(index=keys, columns="metric", values="value")
+    joined = values.reset_index().merge(got, on=keys, how="outer", indicator=True)
+    assert (joined["_merge"] == "both").all(), "mf and experiment_results have different groups"
+    assert len(joined) >= 12 and joined.experiment_id.nunique() >= 3
+    for metric, name in metrics.items():
+        assert_close(joined[name], joined[metric], f"{name} equals the mart's {metric}")
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        windows = con.sql("select * from intermediate.int_experiment_customer_windows").df()
+    eligible = windows[windows.is_eligible]
+    counted = (
+        eligible.assign(
+            converted=eligible.purchase_days >= 1,
+            repeated=eligible.purchase_days >= 2,
+            revenue=eligible.net_revenue.astype(float),
+        )
+        .groupby(keys)
+        .agg(n=("customer_id", "size"), converted=("converted", "sum"), revenue=("revenue", "sum"))
+        .reset_index()
+    )
+    joined = joined.merge(counted, on=keys, how="left")
+    eligible_n = joined.n.replace(0, np.nan).astype(float)
+    assert_close(joined.experiment_conversion_rate, joined.converted / eligible_n, "conversion")
+    assert_close(
+        joined.experiment_net_revenue_per_customer, joined.revenue / eligible_n, "revenue"
+    )
