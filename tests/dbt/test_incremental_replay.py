@@ -39,6 +39,7 @@ import pandas as pd
 import pytest
 from support.dbt import dbt_output_tail, run_dbt
 
+from retention.contract import TABLE_NAMES
 from retention.demo.generate import generate
 from retention.raw.load import load_frames, select_list
 from retention.reference.compare import compare_frames
@@ -297,8 +298,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     work_dir = tmp_path_factory.mktemp("incremental_replay")
     raw_dir = work_dir / "raw"
     generate(raw_dir, customers=CUSTOMERS, seed=SEED, progress=False)
-    frames = {t: _read_parquet(raw_dir / f"{t}.parquet") for t in
-              ("customers", "orders", "events", "marketing_spend")}
+    frames = {t: _read_parquet(raw_dir / f"{t}.parquet") for t in TABLE_NAMES}
     events, orders = frames["events"], frames["orders"]
     rng = np.random.default_rng(SEED)
 
@@ -317,6 +317,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
         {
             "customers": frames["customers"],
             "marketing_spend": frames["marketing_spend"],
+            "experiment_assignments": frames["experiment_assignments"],
             "events": events[event_day < first_replay],
             "orders": orders[order_day < first_replay],
         },
@@ -341,7 +342,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     with duckdb.connect(str(full_db)) as con:
         con.execute(f"attach '{incremental_db}' as replayed (read_only)")
         con.execute("create schema raw")
-        for table in ("customers", "orders", "events", "marketing_spend"):
+        for table in TABLE_NAMES:
             con.execute(f"create table raw.{table} as select * from replayed.raw.{table}")
     _dbt("build", full_db, work_dir, "--full-refresh")
 
