@@ -11,6 +11,10 @@ What "equal" means, cell by cell (docs/testing.md, "One comparison"):
 - a float or a non-integral ``Decimal`` on either side: the two numbers are
   equal when ``|a - b| <= TOLERANCE * max(1, |a|, |b|)`` (absolute below 1,
   relative above), with ``TOLERANCE = 1e-9``;
+- a column listed in ``tolerances`` (column -> absolute tolerance) is compared
+  within that tolerance instead: the p-values computed through the SQL normal
+  CDF approximation (absolute error below 1e-7) against scipy's, within 1e-6
+  (METRICS.md "Activation drivers");
 - booleans equal only booleans (``True`` is not ``1``);
 - dates and timestamps by their ISO text (a timestamp with a time zone in UTC;
   a timestamp at midnight equals the date of that day, since engines return
@@ -76,13 +80,16 @@ def canonical(value: Any) -> Any:
     return str(value)
 
 
-def same_value(left: Any, right: Any) -> bool:
-    """Two canonical cells are equal (see the module docstring)."""
+def same_value(left: Any, right: Any, absolute_tolerance: float | None = None) -> bool:
+    """Two canonical cells are equal (see the module docstring); numbers within
+    ``absolute_tolerance`` when it is given."""
     if left is None or right is None:
         return left is None and right is None
     if isinstance(left, bool) or isinstance(right, bool):
         return type(left) is type(right) and left == right
     if isinstance(left, int | float) and isinstance(right, int | float):
+        if absolute_tolerance is not None:
+            return abs(left - right) <= absolute_tolerance
         if isinstance(left, int) and isinstance(right, int):
             return left == right
         scale = max(1.0, abs(left), abs(right))
@@ -143,6 +150,7 @@ def compare_frames(
     labels: tuple[str, str] = ("actual", "expected"),
     columns: Sequence[str] | None = None,
     same_types: bool = False,
+    tolerances: dict[str, float] | None = None,
 ) -> list[str]:
     """Differences between two tables as readable lines; empty when equal.
 
@@ -151,6 +159,8 @@ def compare_frames(
     ``columns``: the columns compared (default: those of ``expected``); a
     compared column missing on either side is a difference.
     ``labels``: how the two sides are named in the messages.
+    ``tolerances``: column -> absolute tolerance for the columns not compared
+    to 1e-9 (p-values of an approximated normal CDF).
     """
     left_name, right_name = labels
     wanted = list(columns) if columns is not None else list(expected.columns)
@@ -215,7 +225,8 @@ def compare_frames(
         if column in key_columns:
             continue
         pairs = zip(both_left[column].tolist(), both_right[column].tolist(), strict=True)
-        bad = [i for i, (a, b) in enumerate(pairs) if not same_value(a, b)]
+        tolerance = (tolerances or {}).get(column)
+        bad = [i for i, (a, b) in enumerate(pairs) if not same_value(a, b, tolerance)]
         if not bad:
             continue
         shown = []
