@@ -48,17 +48,19 @@
 
 {#
     True when both tables of `retention clv-fit` exist (at run time; false
-    while dbt parses). Without them the step models say `not_fitted`.
+    while dbt parses). Without them the step models say `not_fitted`. The
+    relations are made before the `execute` test, so that dbt records the
+    ref to int_clv_keys of every model that calls this macro.
 #}
 {% macro clv_fit_step_done() -%}
+    {%- set relations = [clv_fit_step_relation('params'), clv_fit_step_relation('keys')] -%}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- for kind in ['params', 'keys'] -%}
-        {%- set relation = clv_fit_step_relation(kind) -%}
+    {%- for relation in relations -%}
         {%- if adapter.get_relation(database=relation.database, schema=relation.schema,
                 identifier=relation.identifier) is none -%}
-            {%- do log("int_clv_step_fit: " ~ relation ~ " does not exist, so"
+            {%- do log(model.name ~ ": " ~ relation ~ " does not exist, so"
                 ~ " clv_model_params says fit_status = not_fitted and"
                 ~ " customer_value_predictions has NULL predictions. Fit with"
                 ~ " `retention clv-fit --engine " ~ target.type ~ "`, then run"

@@ -111,7 +111,9 @@ def model_folder(project: Path) -> Path:
 
 def load_model_code(folder: Path, name: str) -> ModuleType:
     """A dbt Python model file as a module (its functions, not its dbt ``model``)."""
-    spec = importlib.util.spec_from_file_location(f"retention_clv_model_{name}", folder / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"retention_clv_model_{name}", folder / f"{name}.py"
+    )
     if spec is None or spec.loader is None:
         raise RetentionError(f"cannot load {folder / name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -145,7 +147,11 @@ def fit_keys(
     rows = keys.assign(customer_id=keys.index.astype(str))
     predicted = predict_code.predict_frame(rows, params, settings)
     out = keys[KEY_COLUMNS].copy()
-    for column in PREDICTION_COLUMNS + ["observation_end", "horizon_months", "monthly_discount_rate"]:
+    for column in PREDICTION_COLUMNS + [
+        "observation_end",
+        "horizon_months",
+        "monthly_discount_rate",
+    ]:
         out[column] = predicted[column].to_numpy()
     return params, out
 
@@ -249,12 +255,20 @@ def fit_step(engine: str, manifest_path: Path, project: Path) -> dict[str, Any]:
         keys = warehouse.read(keys_relation)
         settings_frame = warehouse.read(settings_relation)
         if len(settings_frame) != 1:
-            raise RetentionError(f"{settings_relation}: expected one row, got {len(settings_frame)}")
+            raise RetentionError(
+                f"{settings_relation}: expected one row, got {len(settings_frame)}"
+            )
         params, predictions = fit_keys(keys, settings_frame.iloc[0], folder)
         warehouse.write(
             {
-                keys_relation.sibling(PARAMS_TABLE): (PARAMS_TABLE, table_rows(params, PARAMS_TABLE)),
-                keys_relation.sibling(KEYS_TABLE): (KEYS_TABLE, table_rows(predictions, KEYS_TABLE)),
+                keys_relation.sibling(PARAMS_TABLE): (
+                    PARAMS_TABLE,
+                    table_rows(params, PARAMS_TABLE),
+                ),
+                keys_relation.sibling(KEYS_TABLE): (
+                    KEYS_TABLE,
+                    table_rows(predictions, KEYS_TABLE),
+                ),
             }
         )
     finally:
@@ -274,7 +288,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--manifest",
         type=Path,
         default=Path("target") / "manifest.json",
-        help="manifest.json of the dbt build that built int_clv_keys (default target/manifest.json)",
+        help="manifest.json of the dbt run that built int_clv_keys (default target/manifest.json)",
     )
     parser.add_argument(
         "--project-dir",

@@ -108,9 +108,7 @@ def test_refit_of_the_same_data_gives_identical_numbers(cdnow, tmp_path):
     """Deterministic: a second build of the same raw tables gives the same parameters."""
     from retention.raw.cdnow import DBT_VARS, cdnow_raw, read_cdnow
 
-    again = build_frames(
-        "cdnow_again", cdnow_raw(read_cdnow("sample")), DBT_VARS, ONLY_FIT
-    )
+    again = build_frames("cdnow_again", cdnow_raw(read_cdnow("sample")), DBT_VARS, ONLY_FIT)
     assert again.returncode == 0, again.tail()
     first = read_params(cdnow.database_path).sort_values(["model", "parameter"])
     second = read_params(again.database_path).sort_values(["model", "parameter"])
@@ -284,7 +282,9 @@ def test_fit_step_on_the_compact_keys_equals_the_dbt_python_models(cdnow):
     with duckdb.connect(str(cdnow.database_path), read_only=True) as con:
         keys = con.sql(keys_sql).df()
         settings = con.sql("select * from intermediate.int_clv_settings").df().iloc[0]
-        customers = con.sql(f"select customer_id, {', '.join(KEY_COLUMNS)} from marts.rfm_summary").df()
+        customers = con.sql(
+            f"select customer_id, {', '.join(KEY_COLUMNS)} from marts.rfm_summary"
+        ).df()
         mart = con.sql("select * from marts.customer_value_predictions").df()
     assert len(keys) < len(customers)  # one-time buyers share their keys
     params, predictions = fit_keys(keys, settings, REPO / "models" / "intermediate" / "clv")

@@ -92,7 +92,8 @@ current_keys as (
                 and (
                     prediction_settings.horizon_months is null
                     or (
-                        prediction_settings.horizon_months = settings.horizon_months
+                        prediction_settings.horizon_months
+                        = settings.horizon_months
                         and prediction_settings.monthly_discount_rate
                         = settings.monthly_discount_rate
                     )
@@ -125,12 +126,12 @@ current_keys as (
 {%- else %}
 
     parameters as (
-        {%- for model, names in [
+        {%- for fit_model, names in [
             ('bg_nbd', ['r', 'alpha', 'a', 'b']),
             ('gamma_gamma', ['p', 'q', 'v'])] %}
             {%- for name in names + ['log_likelihood', 'customers'] %}
                 select
-                    '{{ model }}' as model,
+                    '{{ fit_model }}' as model,  -- noqa: RF04
                     '{{ name }}' as parameter
                 {% if not loop.last %}union all{% endif %}
             {%- endfor %}
@@ -152,7 +153,8 @@ current_keys as (
             'not_fitted' as fit_status,
             cast(current_keys.observation_end as date) as observation_end,
             cast(settings.time_unit_days as integer) as time_unit_days,
-            cast(settings.penalizer_coef as {{ type_ratio() }}) as penalizer_coef
+            cast(settings.penalizer_coef as {{ type_ratio() }})
+                as penalizer_coef
         from parameters
         cross join current_keys
         cross join settings

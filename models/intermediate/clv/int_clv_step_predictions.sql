@@ -6,6 +6,7 @@
     columns of int_clv_keys. NULL while int_clv_step_fit says `not_fitted` or
     `stale`.
 #}
+-- depends_on: {{ ref('retention', 'int_clv_keys') }}
 {%- set fitted = clv_fit_step_done() %}
 
 with
@@ -42,10 +43,11 @@ final as (
         {%- for column in ['p_alive', 'expected_purchases',
             'expected_avg_net_revenue', 'predicted_cltv'] %}
             {% if fitted -%}
-                case
-                    when fit_state.is_usable
-                        then cast(fitted_keys.{{ column }} as {{ type_ratio() }})
-                end
+                cast(
+                    case
+                        when fit_state.is_usable then fitted_keys.{{ column }}
+                    end as {{ type_ratio() }}
+                )
             {%- else -%}
                 cast(null as {{ type_ratio() }})
             {%- endif %} as {{ column }},
@@ -59,8 +61,10 @@ final as (
     {%- if fitted %}
         left join fitted_keys
             on
-                cast(rfm.frequency as {{ dbt.type_bigint() }}) = fitted_keys.frequency
-                and cast(rfm.recency as {{ type_ratio() }}) = fitted_keys.recency
+                cast(rfm.frequency as {{ dbt.type_bigint() }})
+                = fitted_keys.frequency
+                and cast(rfm.recency as {{ type_ratio() }})
+                = fitted_keys.recency
                 and cast(rfm.t as {{ type_ratio() }}) = fitted_keys.t
                 and cast(rfm.monetary_value as {{ type_ratio() }})
                 = fitted_keys.monetary_value
