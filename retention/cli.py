@@ -41,6 +41,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "retention.clv.report",
         "write PNG plots of the CLV models: CDNOW holdout and demo CLTV by cohort",
     ),
+    "clv-fit": Subcommand(
+        "retention.clv.fit_step",
+        "Postgres/Spark: fit the CLV models on int_clv_keys between two dbt runs",
+    ),
     "dashboard": Subcommand(
         "retention.serve.dashboard", "write the static HTML dashboard from the DuckDB marts"
     ),

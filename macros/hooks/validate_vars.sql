@@ -52,10 +52,9 @@
             ~ " int_experiment_customer_windows, experiment_results and"
             ~ " experiment_health are disabled.", info=true) -%}
     {%- endif -%}
-    {%- if not var('python_models') or target.type in ('postgres', 'spark') -%}
-        {%- do log("clv_model_params and customer_value_predictions are disabled on "
-            ~ target.type ~ " (python_models: " ~ var('python_models') ~ "): they read"
-            ~ " dbt Python models, which this engine does not run here.", info=true) -%}
+    {%- if not predictive_models_enabled() -%}
+        {%- do log("clv_model_params and customer_value_predictions are disabled"
+            ~ " (python_models: " ~ var('python_models') ~ ").", info=true) -%}
     {%- endif -%}
     {%- set tz = get_reporting_timezone() -%}
     {%- if execute -%}

@@ -108,9 +108,7 @@ def test_refit_of_the_same_data_gives_identical_numbers(cdnow, tmp_path):
     """Deterministic: a second build of the same raw tables gives the same parameters."""
     from retention.raw.cdnow import DBT_VARS, cdnow_raw, read_cdnow
 
-    again = build_frames(
-        "cdnow_again", cdnow_raw(read_cdnow("sample")), DBT_VARS, ONLY_FIT
-    )
+    again = build_frames("cdnow_again", cdnow_raw(read_cdnow("sample")), DBT_VARS, ONLY_FIT)
     assert again.returncode == 0, again.tail()
     first = read_params(cdnow.database_path).sort_values(["model", "parameter"])
     second = read_params(again.database_path).sort_values(["model", "parameter"])
@@ -267,6 +265,40 @@ def test_demo_predictions_equal_lifetimes_customer_lifetime_value_in_days(dbt_bu
     params = read_params(build.database_path)
     assert set(params["fit_status"]) == {"converged"}, params
     _assert_predictions_match(build.database_path, "D")
+
+
+def test_fit_step_on_the_compact_keys_equals_the_dbt_python_models(cdnow):
+    """The Postgres/Spark fit step (`retention clv-fit`, retention/clv/fit_step.py)
+    fed with the distinct (frequency, recency, t, monetary_value) keys and their
+    customer counts gives the DuckDB Python models' parameters and, joined back
+    on the keys, the same prediction for every customer (to the last bit: the
+    same code on the same numbers)."""
+    from retention.clv.fit_step import KEY_COLUMNS, PREDICTION_COLUMNS, fit_keys
+
+    keys_sql = (
+        "select frequency, recency, t, monetary_value, observation_end, count(*) as customers"
+        " from marts.rfm_summary group by all"
+    )
+    with duckdb.connect(str(cdnow.database_path), read_only=True) as con:
+        keys = con.sql(keys_sql).df()
+        settings = con.sql("select * from intermediate.int_clv_settings").df().iloc[0]
+        customers = con.sql(
+            f"select customer_id, {', '.join(KEY_COLUMNS)} from marts.rfm_summary"
+        ).df()
+        mart = con.sql("select * from marts.customer_value_predictions").df()
+    assert len(keys) < len(customers)  # one-time buyers share their keys
+    params, predictions = fit_keys(keys, settings, REPO / "models" / "intermediate" / "clv")
+    dbt_params = read_params(cdnow.database_path)
+    merged = dbt_params.merge(params, on=["model", "parameter"], suffixes=("_dbt", "_step"))
+    assert len(merged) == len(dbt_params) == 11
+    assert (merged["fit_status_dbt"] == merged["fit_status_step"]).all()
+    assert np.array_equal(merged["value_dbt"].to_numpy(), merged["value_step"].to_numpy())
+    assert param_values(params, "bg_nbd")["r"] == pytest.approx(PUBLISHED_BG_NBD["r"], abs=5e-4)
+    joined = customers.merge(predictions, on=KEY_COLUMNS, how="left", validate="many_to_one")
+    both = mart.merge(joined, on="customer_id", suffixes=("_dbt", "_step"))
+    assert len(both) == len(mart) == CDNOW_CUSTOMERS
+    for column in PREDICTION_COLUMNS:
+        assert np.array_equal(both[f"{column}_dbt"], both[f"{column}_step"]), column
 
 
 def test_makefile_passes_the_cdnow_vars_the_tests_use():

@@ -94,11 +94,11 @@ def predict(rfm, bg_params, gg_params, horizon_months, discount_rate, units_per_
     return out[COLUMNS]
 
 
-def model(dbt, session):
-    dbt.config(materialized="table")
-    rfm = dbt.ref("retention", "int_rfm_summary").df().sort_values("customer_id", kind="stable")
-    fit = dbt.ref("retention", "int_clv_model_fit").df()
-    settings = dbt.ref("retention", "int_clv_settings").df().iloc[0]
+def predict_frame(rfm, fit, settings):
+    """The rows of this model for ``rfm`` (one row per customer, or per distinct
+    (frequency, recency, t, monetary_value) key: every value is computed row by
+    row) from ``fit`` (the long rows of int_clv_model_fit) and ``settings``
+    (the row of int_clv_settings). Also called by ``retention clv-fit``."""
     horizon = int(settings["horizon_months"])
     frame = predict(
         rfm,
@@ -112,3 +112,11 @@ def model(dbt, session):
     frame["horizon_months"] = horizon
     frame["monthly_discount_rate"] = float(settings["monthly_discount_rate"])
     return frame
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    rfm = dbt.ref("retention", "int_rfm_summary").df().sort_values("customer_id", kind="stable")
+    fit = dbt.ref("retention", "int_clv_model_fit").df()
+    settings = dbt.ref("retention", "int_clv_settings").df().iloc[0]
+    return predict_frame(rfm, fit, settings)

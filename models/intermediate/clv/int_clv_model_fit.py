@@ -90,10 +90,11 @@ def _rows(model, customers, fit, data):
     return rows
 
 
-def model(dbt, session):
-    dbt.config(materialized="table")
-    rfm = dbt.ref("retention", "int_rfm_summary").df().sort_values("customer_id", kind="stable")
-    settings = dbt.ref("retention", "int_clv_settings").df().iloc[0]
+def fit_frame(rfm, settings):
+    """The long rows of both fits on ``rfm`` (one row per customer: frequency,
+    recency, t, monetary_value, observation_end) with ``settings`` (the row of
+    int_clv_settings). Also called by ``retention clv-fit`` (the fit step of
+    Postgres and Spark, retention/clv/fit_step.py), so both paths fit alike."""
     penalizer = float(settings["penalizer_coef"])
     repeat = rfm[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
 
@@ -106,3 +107,10 @@ def model(dbt, session):
     frame["time_unit_days"] = int(settings["time_unit_days"])
     frame["penalizer_coef"] = penalizer
     return frame
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    rfm = dbt.ref("retention", "int_rfm_summary").df().sort_values("customer_id", kind="stable")
+    settings = dbt.ref("retention", "int_clv_settings").df().iloc[0]
+    return fit_frame(rfm, settings)

@@ -5,7 +5,7 @@
 with
 
 fit as (
-    select * from {{ ref('retention', 'int_clv_model_fit') }}
+    select * from {{ ref('retention', clv_fit_model()) }}
 ),
 
 final as (

@@ -5,7 +5,7 @@
 with
 
 predicted as (
-    select * from {{ ref('retention', 'int_clv_customer_predictions') }}
+    select * from {{ ref('retention', clv_predictions_model()) }}
 ),
 
 final as (

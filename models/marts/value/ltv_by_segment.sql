@@ -29,7 +29,7 @@ as_of as (
 {%- if with_predictions %}
 
     predictions as (
-        select * from {{ ref('retention', 'int_clv_customer_predictions') }}
+        select * from {{ ref('retention', clv_predictions_model()) }}
     ),
 {%- endif %}
 
