@@ -20,6 +20,7 @@ RETENTION_ENGINE=spark (make test-spark).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -65,6 +66,8 @@ class SparkReplay:
     daily: dict[str, pd.DataFrame]  # after the last daily run
     rerun: dict[str, pd.DataFrame]  # after one more run without new data
     full: dict[str, pd.DataFrame]  # after --full-refresh
+    early: dict[str, pd.DataFrame]  # a daily run with as_of_date moved back
+    early_full: dict[str, pd.DataFrame]  # --full-refresh with that as_of_date
     injected: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -114,13 +117,13 @@ def _write_raw(spark: Any, table: str, frame: pd.DataFrame, create: bool) -> Non
         spark.sql(f"insert into raw.{table} select {casts} from _replay_rows")
 
 
-def _dbt(work_dir: Path, subcommand: str, *args: str) -> float:
+def _dbt(work_dir: Path, subcommand: str, *args: str, **vars: Any) -> float:
     from dbt.cli.main import dbtRunner
 
     started = time.monotonic()
     result = dbtRunner().invoke([
         subcommand, "--project-dir", str(REPO), "--profiles-dir", str(REPO / "profiles"),
-        "--target", "spark", "--vars", '{"python_models": false}',
+        "--target", "spark", "--vars", json.dumps({"python_models": False, **vars}),
         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
         *args,
     ])
@@ -154,12 +157,21 @@ def spark_replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkRepl
     after_daily = _read(spark)
     seconds["run without new data"] = _dbt(work_dir, "run", *DAILY_SELECT)
     after_rerun = _read(spark)
+    # as_of_date moved back 45 days: the purchases and customer-days after
+    # it become tombstones, whole month partitions are left empty (dropped)
+    early_as_of = str((plan.last - pd.Timedelta(days=45)).date())
+    seconds["run with an earlier as_of_date"] = _dbt(
+        work_dir, "run", *DAILY_SELECT, as_of_date=early_as_of)
+    after_early = _read(spark)
+    _dbt(work_dir, "run", *DAILY_SELECT, "--full-refresh", as_of_date=early_as_of)
+    early_full = _read(spark)
     seconds["full refresh"] = _dbt(work_dir, "run", *DAILY_SELECT, "--full-refresh")
     after_full = _read(spark)
     seconds["whole fixture"] = time.monotonic() - started
     print(f"\n[spark] incremental replay, {REPLAY_DAYS} days, {CUSTOMERS} customers: "
           + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
-    yield SparkReplay(work_dir, after_daily, after_rerun, after_full, plan.injected, seconds)
+    yield SparkReplay(work_dir, after_daily, after_rerun, after_full, after_early, early_full,
+                      plan.injected, seconds)
 
 
 def _differences(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame],
@@ -206,3 +218,19 @@ def test_spark_tables_are_partitioned_by_month(spark_replay: SparkReplay) -> Non
     triaged = spark_replay.daily["staging.stg_events__triaged"]
     undated = triaged[triaged["occurred_at"].isna()]
     assert len(undated) and (pd.to_datetime(undated["partition_month"]).dt.year < 1990).all()
+
+
+def test_spark_earlier_as_of_date_drops_rows_and_partitions(spark_replay: SparkReplay) -> None:
+    """Moving as_of_date back turns later purchases and customer-days into
+    tombstones: on Spark they are never written, and the month partitions
+    left without rows are dropped; the result equals a full refresh."""
+    assert _differences(spark_replay.early, spark_replay.early_full,
+                        ("incremental", "full refresh")) == []
+    for relation, date_column in (("intermediate.int_purchases", "order_date"),
+                                  ("intermediate.int_customer_event_days", "event_date")):
+        daily_months = set(pd.to_datetime(spark_replay.daily[relation]["partition_month"]))
+        early = spark_replay.early[relation]
+        early_months = set(pd.to_datetime(early["partition_month"]))
+        assert len(early) < len(spark_replay.daily[relation]), relation
+        assert early_months < daily_months, f"{relation}: no month partition emptied"
+        assert early[date_column].notna().all()
