@@ -140,6 +140,12 @@
     {%- set rewritten = target_relation.identifier ~ '__dbt_rewritten' -%}
     {%- set columns = adapter.get_columns_in_relation(target_relation)
         | map(attribute='name') | list -%}
+    {%- if partition | lower not in columns | map('lower') | list -%}
+        {{ exceptions.raise_compiler_error(
+            target_relation ~ " has no column " ~ partition ~ ": it was built by an"
+            ~ " older version of this project, where this model was a plain table on"
+            ~ " Spark. Run `dbt build --full-refresh` once (docs/incremental.md).") }}
+    {%- endif -%}
     {%- set new_rows_filter -%}
         {%- if meta.get('tombstone') %} where not ({{ meta.get('tombstone') }}){% endif -%}
     {%- endset -%}
