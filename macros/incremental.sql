@@ -8,24 +8,6 @@
 #}
 
 {#
-    The materialization of the incremental models: incremental where the
-    engine can delete rows by key (DuckDB, Postgres), a plain table on Spark
-    (dbt-spark with parquet tables only appends or overwrites partitions).
-#}
-{% macro incremental_materialization() -%}
-    {{ return(adapter.dispatch('incremental_materialization', 'retention')()) }}
-{%- endmacro %}
-
-{% macro default__incremental_materialization() -%}
-    {{ return('incremental') }}
-{%- endmacro %}
-
-{% macro spark__incremental_materialization() -%}
-    {{ return('table') }}
-{%- endmacro %}
-
-
-{#
     The first UTC day of the window as 'YYYY-MM-DD': the UTC date of the
     latest plausible `timestamp_sql` in `relation`, minus `extra_days` and
     incremental_lookback_days. min_valid_date (re-process everything) when the
@@ -223,7 +205,8 @@
 {#
     post-hook of incremental models that mark vanished keys with a tombstone
     row (a row the model can never produce otherwise): deletes them. A no-op
-    on a full build and where the model is a table.
+    on a full build. DuckDB and Postgres only (incremental_config); on Spark
+    tombstones are never written (spark__rewrite_partitions_sql).
 #}
 {% macro delete_incremental_tombstones(predicate) -%}
     {%- if is_incremental() -%}

@@ -1,10 +1,9 @@
 -- depends_on: {{ ref('retention', 'stg_events__triaged') }}
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
     unique_key=['customer_id', 'event_date'],
-    post_hook="{{ delete_incremental_tombstones('events = 0') }}",
-) }}
+    partition_by='partition_month',
+    tombstone='events = 0',
+)) }}
 
 {#
     Events reduced once to distinct customer-days: one row per customer per
@@ -162,7 +161,8 @@ customer_days as (
             touched_days.customer_id,
             touched_days.event_date,
             coalesce(customer_days.events, 0) as events,
-            coalesce(customer_days.activation_events, 0) as activation_events
+            coalesce(customer_days.activation_events, 0)
+                as activation_events{{ incremental_partition_column('touched_days.event_date') }}
         from touched_days
         left join customer_days
             on
@@ -173,7 +173,8 @@ customer_days as (
 {% else %}
 
     final as (
-        select * from customer_days
+        select *{{ incremental_partition_column('event_date') }}
+        from customer_days
     )
 
 {% endif %}

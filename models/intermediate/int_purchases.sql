@@ -1,10 +1,9 @@
 -- depends_on: {{ ref('retention', 'stg_orders__triaged') }}
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
     unique_key='order_id',
-    post_hook="{{ delete_incremental_tombstones('customer_id is null') }}",
-) }}
+    partition_by='partition_month',
+    tombstone='customer_id is null',
+)) }}
 
 {#
     Orders that count as purchases (METRICS.md), dated on or before
@@ -71,7 +70,7 @@ purchases as (
             purchases.net_revenue,
             purchases.gross_margin,
             purchases.has_cost,
-            purchases.updated_at
+            purchases.updated_at{{ incremental_partition_column('purchases.order_date') }}
         from touched_orders
         left join purchases
             on touched_orders.order_id = purchases.order_id
@@ -80,7 +79,8 @@ purchases as (
 {% else %}
 
     final as (
-        select * from purchases
+        select *{{ incremental_partition_column('order_date') }}
+        from purchases
     )
 
 {% endif %}

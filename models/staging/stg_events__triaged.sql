@@ -1,8 +1,7 @@
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
     unique_key='triage_key',
-) }}
+    partition_by='partition_month',
+)) }}
 
 {#
     Every raw event row with its fate (see docs/staging_rules.md): the
@@ -202,7 +201,7 @@ final as (
         quarantine_reason,
         {{ row_disposition() }} as disposition,
         triage_key,
-        key_hash
+        key_hash{{ incremental_partition_column('occurred_at') }} -- noqa: LT02
     from reasoned
 )
 

@@ -1,8 +1,7 @@
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
     unique_key='triage_key',
-) }}
+    partition_by='partition_month',
+)) }}
 
 {#
     Every raw order row with its fate: staged, quarantined (with a reason) or
@@ -168,7 +167,7 @@ final as (
         version_rank,
         quarantine_reason,
         {{ row_disposition() }} as disposition,
-        triage_key
+        triage_key{{ incremental_partition_column(version_time) }} -- noqa: LT02
     from reasoned
 )
 

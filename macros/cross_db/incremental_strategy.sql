@@ -1,0 +1,207 @@
+{#
+    How the four incremental models (docs/incremental.md) replace rows, per
+    engine. The model code is the same everywhere; it states its key, its
+    day partition and its tombstone (a row that means "this key is gone"),
+    and incremental_config() turns them into the engine's config:
+
+    - DuckDB, Postgres: delete+insert by unique_key, a post-hook deletes the
+      tombstones.
+    - Spark (dbt-spark, Parquet tables, which can only append or overwrite
+      partitions): insert_overwrite with dynamic partition overwrite by a month
+      column. A run re-writes every partition it touches whole: the new rows
+      plus the kept rows of those partitions read back from the target, so
+      the result equals delete+insert by key (spark__rewrite_partitions_sql
+      below). Tombstones are never written; a partition left without rows
+      is dropped. The partition column is partition_month
+      (incremental_partition_column).
+
+    Call it as {{ config(**incremental_config(...)) }}.
+#}
+{% macro incremental_config(unique_key, partition_by, tombstone=none) -%}
+    {{ return(adapter.dispatch('incremental_config', 'retention')(
+        unique_key, partition_by, tombstone)) }}
+{%- endmacro %}
+
+{% macro default__incremental_config(unique_key, partition_by, tombstone=none) -%}
+    {%- set settings = {
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': unique_key,
+    } -%}
+    {%- if tombstone -%}
+        {%- do settings.update({'post_hook': [
+            "{{ delete_incremental_tombstones('" ~ tombstone ~ "') }}"]}) -%}
+    {%- endif -%}
+    {{ return(settings) }}
+{%- endmacro %}
+
+{% macro spark__incremental_config(unique_key, partition_by, tombstone=none) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'file_format': 'parquet',
+        'unique_key': unique_key,
+        'partition_by': [partition_by],
+        'meta': {'retention_rewrite_partitions': true, 'tombstone': tombstone},
+        'post_hook': ["{{ drop_incremental_stage() }}"],
+    }) }}
+{%- endmacro %}
+
+
+{#
+    The partition column of an incremental model, Spark only (elsewhere
+    nothing): `partition_month`, the first day of the UTC month of
+    timestamp_sql (a timestamp or a date). A NULL or implausible value
+    (outside min_valid_date..max_valid_date) gets the day before
+    min_valid_date, a day no plausible row has, so all such rows share one
+    partition (they are re-processed by every run anyway). Months, not
+    days: on local Spark every partition is at least one file per task, and
+    day partitions (some 800 over the demo's history) made a daily run of
+    the demo data spend minutes opening files (docs/incremental.md).
+    Emits a leading comma: put it after the last column of a select.
+#}
+{% macro incremental_partition_column(timestamp_sql) -%}
+    {{ return(adapter.dispatch('incremental_partition_column', 'retention')(timestamp_sql)) }}
+{%- endmacro %}
+
+{% macro default__incremental_partition_column(timestamp_sql) -%}
+{%- endmacro %}
+
+{% macro spark__incremental_partition_column(timestamp_sql) -%}
+    {%- set out_of_range_day = modules.datetime.date.fromisoformat(
+        get_valid_date_window()[0] | string) - modules.datetime.timedelta(days=1) -%},
+        case
+            when
+                {{ timestamp_sql }} is null
+                or {{ is_implausible_timestamp(timestamp_sql) }}
+                then cast('{{ out_of_range_day.isoformat() }}' as date)
+            else cast(date_trunc('MONTH', {{ timestamp_sql }}) as date)
+        end as partition_month
+{%- endmacro %}
+
+
+{#
+    The statement dbt-spark runs for insert_overwrite (this overrides
+    dbt-spark's get_insert_overwrite_sql for the models of this package). A
+    model configured by incremental_config() gets the delete+insert rewrite
+    below; every other model gets dbt-spark's own statement, unchanged.
+#}
+{% macro get_insert_overwrite_sql(source_relation, target_relation, existing_relation) -%}
+    {%- if (config.get('meta') or {}).get('retention_rewrite_partitions') -%}
+        {{ return(spark__rewrite_partitions_sql(source_relation, target_relation)) }}
+    {%- endif -%}
+    {%- set dest_columns = adapter.get_columns_in_relation(target_relation) -%}
+    {%- set dest_cols_csv = dest_columns | map(attribute='quoted') | join(', ') -%}
+    {%- if existing_relation.is_iceberg -%}
+        insert overwrite {{ target_relation }}
+    {%- else -%}
+        insert overwrite table {{ target_relation }}
+        {{ partition_cols(label="partition") }}
+    {%- endif %}
+    select {{ dest_cols_csv }} from {{ source_relation }}
+{%- endmacro %}
+
+
+{% macro incremental_stage_relation(relation) -%}
+    {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__dbt_stage'})) }}
+{%- endmacro %}
+
+
+{#
+    delete+insert by unique_key expressed as "re-write the touched day
+    partitions whole" (Spark, dynamic partition overwrite):
+
+    1. the model's rows (new rows and tombstones) are written to a stage
+       table first: the model reads the target, which this run overwrites;
+    2. touched partitions: those of the new rows, and those of the target's
+       rows whose key the run replaces (a key may move to another day, or
+       vanish: a tombstone);
+    3. each touched partition is written back whole: the new rows (without
+       tombstones) plus the target's rows of that partition whose key the
+       run does not replace;
+    4. a touched partition left without any row is dropped (a dynamic
+       overwrite cannot write "no rows").
+
+    Returns the insert overwrite statement; steps 1, 2 and 4 run here. The
+    stage table is dropped by the post-hook (drop_incremental_stage).
+#}
+{% macro spark__rewrite_partitions_sql(source_relation, target_relation) -%}
+    {%- set meta = config.get('meta') or {} -%}
+    {%- set keys = config.get('unique_key') -%}
+    {%- if keys is string -%}
+        {%- set keys = [keys] -%}
+    {%- endif -%}
+    {%- set partition = config.get('partition_by') -%}
+    {%- if partition is not string -%}
+        {%- set partition = partition[0] -%}
+    {%- endif -%}
+    {%- set stage = incremental_stage_relation(target_relation) -%}
+    {%- set touched = target_relation.identifier ~ '__dbt_touched' -%}
+    {%- set rewritten = target_relation.identifier ~ '__dbt_rewritten' -%}
+    {%- set columns = adapter.get_columns_in_relation(target_relation)
+        | map(attribute='name') | list -%}
+    {%- if partition | lower not in columns | map('lower') | list -%}
+        {{ exceptions.raise_compiler_error(
+            target_relation ~ " has no column " ~ partition ~ ": it was built by an"
+            ~ " older version of this project, where this model was a plain table on"
+            ~ " Spark. Run `dbt build --full-refresh` once (docs/incremental.md).") }}
+    {%- endif -%}
+    {%- set new_rows_filter -%}
+        {%- if meta.get('tombstone') %} where not ({{ meta.get('tombstone') }}){% endif -%}
+    {%- endset -%}
+    {%- set key_match -%}
+        {%- for key in keys -%}
+            target.{{ key }} <=> replaced.{{ key }}{% if not loop.last %} and {% endif %}
+        {%- endfor -%}
+    {%- endset -%}
+
+    {%- do run_query('drop table if exists ' ~ stage) -%}
+    {%- do run_query('create table ' ~ stage ~ ' using parquet as select * from '
+        ~ source_relation) -%}
+
+    {%- set touched_sql -%}
+        create or replace temporary view {{ touched }} as
+        select distinct {{ partition }} from {{ stage }}{{ new_rows_filter }}
+        union
+        select distinct target.{{ partition }}
+        from {{ target_relation }} as target
+        left semi join {{ stage }} as replaced
+            on {{ key_match }}
+    {%- endset -%}
+    {%- do run_query(touched_sql) -%}
+
+    {%- set rewritten_sql -%}
+        create or replace temporary view {{ rewritten }} as
+        select {{ columns | join(', ') }}
+        from {{ stage }}{{ new_rows_filter }}
+        union all
+        select {% for column in columns %}target.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+        from {{ target_relation }} as target
+        left semi join {{ touched }} as touched
+            on target.{{ partition }} = touched.{{ partition }}
+        left anti join {{ stage }} as replaced
+            on {{ key_match }}
+    {%- endset -%}
+    {%- do run_query(rewritten_sql) -%}
+
+    {%- set emptied_sql -%}
+        select cast({{ partition }} as string) from {{ touched }}
+        where {{ partition }} is not null
+        except
+        select cast({{ partition }} as string) from {{ rewritten }}
+    {%- endset -%}
+    {%- for row in run_query(emptied_sql).rows -%}
+        {%- do run_query('alter table ' ~ target_relation ~ ' drop if exists partition ('
+            ~ partition ~ " = '" ~ row[0] ~ "')") -%}
+    {%- endfor -%}
+
+    insert overwrite table {{ target_relation }}
+    partition ({{ partition }})
+    select {{ columns | join(', ') }} from {{ rewritten }}
+{%- endmacro %}
+
+
+{# post-hook on Spark: drops the stage table of spark__rewrite_partitions_sql. #}
+{% macro drop_incremental_stage() -%}
+    drop table if exists {{ incremental_stage_relation(this) }}
+{%- endmacro %}
