@@ -35,7 +35,7 @@ ENGINE_CUSTOMERS ?= 800
 help: ## this list (every target with a ## comment)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  variables: CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) DATASET=$(DATASET) (demo|cdnow_sample|cdnow)"
-	@echo "             BENCH_SIZES='$(BENCH_SIZES)' BENCH_CUSTOMERS=n BENCH_DATA_DIR=$(BENCH_DATA_DIR)"
+	@echo "             BENCH_SIZES='$(BENCH_SIZES)' BENCH_CUSTOMERS=n BENCH_DATA_DIR=$(BENCH_DATA_DIR) BENCH_ENGINE=$(BENCH_ENGINE)"
 
 venv: $(VENV)/.installed ## .venv with the project installed (pip install -e) from the pinned requirements
 
@@ -161,14 +161,17 @@ BENCH_SEED ?= 42
 BENCH_MEMORY_LIMIT ?= 6GB
 BENCH_THREADS ?= 2
 BENCH_NOTE ?=
+# duckdb, or spark: at each size, after DuckDB's builds, the full and daily
+# builds on local Spark (pyspark, Java 17), their marts compared with DuckDB's.
+BENCH_ENGINE ?= duckdb
 # Each peer (pandas, lifetimes) runs in its own process: stopped after
 # BENCH_PEER_TIMEOUT seconds, its address space capped at BENCH_PEER_MEMORY_LIMIT
 # (e.g. 12GB; empty: no cap); either is reported, not a failure of the bench.
 BENCH_PEER_TIMEOUT ?= 900
 BENCH_PEER_MEMORY_LIMIT ?=
 
-bench: venv ## benchmark: BENCH_SIZES (tenth headline) or BENCH_CUSTOMERS=n; report in bench/results/
-	$(BIN)/retention bench --sizes $(or $(BENCH_CUSTOMERS),$(BENCH_SIZES)) \
+bench: venv $(if $(filter spark,$(BENCH_ENGINE)),$(VENV)/.installed-spark) ## benchmark: BENCH_SIZES (tenth headline) or BENCH_CUSTOMERS=n [BENCH_ENGINE=spark]; report in bench/results/
+	$(BIN)/retention bench --sizes $(or $(BENCH_CUSTOMERS),$(BENCH_SIZES)) --engine $(BENCH_ENGINE) \
 		--data-dir $(BENCH_DATA_DIR) --out $(BENCH_OUT) --seed $(BENCH_SEED) \
 		--memory-limit $(BENCH_MEMORY_LIMIT) --threads $(BENCH_THREADS) --note '$(BENCH_NOTE)' \
 		--peer-timeout $(BENCH_PEER_TIMEOUT) --peer-memory-limit '$(BENCH_PEER_MEMORY_LIMIT)'

@@ -102,13 +102,15 @@ def run_measured(
     show_output: bool = False,
     timeout_seconds: float | None = None,
     memory_limit_bytes: int | None = None,
+    cwd: Path | None = None,
 ) -> Measured:
     """Run ``command``; measure wall time and the peak memory of its process tree.
 
     Output goes to ``log_path`` (else nowhere), or to this terminal with
     ``show_output``. With ``timeout_seconds`` the child's process group is
     stopped when the time is up (``timed_out``); with ``memory_limit_bytes`` its
-    address space is capped (``RLIMIT_AS``).
+    address space is capped (``RLIMIT_AS``). ``cwd``: the child's working
+    directory (default: this process's).
     """
     start = time.perf_counter()
     peak_kb = 0
@@ -119,6 +121,7 @@ def run_measured(
         process = subprocess.Popen(
             command,
             env=env,
+            cwd=cwd,
             stdout=None if show_output else out,
             stderr=None if show_output else subprocess.STDOUT,
             # its own process group only when it may have to be stopped (else

@@ -181,7 +181,12 @@ DAILY_ARGS = ("--exclude-resource-type", "unit_test")
 
 
 def dbt_build(
-    label: str, folder: Path, env: dict[str, str], extra_args: tuple[str, ...] = ()
+    label: str,
+    folder: Path,
+    env: dict[str, str],
+    extra_args: tuple[str, ...] = (),
+    target_name: str = "duckdb",
+    cwd: Path | None = None,
 ) -> dict[str, Any]:
     """One ``dbt build`` with its own target folder: wall time, peak RSS, node times."""
     target = folder / f"target-{label}"
@@ -195,7 +200,7 @@ def dbt_build(
         "--profiles-dir",
         str(project_dir() / "profiles"),
         "--target",
-        "duckdb",
+        target_name,
         "--target-path",
         str(target),
         "--log-path",
@@ -203,7 +208,7 @@ def dbt_build(
         *extra_args,
     ]
     log.info("dbt build (%s) in %s", label, folder)
-    measured = run_measured(command, env, folder / f"dbt-{label}.log")
+    measured = run_measured(command, env, folder / f"dbt-{label}.log", cwd=cwd)
     nodes = _node_times(target)
     failed = [n["unique_id"] for n in nodes if n["status"] not in OK_STATUSES]
     log.info(
@@ -248,6 +253,9 @@ class PeerOptions:
     limits: PeerLimits = PeerLimits()
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def bench_size(
     dataset: Dataset,
     memory_limit: str,
@@ -255,7 +263,7 @@ def bench_size(
     peer_options: PeerOptions,
     progress: bool,
 ) -> dict[str, Any]:
-    """Everything measured at one size (see the module docstring)."""
+    """Everything measured at one size on DuckDB (see the module docstring)."""
     generator = ensure_dataset(dataset, progress)
     database = dataset.folder / "bench.duckdb"
     for stale in (database, database.with_name(database.name + ".wal")):
@@ -296,6 +304,7 @@ def bench_size(
         "order_intensity": dataset.order_intensity,
         "event_intensity": dataset.event_intensity,
         "data_folder": str(dataset.folder),
+        "database": str(database),
         "generator": generator,
         "raw_rows": rows,
         "load_seconds": round(load_seconds, 2),
@@ -305,6 +314,12 @@ def bench_size(
         "incremental_build": incremental,
         "peers": peers,
     }
+
+
+def _size_fields(duck: dict[str, Any]) -> dict[str, Any]:
+    """What a Spark size entry shares with DuckDB's of the same size (the data)."""
+    keys = ("size", "customers_param", "seed", "order_intensity", "event_intensity")
+    return {k: duck[k] for k in (*keys, "data_folder", "generator")}
 
 
 def _machine() -> dict[str, Any]:
@@ -336,14 +351,29 @@ def bench(
     peer_options: PeerOptions = PeerOptions(),
     progress: bool = True,
     note: str = "",
+    engine: str = "duckdb",
 ) -> tuple[dict[str, Any], Path]:
-    """Run every size; write the reports; return the report and the Markdown path."""
+    """Run every size; write the reports; return the report and the Markdown path.
+
+    ``engine="spark"``: at each size, after DuckDB's builds, the same on local
+    Spark (retention/bench/spark.py), compared with DuckDB's marts."""
     started = time.time()
     machine = _machine()
-    results = [
-        bench_size(dataset_for(size, seed, data_dir), memory_limit, threads, peer_options, progress)
-        for size in sizes
-    ]
+    results = []
+    for size in sizes:
+        dataset = dataset_for(size, seed, data_dir)
+        results.append(bench_size(dataset, memory_limit, threads, peer_options, progress))
+        if engine == "spark":
+            from retention.bench.spark import bench_spark
+
+            duck = results[-1]
+            spark = bench_spark(
+                dataset.raw,
+                dataset.folder / "next_day",
+                dataset.folder,
+                Path(duck["database"]) if duck["incremental_build"]["returncode"] == 0 else None,
+            )
+            results.append({**_size_fields(duck), **spark})
     load1, load5, load15 = os.getloadavg()
     machine["load_average_at_end"] = [round(load1, 2), round(load5, 2), round(load15, 2)]
     report = {
@@ -354,6 +384,7 @@ def bench(
             "threads": threads,
             "peer_timeout_seconds": peer_options.limits.timeout_seconds,
             "peer_memory_limit_bytes": peer_options.limits.memory_limit_bytes,
+            "engine": engine,
         },
         "machine": machine,
         "note": note,
@@ -409,6 +440,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="address-space cap (RLIMIT_AS) of each peer process, e.g. 12GB; a peer that "
         "needs more is reported as out of memory (default: no cap)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="duckdb (default); spark: after DuckDB's builds at each size, the full and "
+        "daily builds on local Spark (pyspark, Java 17), their marts compared with DuckDB's",
+    )
     parser.add_argument("--note", default="", help="free text for the report (machine load...)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
@@ -427,15 +465,17 @@ def run(args: argparse.Namespace) -> int:
         ),
         progress=not args.no_progress,
         note=args.note,
+        engine=args.engine,
     )
     sys.stdout.write(markdown.read_text())
     ok = all(
         s["full_build"]["returncode"] == 0
         and s["incremental_build"]["returncode"] == 0
         and (
-            s["peers"] is None
+            s.get("peers") is None
             or (s["peers"].get("all_agree", False) and not s["peers"].get("failed"))
         )
+        and not s.get("marts_differing_from_duckdb")
         for s in report["sizes"]
     )
     return 0 if ok else 1

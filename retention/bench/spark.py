@@ -1,0 +1,295 @@
+"""``make bench BENCH_ENGINE=spark``: the full and daily builds on local Spark.
+
+At each size, after DuckDB's builds (retention/bench/runner.py), the same
+Parquet goes into a fresh local Spark catalog (its own Derby metastore and
+warehouse folder under ``<size folder>/spark``) and the daily sequence of
+docs/predictive_clv.md runs there, each step a process of its own, timed and
+its peak memory measured with its JVM (retention/bench/measure.py):
+
+- full build: ``dbt build --full-refresh`` (models, data and unit tests),
+  ``retention clv-fit --engine spark`` and ``dbt build`` of the models after
+  the fit step;
+- the same next day as DuckDB's (retention/demo/next_day.py) appended to
+  Spark's raw tables;
+- daily build: ``dbt build --exclude-resource-type unit_test`` (incremental
+  models by month partition, docs/incremental.md), the fit step and the
+  rebuild after it.
+
+Then every mart is read from Spark (written to a file by a process of its
+own: Derby takes one process at a time) and compared with DuckDB's mart of
+the same size and day (``retention.reference.compare.compare_frames`` on the
+mart's grain, the predictive marts within the fit tolerances of
+retention/engine_marts.py). The result is a size entry with
+``"engine": "spark"`` that report.py judges.
+
+``python -m retention.bench.spark append|export`` are the two steps that
+need a Spark session of their own (appending the next day, reading the marts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from retention.bench.measure import run_measured
+from retention.contract import RAW_TABLES, TABLE_NAMES
+from retention.engine_marts import AFTER_FIT_STEP, FIT_TOLERANCES, MART_KEYS
+from retention.paths import project_dir
+from retention.reference.compare import compare_frames
+
+log = logging.getLogger(__name__)
+
+SPARK_FOLDER = "spark"
+RAW_COUNTS = "raw_counts.json"
+
+
+def spark_env(spark_dir: Path) -> dict[str, str]:
+    """The environment of every Spark step: one metastore and warehouse per size."""
+    return {
+        **os.environ,
+        "RETENTION_TARGET": "spark",
+        "RETENTION_SPARK_METASTORE": str(spark_dir / "metastore_db"),
+        "RETENTION_SPARK_WAREHOUSE": str(spark_dir / "spark-warehouse"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def _step(label: str, command: list[str], spark_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """A non-dbt step (loader, fit, append, export), in the shape of a dbt build."""
+    measured = run_measured(command, env, spark_dir / f"{label}.log", cwd=spark_dir)
+    log.info(
+        "spark %s: exit %d, %.1f s, peak %.2f GB",
+        label,
+        measured.returncode,
+        measured.seconds,
+        measured.peak_rss_bytes / 1e9,
+    )
+    return {
+        "returncode": measured.returncode,
+        "wall_seconds": round(measured.seconds, 2),
+        "peak_rss_bytes": measured.peak_rss_bytes,
+        "models_seconds": 0.0,
+        "tests_seconds": 0.0,
+        "not_ok": [],
+        "command": " ".join(command[2:]),
+        "nodes": [],
+    }
+
+
+def combine(steps: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Steps run one after another as one build: times summed, the largest peak,
+    the first failing exit code; each step kept under ``steps``."""
+    failed = [s["returncode"] for s in steps.values() if s["returncode"] != 0]
+    return {
+        "returncode": failed[0] if failed else 0,
+        "wall_seconds": round(sum(s["wall_seconds"] for s in steps.values()), 2),
+        "peak_rss_bytes": max((s["peak_rss_bytes"] for s in steps.values()), default=0),
+        "models_seconds": round(sum(s["models_seconds"] for s in steps.values()), 2),
+        "tests_seconds": round(sum(s["tests_seconds"] for s in steps.values()), 2),
+        "not_ok": [n for s in steps.values() for n in s["not_ok"]],
+        "command": " ; ".join(s["command"] for s in steps.values()),
+        "nodes": [n for s in steps.values() for n in s["nodes"]],
+        "steps": {
+            name: {k: s[k] for k in ("returncode", "wall_seconds", "peak_rss_bytes")}
+            for name, s in steps.items()
+        },
+    }
+
+
+def _build_and_fit(
+    label: str,
+    spark_dir: Path,
+    env: dict[str, str],
+    extra_args: tuple[str, ...],
+    after_fit_args: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """dbt build, then (when it passed) the fit step and the rebuild after it."""
+    from retention.bench.runner import dbt_build
+
+    steps = {"dbt build": dbt_build(label, spark_dir, env, extra_args, "spark", spark_dir)}
+    if steps["dbt build"]["returncode"] == 0:
+        manifest = Path(steps["dbt build"]["target"]) / "manifest.json"
+        fit = [sys.executable, "-m", "retention", "-q", "clv-fit", "--engine", "spark"]
+        fit += ["--manifest", str(manifest), "--project-dir", str(project_dir())]
+        steps["clv-fit"] = _step(f"clv-fit-{label}", fit, spark_dir, env)
+    if steps.get("clv-fit", {}).get("returncode") == 0:
+        steps["after fit"] = dbt_build(
+            f"{label}-after-fit",
+            spark_dir,
+            env,
+            (*AFTER_FIT_STEP, *after_fit_args),
+            "spark",
+            spark_dir,
+        )
+    return combine(steps)
+
+
+def read_duckdb_marts(database: Path) -> dict[str, pd.DataFrame]:
+    """Every mart of the bench DuckDB file, its rows as Python values."""
+    marts = {}
+    with duckdb.connect(str(database), read_only=True) as con:
+        for mart in MART_KEYS:
+            cursor = con.execute(f"select * from marts.{mart}")
+            columns = [d[0] for d in cursor.description]
+            marts[mart] = pd.DataFrame(cursor.fetchall(), columns=columns, dtype=object)
+    return marts
+
+
+def marts_differing(
+    spark: dict[str, pd.DataFrame], duck: dict[str, pd.DataFrame]
+) -> dict[str, list[str]]:
+    """mart -> the differences of Spark's from DuckDB's (only the marts that differ)."""
+    problems: dict[str, list[str]] = {}
+    for mart, keys in MART_KEYS.items():
+        if mart not in spark or mart not in duck:
+            problems[mart] = [f"missing on {'spark' if mart not in spark else 'duckdb'}"]
+            continue
+        found = compare_frames(
+            spark[mart],
+            duck[mart],
+            keys,
+            labels=("spark", "duckdb"),
+            tolerances=FIT_TOLERANCES.get(mart),
+        )
+        if found:
+            problems[mart] = found
+    return problems
+
+
+def bench_spark(
+    raw_dir: Path,
+    next_day_dir: Path,
+    folder: Path,
+    duckdb_database: Path | None,
+) -> dict[str, Any]:
+    """Load, full build, next day, daily build on Spark; marts compared with
+    DuckDB's (``duckdb_database``: after its daily build; None: not compared)."""
+    # absolute: every step runs in spark_dir (Derby's derby.log lands there)
+    raw_dir, next_day_dir, folder = raw_dir.resolve(), next_day_dir.resolve(), folder.resolve()
+    spark_dir = folder / SPARK_FOLDER
+    shutil.rmtree(spark_dir, ignore_errors=True)
+    spark_dir.mkdir(parents=True)
+    env = spark_env(spark_dir)
+    python = [sys.executable, "-m"]
+    load_cmd = python + ["retention", "-q", "load", "--engine", "spark"]
+    loaded = _step("load", load_cmd + ["--source", str(raw_dir), "--no-progress"], spark_dir, env)
+    entry: dict[str, Any] = {
+        "engine": "spark",
+        "load_seconds": loaded["wall_seconds"],
+        "load_peak_rss_bytes": loaded["peak_rss_bytes"],
+        "marts_differing_from_duckdb": None,
+        "mart_differences": {},
+    }
+    if loaded["returncode"] != 0:
+        not_run = combine({"load": loaded})
+        entry.update(raw_rows={}, next_day_rows={}, full_build=not_run, incremental_build=not_run)
+        entry["comparison"] = "loading into Spark failed"
+        return entry
+    full = _build_and_fit("spark-full", spark_dir, env, ("--full-refresh",))
+    append_cmd = python + ["retention.bench.spark", "append", "--source", str(next_day_dir)]
+    append_cmd += ["--counts", str(spark_dir / RAW_COUNTS)]
+    appended = _step("append", append_cmd, spark_dir, env)
+    counts = (
+        json.loads((spark_dir / RAW_COUNTS).read_text())
+        if (spark_dir / RAW_COUNTS).is_file()
+        else {"before": {}, "added": {}}
+    )
+    from retention.bench.runner import DAILY_ARGS
+
+    daily = _build_and_fit("spark-daily", spark_dir, env, DAILY_ARGS, DAILY_ARGS)
+    entry.update(
+        {
+            "raw_rows": counts["before"],
+            "full_build": full,
+            "append": appended,
+            "next_day_rows": counts["added"],
+            "incremental_build": daily,
+        }
+    )
+    if duckdb_database is None or daily["returncode"] != 0:
+        entry["comparison"] = (
+            "no DuckDB build of this size" if duckdb_database is None else "the daily build failed"
+        )
+        return entry
+    export_dir = spark_dir / "marts"
+    export_cmd = python + ["retention.bench.spark", "export", "--out", str(export_dir)]
+    entry["export"] = _step("export", export_cmd, spark_dir, env)
+    spark_marts = {p.stem: pd.read_pickle(p) for p in sorted(export_dir.glob("*.pkl"))}
+    problems = marts_differing(spark_marts, read_duckdb_marts(duckdb_database))
+    entry["marts_differing_from_duckdb"] = sorted(problems)
+    entry["mart_differences"] = problems
+    entry["marts_compared"] = len(MART_KEYS)
+    log.info("spark marts differing from DuckDB's: %s", sorted(problems) or "none")
+    return entry
+
+
+# --------------------------------------------------------------------------
+# The steps that need a Spark session of their own
+# --------------------------------------------------------------------------
+
+
+def append_next_day_spark(next_day_dir: Path) -> dict[str, dict[str, int]]:
+    """Append the next day's Parquet to Spark's raw tables (the loader's casts);
+    rows per table before and added."""
+    from retention.raw.load import _cast_arrow, engine_type, parquet_sources, spark_session
+
+    spark = spark_session()
+    sources = parquet_sources(next_day_dir)
+    before: dict[str, int] = {}
+    added: dict[str, int] = {}
+    for table in TABLE_NAMES:
+        before[table] = int(spark.table(f"raw.{table}").count())
+        frame = spark.createDataFrame(_cast_arrow(sources[table], table))
+        frame.createOrReplaceTempView(f"_next_day_{table}")
+        casts = ", ".join(
+            f"cast(`{c.name}` as {engine_type(c.sql_type, 'spark')}) as `{c.name}`"
+            for c in RAW_TABLES[table]
+        )
+        spark.sql(f"insert into raw.{table} select {casts} from _next_day_{table}")
+        added[table] = int(spark.table(f"raw.{table}").count()) - before[table]
+    return {"before": before, "added": added}
+
+
+def export_marts(out_dir: Path) -> None:
+    """Every mart of Spark's ``marts`` schema to ``<out_dir>/<mart>.pkl`` (the
+    rows as Spark returns them: Decimal, date and datetime values, like the
+    engine equality test reads them)."""
+    from retention.raw.load import spark_session
+
+    spark = spark_session()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for mart in MART_KEYS:
+        frame = spark.table(f"marts.{mart}")
+        rows = [tuple(r) for r in frame.collect()]
+        pd.DataFrame(rows, columns=frame.columns, dtype=object).to_pickle(out_dir / f"{mart}.pkl")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m retention.bench.spark")
+    sub = parser.add_subparsers(dest="step", required=True)
+    append = sub.add_parser("append", help="append the next day to Spark's raw tables")
+    append.add_argument("--source", type=Path, required=True)
+    append.add_argument("--counts", type=Path, required=True)
+    export = sub.add_parser("export", help="every mart of Spark to a file")
+    export.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    if args.step == "append":
+        counts = append_next_day_spark(args.source)
+        args.counts.write_text(json.dumps(counts, indent=2) + "\n")
+    else:
+        export_marts(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
