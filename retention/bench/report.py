@@ -14,9 +14,7 @@ from typing import Any
 GB = 1e9
 HOT_MODELS = 10
 
-SPARK_NOT_BENCHED = (
-    "no Spark size in this run (BENCH_ENGINE=spark does not exist yet: issue 17, Deliver 3)"
-)
+SPARK_NOT_BENCHED = "no Spark tenth in this run (make bench BENCH_ENGINE=spark BENCH_SIZES=tenth)"
 
 
 @dataclass(frozen=True)
@@ -341,6 +339,12 @@ BUILD_COLUMNS = [
 ]
 
 
+def _label(s: dict[str, Any]) -> str:
+    """The size's name, with its engine when that is not DuckDB."""
+    engine = s.get("engine", "duckdb")
+    return s["size"] if engine == "duckdb" else f"{s['size']} ({engine})"
+
+
 def _build_row(s: dict[str, Any]) -> list[str]:
     gen = s["generator"]
     gen_text = (
@@ -349,19 +353,19 @@ def _build_row(s: dict[str, Any]) -> list[str]:
         else "n/a"
     ) + (" (reused)" if gen.get("reused") else "")
     full, inc = s["full_build"], s["incremental_build"]
-    raw = s["raw_rows"]
+    raw, added = s["raw_rows"], s["next_day_rows"]
     return [
-        s["size"],
-        f"{raw['customers']:,}",
-        f"{raw['orders']:,}",
-        f"{raw['events']:,}",
+        _label(s),
+        f"{raw.get('customers', 0):,}",
+        f"{raw.get('orders', 0):,}",
+        f"{raw.get('events', 0):,}",
         gen_text,
         f"{s['load_seconds']:.1f}",
         f"{full['wall_seconds']:.1f}",
         f"{full['models_seconds']:.1f} / {full['tests_seconds']:.1f}",
         _gb(full["peak_rss_bytes"]),
         _status(full),
-        f"{s['next_day_rows']['orders']:,} / {s['next_day_rows']['events']:,}",
+        f"{added.get('orders', 0):,} / {added.get('events', 0):,}",
         f"{inc['wall_seconds']:.1f}",
         _gb(inc["peak_rss_bytes"]),
         _status(inc),
@@ -564,7 +568,7 @@ def _hottest(report: dict[str, Any]) -> list[str]:
             hot = sorted(nodes, key=lambda n: -n["seconds"])[:HOT_MODELS]
             total = sum(n["seconds"] for n in nodes) or 1.0
             lines.append(
-                f"- {s['size']}, {label.replace('_', ' ')}: "
+                f"- {_label(s)}, {label.replace('_', ' ')}: "
                 + ", ".join(
                     f"{n['name']} {n['seconds']:.1f} s ({100 * n['seconds'] / total:.0f}%)"
                     for n in hot
@@ -612,7 +616,7 @@ def _groups(report: dict[str, Any]) -> list[str]:
                 share = group_share(s[label], names)
                 rows.append(
                     [
-                        s["size"],
+                        _label(s),
                         group,
                         label.replace("_", " "),
                         f"{share['seconds']:.1f} s",
@@ -633,6 +637,66 @@ def _growth(report: dict[str, Any]) -> list[str]:
     return ["", f"10x the data (tenth -> headline): the full build takes {_x(ratio)} the time."]
 
 
+def _spark_steps(s: dict[str, Any]) -> list[list[str]]:
+    rows = [["load the Parquet", "", f"{s['load_seconds']:.1f}", _gb(s.get("load_peak_rss_bytes"))]]
+    for label, build in (("full build", s["full_build"]), ("daily build", s["incremental_build"])):
+        for name, step in build.get("steps", {}).items():
+            status = "ok" if step["returncode"] == 0 else f"exit {step['returncode']}"
+            rows.append(
+                [
+                    label,
+                    f"{name} ({status})",
+                    f"{step['wall_seconds']:.1f}",
+                    _gb(step["peak_rss_bytes"]),
+                ]
+            )
+        rows.append(
+            [label, "**total**", f"**{build['wall_seconds']:.1f}**", _gb(build["peak_rss_bytes"])]
+        )
+        if label == "full build" and "append" in s:
+            append = s["append"]
+            rows.append(
+                [
+                    "append the next day",
+                    "",
+                    f"{append['wall_seconds']:.1f}",
+                    _gb(append["peak_rss_bytes"]),
+                ]
+            )
+    return rows
+
+
+def _spark_section(report: dict[str, Any]) -> list[str]:
+    """Each Spark size: its steps (each a process with its own JVM) and the marts
+    compared with DuckDB's."""
+    lines: list[str] = []
+    for s in report["sizes"]:
+        if s.get("engine") != "spark":
+            continue
+        lines += ["", f"## Spark at {s['size']}", ""]
+        lines += [
+            "Local Spark (one JVM per step, Derby metastore); full build = dbt build "
+            "--full-refresh + `retention clv-fit --engine spark` + dbt build of the models "
+            "after the fit step; daily build = the same without unit tests or "
+            "--full-refresh after the next day (docs/benchmark.md).",
+            "",
+        ]
+        lines += _table(["phase", "step", "wall s", "peak GB"], _spark_steps(s))
+        differing = s.get("marts_differing_from_duckdb")
+        if differing is None:
+            lines += ["", f"Marts not compared with DuckDB's: {s.get('comparison', 'n/a')}."]
+            continue
+        compared = s.get("marts_compared", 0)
+        lines += [
+            "",
+            f"Marts compared with DuckDB's after both daily builds: {compared}, "
+            f"differing: {len(differing)}" + (f" ({', '.join(differing)})." if differing else "."),
+        ]
+        for mart in differing:
+            lines += [f"- {mart}: {p}" for p in s["mart_differences"][mart][:3]]
+    return lines
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The Markdown report: header, builds, targets, floor, peers per size, hottest models."""
     lines = _header(report)
@@ -643,6 +707,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += _floor(report)
     for s in report["sizes"]:
         lines += _peers(s)
+    lines += _spark_section(report)
     lines += _hottest(report)
     lines += _groups(report)
     return "\n".join(lines) + "\n"
@@ -653,7 +718,9 @@ def write_reports(report: dict[str, Any], out_dir: Path) -> Path:
     report["targets"] = judge(report)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = report["started_utc"].replace(":", "").replace("-", "")
-    stem = f"bench-{stamp}-{'-'.join(s['size'] for s in report['sizes'])}"
+    names = [s["size"] for s in report["sizes"] if s.get("engine", "duckdb") == "duckdb"]
+    engines = sorted({s.get("engine", "duckdb") for s in report["sizes"]} - {"duckdb"})
+    stem = f"bench-{stamp}-{'-'.join([*names, *engines])}"
     (out_dir / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     path = out_dir / f"{stem}.md"
     path.write_text(markdown(report))

@@ -1,7 +1,7 @@
 """The bench report (retention/bench/report.py): model-group shares, the targets of
 issue 17 judged from synthetic timings (met, missed, by how much, a peer stopped by
-its time or memory cap), and how a peer process's end is classified
-(retention/bench/peers.py)."""
+its time or memory cap), a Spark size as retention/bench/spark.py writes it, and
+how a peer process's end is classified (retention/bench/peers.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from retention.bench.measure import Measured
 from retention.bench.peer_process import OUT_OF_MEMORY
 from retention.bench.peers import PeerLimits, comparisons, parse_bytes, peer_outcome, peer_seconds
-from retention.bench.report import group_share, judge, markdown
+from retention.bench.report import group_share, judge, markdown, write_reports
+from retention.bench.spark import combine, marts_differing
+from retention.engine_marts import MART_KEYS
 
 
 def _node(name: str, seconds: float, kind: str = "model") -> dict:
@@ -274,6 +276,128 @@ def test_spark_rows_judged_when_a_spark_size_is_there() -> None:
     assert v["spark_marts_differing_tenth"]["note"] == "churn"
     # the DuckDB rows still read the DuckDB size
     assert v["daily_vs_full_tenth"]["value"] == pytest.approx(0.075, abs=0.005)
+
+
+# --- A Spark size as the runner writes it (retention/bench/spark.py) ----------------
+
+
+def _step(wall: float, peak_gb: float, returncode: int = 0, models: float = 0.0) -> dict:
+    return {**_build(wall, peak_gb, returncode), "models_seconds": models, "command": "x"}
+
+
+def _spark_entry(full_steps: dict, daily_steps: dict, differing: list[str] | None) -> dict:
+    entry = _size("tenth", full=0.0, daily=0.0, floor=0.0, peers=None)
+    del entry["floor"]
+    return {
+        **entry,
+        "engine": "spark",
+        "load_peak_rss_bytes": int(1.5e9),
+        "full_build": combine(full_steps),
+        "append": _step(20.0, 1.2),
+        "incremental_build": combine(daily_steps),
+        "marts_differing_from_duckdb": differing,
+        "mart_differences": {m: [f"column x: 1 of 5 rows differ ({m})"] for m in differing or []},
+        "marts_compared": len(MART_KEYS),
+        "comparison": "no DuckDB build of this size",
+    }
+
+
+def test_combine_sums_the_steps_and_keeps_the_first_failure() -> None:
+    build = combine(
+        {"dbt build": _step(300.0, 2.0, models=250.0), "clv-fit": _step(60.0, 3.0, returncode=2)}
+    )
+    assert build["wall_seconds"] == pytest.approx(360.0)
+    assert build["peak_rss_bytes"] == int(3.0e9)  # the larger of 2 and 3 GB
+    assert build["models_seconds"] == pytest.approx(250.0)
+    assert build["returncode"] == 2
+    assert build["steps"]["clv-fit"]["returncode"] == 2
+
+
+def test_spark_size_as_the_runner_writes_it_is_judged_and_shown(tmp_path) -> None:
+    tenth = _size("tenth", full=60.0, daily=5.0, floor=10.0, peers=None)
+    full = {
+        "dbt build": _step(300.0, 2.0),
+        "clv-fit": _step(60.0, 2.5),
+        "after fit": _step(90.0, 2.2),
+    }
+    daily = {
+        "dbt build": _step(50.0, 2.0),
+        "clv-fit": _step(40.0, 2.5),
+        "after fit": _step(30.0, 2.1),
+    }
+    report = _report(tenth, _spark_entry(full, daily, []))
+    v = _by_key(report)
+    # full = 300 + 60 + 90 = 450 s, daily = 50 + 40 + 30 = 120 s: 120 / 450 = 0.267 <= 0.3
+    assert v["spark_daily_vs_full_tenth"]["value"] == pytest.approx(120 / 450, abs=1e-3)
+    assert v["spark_daily_vs_full_tenth"]["verdict"] == "met"
+    # 450 / 60 = 7.5x <= 8x
+    assert v["spark_full_vs_duckdb_tenth"]["value"] == pytest.approx(7.5)
+    assert v["spark_full_vs_duckdb_tenth"]["verdict"] == "met"
+    assert v["spark_marts_differing_tenth"]["value"] == 0
+    assert v["spark_marts_differing_tenth"]["verdict"] == "met"
+    # the DuckDB target reads DuckDB's tenth: 5 / 60
+    assert v["daily_vs_full_tenth"]["value"] == pytest.approx(5 / 60, abs=1e-3)
+    text = markdown({**report, "targets": judge(report)})
+    assert "| tenth (spark) |" in text
+    assert "## Spark at tenth" in text
+    assert "| full build | clv-fit (ok) | 60.0 | 2.50 |" in text
+    assert "| full build | **total** | **450.0** | 2.50 |" in text
+    assert "| daily build | **total** | **120.0** | 2.50 |" in text
+    assert "| append the next day |  | 20.0 | 1.20 |" in text
+    assert (
+        f"compared with DuckDB's after both daily builds: {len(MART_KEYS)}, differing: 0." in text
+    )
+    markdown_path = write_reports(report, tmp_path)
+    assert markdown_path.name == "bench-20261204T000000Z-tenth-spark.md"
+    assert markdown_path.with_suffix(".json").is_file()
+
+
+def test_spark_size_with_a_failed_fit_or_differing_marts() -> None:
+    tenth = _size("tenth", full=60.0, daily=5.0, floor=10.0, peers=None)
+    full = {"dbt build": _step(300.0, 2.0), "clv-fit": _step(60.0, 2.5, returncode=1)}
+    daily = {"dbt build": _step(50.0, 2.0)}
+    report = _report(tenth, _spark_entry(full, daily, ["churn", "nps"]))
+    v = _by_key(report)
+    assert v["spark_daily_vs_full_tenth"]["verdict"] == "not measured"
+    assert v["spark_daily_vs_full_tenth"]["note"] == "full build failed"
+    assert v["spark_full_vs_duckdb_tenth"]["verdict"] == "not measured"
+    assert v["spark_marts_differing_tenth"]["value"] == 2
+    assert v["spark_marts_differing_tenth"]["verdict"] == "MISSED"
+    text = markdown({**report, "targets": judge(report)})
+    assert "| full build | clv-fit (exit 1) | 60.0 | 2.50 |" in text
+    assert "differing: 2 (churn, nps)." in text
+    assert "- nps: column x: 1 of 5 rows differ (nps)" in text
+    not_compared = _report(tenth, _spark_entry(full, daily, None))
+    v = _by_key(not_compared)
+    assert v["spark_marts_differing_tenth"]["verdict"] == "not measured"
+    text = markdown({**not_compared, "targets": judge(not_compared)})
+    assert "Marts not compared with DuckDB's: no DuckDB build of this size." in text
+
+
+def test_marts_differing_uses_the_grain_and_the_fit_tolerances() -> None:
+    import pandas as pd
+
+    def params(value: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"model": ["bg_nbd", "bg_nbd"], "parameter": ["r", "alpha"], "value": [0.5, value]},
+            dtype=object,
+        )
+
+    def churn(rate: float) -> pd.DataFrame:
+        return pd.DataFrame({"period_start": ["2026-01-01"], "churn_rate": [rate]}, dtype=object)
+
+    duck = {"clv_model_params": params(2.0), "churn": churn(0.25)}
+    # 5e-7 apart: within clv_model_params.value's 1e-6; churn 1e-6 apart: beyond 1e-9
+    spark = {"clv_model_params": params(2.0 + 5e-7), "churn": churn(0.25 + 1e-6)}
+    problems = marts_differing(spark, duck)
+    assert "clv_model_params" not in problems
+    assert problems["churn"] and "churn_rate" in problems["churn"][0]
+    assert problems["nps"] == ["missing on spark"]
+    assert set(problems) == set(MART_KEYS) - {"clv_model_params"}
+    # 2e-6 apart: beyond the fit tolerance
+    assert "clv_model_params" in marts_differing(
+        {**spark, "clv_model_params": params(2.000002)}, duck
+    )
 
 
 # --- How a peer process ended ------------------------------------------------------
