@@ -97,7 +97,12 @@ def combine(steps: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "tests_seconds": round(sum(s["tests_seconds"] for s in steps.values()), 2),
         "not_ok": [n for s in steps.values() for n in s["not_ok"]],
         "command": " ; ".join(s["command"] for s in steps.values()),
-        "nodes": [n for s in steps.values() for n in s["nodes"]],
+        # a model rebuilt by a later step is named with that step (after fit)
+        "nodes": [
+            {**n, "name": n["name"] if i == 0 else f"{n['name']} ({name})"}
+            for i, (name, s) in enumerate(steps.items())
+            for n in s["nodes"]
+        ],
         "steps": {
             name: {k: s[k] for k in ("returncode", "wall_seconds", "peak_rss_bytes")}
             for name, s in steps.items()

@@ -311,6 +311,14 @@ def test_combine_sums_the_steps_and_keeps_the_first_failure() -> None:
     assert build["models_seconds"] == pytest.approx(250.0)
     assert build["returncode"] == 2
     assert build["steps"]["clv-fit"]["returncode"] == 2
+    rebuilt = combine(
+        {
+            "dbt build": {**_step(10.0, 1.0), "nodes": [_node("ltv_by_segment", 4.0)]},
+            "after fit": {**_step(5.0, 1.0), "nodes": [_node("ltv_by_segment", 3.0)]},
+        }
+    )
+    names = [n["name"] for n in rebuilt["nodes"]]
+    assert names == ["ltv_by_segment", "ltv_by_segment (after fit)"]
 
 
 def test_spark_size_as_the_runner_writes_it_is_judged_and_shown(tmp_path) -> None:
