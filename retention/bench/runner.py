@@ -15,8 +15,10 @@ data of the full build, each in its own process with a time cap and its peak mem
 measured (``peers.py``, ``peer_process.py``): the pandas pipeline from raw (the
 reference, retention/reference/), the pandas cohort retention + churn step and
 ``lifetimes.utils.summary_data_from_transaction_data``; their numbers are compared with
-the marts. ``retention.bench.report`` writes the Markdown and JSON reports and judges
-the performance targets (docs/benchmark.md).
+the marts. With ``--engine spark`` (``make bench BENCH_ENGINE=spark``) each size then
+runs the same on local Spark and compares its marts with DuckDB's (``spark.py``), a
+second size entry with ``"engine": "spark"``. ``retention.bench.report`` writes the
+Markdown and JSON reports and judges the performance targets (docs/benchmark.md).
 """
 
 from __future__ import annotations
