@@ -41,7 +41,7 @@ import duckdb
 import pandas as pd
 
 from retention.bench.measure import run_measured
-from retention.contract import RAW_TABLES, TABLE_NAMES
+from retention.contract import TABLE_NAMES
 from retention.engine_marts import AFTER_FIT_STEP, FIT_TOLERANCES, MART_KEYS
 from retention.paths import project_dir
 from retention.reference.compare import compare_frames
@@ -245,7 +245,7 @@ def bench_spark(
 def append_next_day_spark(next_day_dir: Path) -> dict[str, dict[str, int]]:
     """Append the next day's Parquet to Spark's raw tables (the loader's casts);
     rows per table before and added."""
-    from retention.raw.load import _cast_arrow, engine_type, parquet_sources, spark_session
+    from retention.raw.load import _cast_arrow, parquet_sources, spark_casts, spark_session
 
     spark = spark_session()
     sources = parquet_sources(next_day_dir)
@@ -255,10 +255,7 @@ def append_next_day_spark(next_day_dir: Path) -> dict[str, dict[str, int]]:
         before[table] = int(spark.table(f"raw.{table}").count())
         frame = spark.createDataFrame(_cast_arrow(sources[table], table))
         frame.createOrReplaceTempView(f"_next_day_{table}")
-        casts = ", ".join(
-            f"cast(`{c.name}` as {engine_type(c.sql_type, 'spark')}) as `{c.name}`"
-            for c in RAW_TABLES[table]
-        )
+        casts = spark_casts(table)
         spark.sql(f"insert into raw.{table} select {casts} from _next_day_{table}")
         added[table] = int(spark.table(f"raw.{table}").count()) - before[table]
     return {"before": before, "added": added}

@@ -178,6 +178,14 @@ def engine_type(sql_type: str, engine: str) -> str:
     return sql_type
 
 
+def spark_casts(table: str) -> str:
+    """The select list that casts raw ``table``'s contract columns to their Spark types."""
+    return ", ".join(
+        f"cast(`{c.name}` as {engine_type(c.sql_type, 'spark')}) as `{c.name}`"
+        for c in RAW_TABLES[table]
+    )
+
+
 def _cast_arrow(source: str | None, table: str):  # -> pyarrow.Table
     """The Parquet of ``table`` read by DuckDB and cast to the contract types
     (no rows for an absent optional table)."""
@@ -269,10 +277,7 @@ def load_spark(source_dir: str | Path, progress: bool = True) -> dict[str, int]:
     for table in tqdm(TABLE_NAMES, desc="load", unit="table", disable=not progress):
         frame = spark.createDataFrame(_cast_arrow(sources[table], table))
         frame.createOrReplaceTempView(f"_retention_{table}")
-        casts = ", ".join(
-            f"cast(`{c.name}` as {engine_type(c.sql_type, 'spark')}) as `{c.name}`"
-            for c in RAW_TABLES[table]
-        )
+        casts = spark_casts(table)
         spark.sql(f"drop table if exists {SCHEMA}.{table}")
         spark.sql(
             f"create table {SCHEMA}.{table} using parquet as "

@@ -34,8 +34,7 @@ import pytest
 from support.dbt import REPO
 from support.replay import replay_plan
 
-from retention.contract import RAW_TABLES
-from retention.raw.load import engine_type, select_list
+from retention.raw.load import select_list, spark_casts
 from retention.reference.compare import compare_frames
 
 ENGINE = os.environ.get("RETENTION_ENGINE", "")
@@ -106,10 +105,7 @@ def _write_raw(spark: Any, table: str, frame: pd.DataFrame, create: bool) -> Non
             f"select {select_list(table, set(map(str, frame.columns)))} from _rows"
         ).to_arrow_table()
     spark.createDataFrame(arrow).createOrReplaceTempView("_replay_rows")
-    casts = ", ".join(
-        f"cast(`{c.name}` as {engine_type(c.sql_type, 'spark')}) as `{c.name}`"
-        for c in RAW_TABLES[table]
-    )
+    casts = spark_casts(table)
     if create:
         spark.sql(f"drop table if exists raw.{table}")
         spark.sql(f"create table raw.{table} using parquet as select {casts} from _replay_rows")
