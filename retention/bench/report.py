@@ -104,9 +104,15 @@ def _daily_vs_full(size: dict[str, Any] | None, name: str) -> Measurement:
     problem = _built(size, "full_build", "incremental_build")
     if problem:
         return Measurement(None, note=problem)
-    return Measurement(
-        _fraction(size["incremental_build"]["wall_seconds"], size["full_build"]["wall_seconds"])
-    )
+    full = size["full_build"]["wall_seconds"]
+    invocation = (size.get("dbt_parse") or {}).get("invocation_seconds")
+    note = ""
+    if invocation:
+        note = (
+            f"one dbt invocation that runs no node costs {invocation:.1f} s here, "
+            f"{_fraction(invocation, full, 2)} of the full build"
+        )
+    return Measurement(_fraction(size["incremental_build"]["wall_seconds"], full), note=note)
 
 
 def _peer_ratio(size: dict[str, Any] | None, comparison: str) -> Measurement:
@@ -375,7 +381,8 @@ def _build_row(s: dict[str, Any]) -> list[str]:
 JUDGED = (
     "Judged (issue 17): wall times of `dbt build` (full: models, data tests, unit tests; "
     "daily: `dbt build --exclude-resource-type unit_test` after one new day, every model "
-    "and data test) and the peak memory of dbt's process tree, in the same run; the floor "
+    "and data test), both from the parse state of a `dbt parse` run before them (section "
+    "dbt's own cost), and the peak memory of dbt's process tree, in the same run; the floor "
     "is the sum of the floor queries' times on the same file and DuckDB settings (section "
     "Floor); cohort retention + churn = the pandas cohort retention + churn step given "
     "purchases vs the execution time (run_results.json) of the matching models "
@@ -637,6 +644,53 @@ def _growth(report: dict[str, Any]) -> list[str]:
     return ["", f"10x the data (tenth -> headline): the full build takes {_x(ratio)} the time."]
 
 
+DBT_COST_COLUMNS = [
+    "size",
+    "full parse s",
+    "no-op invocation s",
+    "full build s (parse)",
+    "daily build s (parse)",
+    "daily - no-op invocation s",
+    "that / full build",
+]
+
+
+def _dbt_cost(report: dict[str, Any]) -> list[str]:
+    """What dbt itself costs per invocation, beside the builds of the same run."""
+    rows = []
+    for s in report["sizes"]:
+        parse = s.get("dbt_parse")
+        if s.get("engine", "duckdb") != "duckdb" or not parse or parse.get("returncode"):
+            continue
+        full, daily = s["full_build"], s["incremental_build"]
+        invocation = parse["invocation_seconds"]
+        work = daily["wall_seconds"] - invocation
+        rows.append(
+            [
+                s["size"],
+                f"{parse['full_parse_seconds']:.1f}",
+                f"{invocation:.1f}",
+                f"{full['wall_seconds']:.1f} ({full.get('parse', 'n/a')})",
+                f"{daily['wall_seconds']:.1f} ({daily.get('parse', 'n/a')})",
+                f"{work:.1f}",
+                _num(_fraction(work, full["wall_seconds"])),
+            ]
+        )
+    if not rows:
+        return []
+    lines = ["", "## dbt's own cost", ""]
+    lines += [
+        "`dbt parse` into a fresh target folder (a full parse of the project), then again "
+        "(a partial parse that finds nothing changed: the fixed cost of any dbt invocation, "
+        "start-up included, before its first node). The builds start from that parse state, "
+        "as a scheduled job reuses its checkout's target/ from one morning to the next; in "
+        "brackets, how each build loaded the project (reused: nothing re-parsed; from its "
+        "dbt.log).",
+        "",
+    ]
+    return lines + _table(DBT_COST_COLUMNS, rows)
+
+
 def _spark_steps(s: dict[str, Any]) -> list[list[str]]:
     rows = [["load the Parquet", "", f"{s['load_seconds']:.1f}", _gb(s.get("load_peak_rss_bytes"))]]
     for label, build in (("full build", s["full_build"]), ("daily build", s["incremental_build"])):
@@ -704,6 +758,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += _table(BUILD_COLUMNS, [_build_row(s) for s in report["sizes"]])
     lines += _growth(report)
     lines += _targets(report)
+    lines += _dbt_cost(report)
     lines += _floor(report)
     for s in report["sizes"]:
         lines += _peers(s)

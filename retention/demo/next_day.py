@@ -51,10 +51,14 @@ def last_day(con: duckdb.DuckDBPyConnection, orders: str) -> date:
 def write_next_day(raw_dir: Path, out_dir: Path) -> Path:
     """Write ``<out_dir>/<table>.parquet`` for the day after the data's last day.
 
-    Reused when ``out_dir/source.json`` names the same raw manifest.
+    Reused when ``out_dir/source.json`` names the same raw manifest and raw tables.
     """
     manifest = json.loads((raw_dir / "manifest.json").read_text())
-    source_key = {"raw_dir": str(raw_dir.resolve()), "manifest": manifest}
+    source_key = {
+        "raw_dir": str(raw_dir.resolve()),
+        "manifest": manifest,
+        "tables": list(TABLE_NAMES),
+    }
     if (out_dir / SOURCE).is_file() and json.loads((out_dir / SOURCE).read_text()) == source_key:
         return out_dir
     out_dir.mkdir(parents=True, exist_ok=True)

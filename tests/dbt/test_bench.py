@@ -75,6 +75,22 @@ def test_incremental_build_is_the_daily_command(smoke) -> None:
     assert "--exclude-resource-type unit_test" in size["incremental_build"]["command"]
 
 
+def test_both_builds_start_from_the_parse_state_of_a_dbt_parse(smoke) -> None:
+    """The no-op invocation and both builds parse no file: they reuse the state of
+    the full parse before them (a build that re-parsed would time dbt's parser too)."""
+    report, _, _ = smoke
+    size = report["sizes"][0]
+    parse = size["dbt_parse"]
+    assert parse["returncode"] == 0
+    assert parse["full_parse_parsed_files"] > 100  # every model, YAML file and macro
+    assert parse["full_parse_mode"] == "full"
+    assert parse["invocation_parsed_files"] == 0
+    assert parse["invocation_mode"] == "reused"
+    for label in ("full_build", "incremental_build"):
+        assert size[label]["warm_parse"] is True
+        assert size[label]["parse"] == "reused", label
+
+
 def test_incremental_build_sees_the_new_day(smoke) -> None:
     report, _, _ = smoke
     database = Path(report["sizes"][0]["data_folder"]) / "bench.duckdb"

@@ -454,3 +454,32 @@ def test_parse_bytes() -> None:
     assert parse_bytes("500mb") == 500_000_000
     assert parse_bytes("") is None and parse_bytes("0") is None
     assert parse_bytes("1234") == 1234
+
+
+def test_dbt_cost_section_and_the_daily_note_use_the_no_op_invocation() -> None:
+    tenth = _size("tenth", full=40.0, daily=13.0, floor=10.0, peers=None)
+    tenth["dbt_parse"] = {
+        "returncode": 0,
+        "full_parse_seconds": 8.5,
+        "invocation_seconds": 3.0,
+        "state": "x/partial_parse.msgpack",
+    }
+    tenth["full_build"]["parse"] = "reused"
+    tenth["incremental_build"]["parse"] = "full"
+    report = _report(tenth)
+    v = _by_key(report)
+    # 13 / 40 = 0.325; the no-op invocation is 3 / 40 = 0.075 of the full build
+    assert v["daily_vs_full_tenth"]["value"] == pytest.approx(0.325)
+    assert "3.0 s" in v["daily_vs_full_tenth"]["note"]
+    assert "0.07" in v["daily_vs_full_tenth"]["note"]
+    text = markdown({**report, "targets": judge(report)})
+    section = text.split("## dbt's own cost")[1].split("\n## ")[0]
+    # daily minus the invocation: 13 - 3 = 10 s, 10 / 40 = 0.25 of the full build
+    row = next(line for line in section.splitlines() if line.startswith("| tenth"))
+    assert row == "| tenth | 8.5 | 3.0 | 40.0 (reused) | 13.0 (full) | 10.0 | 0.25 |"
+
+
+def test_no_dbt_cost_section_without_a_parse_measurement() -> None:
+    report = _report(_size("tenth", full=40.0, daily=12.0, floor=10.0, peers=None))
+    assert "## dbt's own cost" not in markdown({**report, "targets": judge(report)})
+    assert _by_key(report)["daily_vs_full_tenth"]["note"] == ""
