@@ -245,19 +245,20 @@ def bench_spark(
 def append_next_day_spark(next_day_dir: Path) -> dict[str, dict[str, int]]:
     """Append the next day's Parquet to Spark's raw tables (the loader's casts);
     rows per table before and added."""
-    from retention.raw.load import _cast_arrow, parquet_sources, spark_casts, spark_session
+    import tempfile
+
+    from retention.raw.load import parquet_sources, spark_cast_view, spark_session
 
     spark = spark_session()
     sources = parquet_sources(next_day_dir)
     before: dict[str, int] = {}
     added: dict[str, int] = {}
-    for table in TABLE_NAMES:
-        before[table] = int(spark.table(f"raw.{table}").count())
-        frame = spark.createDataFrame(_cast_arrow(sources[table], table))
-        frame.createOrReplaceTempView(f"_next_day_{table}")
-        casts = spark_casts(table)
-        spark.sql(f"insert into raw.{table} select {casts} from _next_day_{table}")
-        added[table] = int(spark.table(f"raw.{table}").count()) - before[table]
+    with tempfile.TemporaryDirectory(prefix="retention-next-day-") as folder:
+        for table in TABLE_NAMES:
+            before[table] = int(spark.table(f"raw.{table}").count())
+            spark_cast_view(spark, sources[table], table, f"_next_day_{table}", Path(folder))
+            spark.sql(f"insert into raw.{table} select * from _next_day_{table}")
+            added[table] = int(spark.table(f"raw.{table}").count()) - before[table]
     return {"before": before, "added": added}
 
 

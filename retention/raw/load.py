@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from retention.contract import OPTIONAL_TABLES, RAW_TABLES, TABLE_NAMES
 log = logging.getLogger(__name__)
 
 SCHEMA = RAW_SCHEMA
+
 
 def select_list(table: str, available: set[str] | None = None) -> str:
     """``cast(col as type) as col, ...`` in contract order.
@@ -196,6 +198,34 @@ def _cast_arrow(source: str | None, table: str):  # -> pyarrow.Table
         ).to_arrow_table()
 
 
+def cast_parquet(source: str | None, table: str, folder: Path) -> Path:
+    """The Parquet of ``table`` cast to the contract types by DuckDB, written to
+    ``<folder>/<table>.parquet`` (no rows for an absent optional table). DuckDB streams
+    it, so no table is ever held in memory: Spark reads the file itself."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{table}.parquet"
+    columns = None if source is not None else set()
+    with duckdb.connect() as con:
+        con.execute("set timezone = 'UTC'")
+        con.execute(
+            f"copy (select\n    {select_list(table, columns)}\n{_from_clause(source)}) "
+            f"to {quote_literal(str(out))} (format parquet)"
+        )
+    return out
+
+
+def spark_cast_view(spark, source: str | None, table: str, view: str, folder: Path) -> None:
+    """Register the temporary view ``view`` on Spark: the rows of ``table``'s Parquet with
+    the loader's casts (``cast_parquet``, then ``spark_casts``). Keep ``folder`` until
+    the view has been read."""
+    path = cast_parquet(source, table, folder)
+    spark.read.parquet(str(path)).createOrReplaceTempView(f"{view}_parquet")
+    spark.sql(
+        f"create or replace temporary view {view} as "
+        f"select {spark_casts(table)} from {view}_parquet"
+    )
+
+
 def postgres_dsn() -> str:
     """A libpq DSN from the env vars of the ``postgres`` profile target."""
     parts = {
@@ -274,17 +304,15 @@ def load_spark(source_dir: str | Path, progress: bool = True) -> dict[str, int]:
     spark = spark_session()
     counts: dict[str, int] = {}
     spark.sql(f"create database if not exists {SCHEMA}")
-    for table in tqdm(TABLE_NAMES, desc="load", unit="table", disable=not progress):
-        frame = spark.createDataFrame(_cast_arrow(sources[table], table))
-        frame.createOrReplaceTempView(f"_retention_{table}")
-        casts = spark_casts(table)
-        spark.sql(f"drop table if exists {SCHEMA}.{table}")
-        spark.sql(
-            f"create table {SCHEMA}.{table} using parquet as "
-            f"select {casts} from _retention_{table}"
-        )
-        counts[table] = int(spark.table(f"{SCHEMA}.{table}").count())
-        log.info("loaded %s.%s: %d rows into Spark", SCHEMA, table, counts[table])
+    with tempfile.TemporaryDirectory(prefix="retention-load-") as folder:
+        for table in tqdm(TABLE_NAMES, desc="load", unit="table", disable=not progress):
+            spark_cast_view(spark, sources[table], table, f"_retention_{table}", Path(folder))
+            spark.sql(f"drop table if exists {SCHEMA}.{table}")
+            spark.sql(
+                f"create table {SCHEMA}.{table} using parquet as select * from _retention_{table}"
+            )
+            counts[table] = int(spark.table(f"{SCHEMA}.{table}").count())
+            log.info("loaded %s.%s: %d rows into Spark", SCHEMA, table, counts[table])
     return counts
 
 
