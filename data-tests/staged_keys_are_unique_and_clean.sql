@@ -42,11 +42,12 @@ problems as (
             or variant != lower(variant)
     {%- endif %}
     {% for table in used_raw_tables() %}
+        {%- set quarantine = 'stg_' ~ table ~ '__quarantine' %}
         union all
         select
             'stg_{{ table }}__quarantine without reason' as problem,
             count(*) as rows_found
-        from {{ touched_rows(ref('retention', 'stg_' ~ table ~ '__quarantine')) }}
+        from {{ touched_rows(ref('retention', quarantine)) }}
         where reason is null
     {% endfor %}
 )
