@@ -36,11 +36,10 @@
 {% macro remember_run_window(window_start, late_days) -%}
     {%- if execute and model is mapping
         and model.get('resource_type') == 'model' -%}
-        {%- if 'retention_run_windows' not in graph -%}
-            {%- do graph.update({'retention_run_windows': {}}) -%}
-        {%- endif -%}
-        {%- do graph['retention_run_windows'].update({model.unique_id: {
-            'window_start': window_start, 'late_days': late_days}}) -%}
+        {#- setdefault: one dict even when two models get here at once #}
+        {%- do graph.setdefault('retention_run_windows', {}).update({
+            model.unique_id: {
+                'window_start': window_start, 'late_days': late_days}}) -%}
     {%- endif -%}
 {%- endmacro %}
 
