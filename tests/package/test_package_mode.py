@@ -453,18 +453,14 @@ def test_daily_build_tests_the_touched_rows_in_package_mode(builds) -> None:
     )
     assert code == 0, dbt_output_tail(output)
     results = json.loads((user.folder / "target" / "run_results.json").read_text())["results"]
-    tests = {
-        result["unique_id"]: result
+    touched = {
+        tuple(result["unique_id"].split(".")[1:3]): result["status"]
         for result in results
         if result["unique_id"].startswith("test.")
-    }
-    touched = {
-        uid: result["status"]
-        for uid, result in tests.items()
-        if "touched_rows" in (result.get("compiled_code") or "")
+        and "touched_rows" in (result.get("compiled_code") or "")
     }
     assert set(touched.values()) == {"pass"}, touched
     for name in ("is_unique_stg_orders_order_id", "is_unique_int_purchases_order_id",
                  "is_not_null_stg_events_event_id"):
-        assert f"test.{PACKAGE}.{name}" in touched, sorted(touched)
-    assert all(uid.startswith(f"test.{PACKAGE}.") for uid in touched), sorted(touched)
+        assert (PACKAGE, name) in touched, sorted(touched)
+    assert {package for package, _ in touched} == {PACKAGE}, sorted(touched)
