@@ -148,6 +148,8 @@
     The window start and late days of an incremental model in one call:
     [window_start, late_days]. When the bookkeeping of late days is missing
     the window starts at min_valid_date (everything is re-processed once).
+    The window is remembered for the data tests of the same invocation,
+    which then check only the rows the run touched (macros/touched_rows.sql).
 #}
 {% macro incremental_window(relation, timestamp_sql, counted_relation,
     counted_timestamp_sql, source_table, extra_days=0) -%}
@@ -155,8 +157,9 @@
     {%- set late_days = late_raw_days(source_table, counted_relation,
         counted_timestamp_sql, window_start) -%}
     {%- if late_days is none -%}
-        {{ return([get_valid_date_window()[0], []]) }}
+        {%- set window_start, late_days = get_valid_date_window()[0], [] -%}
     {%- endif -%}
+    {%- do remember_run_window(window_start, late_days) -%}
     {{ return([window_start, late_days]) }}
 {%- endmacro %}
 

@@ -6,6 +6,6 @@
 {% test expression_holds(model, expression) %}
     {{- package_ref_scope() -}}
     select *
-    from {{ model }}
+    from {{ touched_rows(model) }}
     where not coalesce(({{ expression }}), false)
 {% endtest %}

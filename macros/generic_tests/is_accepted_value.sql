@@ -4,10 +4,12 @@
     resolves inside the package (macros/ref.sql: package_ref_scope). A
     package test named `accepted_values` would replace dbt's for the user's
     project too.
+    In a daily run of a large model it checks only the rows the run
+    touched (macros/touched_rows.sql).
 #}
 {% test is_accepted_value(model, column_name, values, quote=True) %}
     {{- package_ref_scope() -}}
     {{ adapter.dispatch('test_accepted_values', 'dbt')(
-        model, column_name, values, quote
+        touched_rows(model), column_name, values, quote
     ) }}
 {% endtest %}

@@ -2,6 +2,6 @@
 {% test is_fraction(model, column_name) %}
     {{- package_ref_scope() -}}
     select *
-    from {{ model }}
+    from {{ touched_rows(model) }}
     where {{ column_name }} < 0 or {{ column_name }} > 1
 {% endtest %}

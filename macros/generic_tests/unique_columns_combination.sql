@@ -8,17 +8,25 @@
     Rows are grouped by them first and only groups holding more than one row
     are compared on the combination itself, so a 100M-row text key costs an
     integer aggregation; the result is exactly that of the plain test.
-    Restrict the rows checked with dbt's `config: where:`.
+    Restrict the rows checked with dbt's `config: where:`. In a daily run
+    of a large model, the keys of the touched rows are checked against the
+    whole table (macros/touched_rows.sql).
 #}
 {% test unique_columns_combination(model, combination_of_columns, prefilter_by=none) %}
     {{- package_ref_scope() -}}
+    {%- set model = touched_rows(model,
+        combination_of_columns + (prefilter_by or [])) %}
     {%- set key = combination_of_columns | join(', ') %}
     {%- if prefilter_by %}
         with
 
+        tested_rows as (
+            select * from {{ model }}
+        ),
+
         colliding as (
             select {{ prefilter_by | join(', ') }}
-            from {{ model }}
+            from tested_rows
             group by {{ prefilter_by | join(', ') }}
             having count(*) > 1
         ),
@@ -27,7 +35,7 @@
             select {% for column in combination_of_columns -%}
                 rows_of_model.{{ column }}{{ ', ' if not loop.last }}
             {%- endfor %}
-            from {{ model }} as rows_of_model
+            from tested_rows as rows_of_model
             inner join colliding
                 on {% for column in prefilter_by -%}
                     rows_of_model.{{ column }} = colliding.{{ column }}

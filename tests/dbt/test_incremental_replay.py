@@ -25,6 +25,7 @@ everything.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import shutil
 import time
@@ -283,3 +284,97 @@ def test_a_table_from_an_older_version_asks_for_a_full_refresh(
     )
     assert "dbt build --full-refresh" in flat
     _dbt("run", database, tmp_path, "--select", "stg_events__triaged", "--full-refresh")
+
+
+def _test_results(work_dir: Path) -> dict[str, dict[str, Any]]:
+    """The data tests of the last dbt invocation in ``work_dir``, by name:
+    status, failing rows and compiled SQL (run_results.json)."""
+    results = json.loads((work_dir / "target" / "run_results.json").read_text())["results"]
+    return {
+        result["unique_id"].split(".")[2]: result
+        for result in results
+        if result["unique_id"].startswith("test.")
+    }
+
+
+def test_daily_run_tests_check_the_rows_it_touched_and_a_full_run_every_row(
+    replay: Replay, tmp_path: Path
+) -> None:
+    """docs/incremental.md, "Data tests in a daily run". Bad rows are written
+    into stg_orders__triaged under triage keys no run replaces, so they
+    survive the next run: two in the window (a second copy of an order of the
+    window; an old order's copy moved into the window, colliding with the
+    old row outside it) and two outside it (a second copy of an old order;
+    an old order without customer), plus one row without customer in the
+    window. The daily `dbt build` fails on exactly the ones in the window,
+    the duplicate outside it included through the semi-join on order_id;
+    `dbt test` on its own, with no run window, finds every one."""
+    database = tmp_path / "tampered.duckdb"
+    shutil.copy(replay.incremental_db, database)
+    triaged = "staging.stg_orders__triaged"
+    version_time = "coalesce(updated_at, ordered_at)"
+    with duckdb.connect(str(database)) as con:
+        watermark = con.execute(
+            f"select max({version_time}) from {triaged} where disposition = 'staged'"
+        ).fetchall()[0][0]
+        window_order = con.execute(
+            f"select min(triage_key) from {triaged} where disposition = 'staged'"
+            f" and {version_time} >= ?",
+            [watermark - dt.timedelta(days=1)],
+        ).fetchall()[0][0]
+        old_orders = [
+            row[0]
+            for row in con.execute(
+                f"select triage_key from {triaged} where disposition = 'staged'"
+                f" and {version_time} < ? order by triage_key limit 3",
+                [watermark - dt.timedelta(days=20)],
+            ).fetchall()
+        ]
+
+        def copy(key: str, replace: str) -> None:
+            con.execute(
+                f"insert into {triaged} select * replace ({replace}) from {triaged}"
+                " where triage_key = ? and disposition = 'staged'",
+                [key],
+            )
+
+        in_window = f"cast('{watermark}' as timestamp) as updated_at"
+        copy(window_order, "triage_key || '~copy' as triage_key")
+        copy(old_orders[0], f"triage_key || '~moved' as triage_key, {in_window}")
+        copy(old_orders[1], "triage_key || '~old-copy' as triage_key")
+        for suffix, when in (("-new", f", {in_window}"), ("-old", "")):
+            copy(
+                old_orders[2],
+                f"order_id || '{suffix}' as order_id, triage_key || '{suffix}' as triage_key,"
+                f" null as customer_id{when}",
+            )
+
+    daily_code, daily_output = run_dbt(
+        "build", database, VARS, tmp_path, ("--select", "stg_orders__triaged", "stg_orders")
+    )
+    daily = _test_results(tmp_path)
+    alone_code, alone_output = run_dbt("test", database, VARS, tmp_path, ("--select", "stg_orders"))
+    alone = _test_results(tmp_path)
+
+    assert daily_code != 0, dbt_output_tail(daily_output)
+    assert "touched_rows" in daily["is_unique_stg_orders_order_id"]["compiled_code"]
+    assert daily["is_unique_stg_orders_order_id"]["failures"] == 2  # the window's and the moved
+    assert daily["is_not_null_stg_orders_customer_id"]["failures"] == 1
+    assert alone_code != 0, dbt_output_tail(alone_output)
+    assert "touched_rows" not in alone["is_unique_stg_orders_order_id"]["compiled_code"]
+    assert alone["is_unique_stg_orders_order_id"]["failures"] == 3
+    assert alone["is_not_null_stg_orders_customer_id"]["failures"] == 2
+
+
+def test_full_refresh_run_tests_check_every_row(replay: Replay, tmp_path: Path) -> None:
+    """A --full-refresh build remembers no run window: its data tests read the
+    whole tables (and pass: the rebuilt tables are clean)."""
+    database = tmp_path / "full.duckdb"
+    shutil.copy(replay.incremental_db, database)
+    _dbt("build", database, tmp_path, "--select", "stg_orders__triaged", "stg_orders",
+         "--full-refresh")
+    results = _test_results(tmp_path)
+    unique = results["is_unique_stg_orders_order_id"]
+    assert unique["status"] == "pass"
+    assert "touched_rows" not in unique["compiled_code"]
+    assert '"stg_orders"' in unique["compiled_code"]

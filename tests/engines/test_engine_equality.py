@@ -19,6 +19,7 @@ unable to write to them.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -375,6 +376,40 @@ def test_bi_role_cannot_read_staging(builds: Builds):
         cur.execute(f"set role {BI_ROLE}")
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute("select * from staging.stg_customers limit 1")
+
+
+# --------------------------------------------------------------------------
+# Postgres: a daily build's data tests read the run windows
+# --------------------------------------------------------------------------
+
+
+def test_daily_build_tests_the_touched_rows_on_postgres(builds: Builds):
+    """A daily build (no new data) of the incremental models, the views over
+    them and the quarantines: their data tests read only the rows of the run
+    windows (the SQL of macros/touched_rows.sql runs on Postgres) and pass
+    (docs/incremental.md, "Data tests in a daily run"). Spark runs the same
+    in tests/engines/test_spark_incremental_replay.py."""
+    if ENGINE != "postgres" or builds.case != ENGINE_CASES[0]:
+        pytest.skip("checked once, on Postgres (Spark: its incremental replay)")
+    vars = {**CASES[builds.case], "bi_read_role": BI_ROLE}
+    select = ("--select", "+int_triaged_rows_by_day", "stg_events__quarantine",
+              "stg_orders__quarantine", "--exclude-resource-type", "unit_test")
+    command = dbt_command("build", ENGINE, vars, builds.work_dir, extra_args=select)
+    code, output, _ = _run(command, builds.work_dir)
+    assert code == 0, dbt_output_tail(output)
+    results = json.loads((builds.work_dir / "target" / "run_results.json").read_text())
+    touched = {
+        result["unique_id"].split(".")[2]: result["status"]
+        for result in results["results"]
+        if result["unique_id"].startswith("test.")
+        and "touched_rows" in (result.get("compiled_code") or "")
+    }
+    assert set(touched.values()) == {"pass"}, touched
+    for name in ("is_unique_stg_orders_order_id", "is_not_null_stg_events_event_id",
+                 "is_unique_int_purchases_order_id", "staged_keys_are_unique_and_clean"):
+        assert name in touched, sorted(touched)
+    assert any(name.startswith("unique_columns_combination_stg_events__quarantine")
+               for name in touched), sorted(touched)
 
 
 # --------------------------------------------------------------------------

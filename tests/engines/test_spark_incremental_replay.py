@@ -9,8 +9,10 @@ appended day by day to Spark's raw tables and the incremental models run
 after each day (insert_overwrite by month partition,
 macros/cross_db/incremental_strategy.sql). Then every relation those runs
 build must equal, row for row, a ``--full-refresh`` of the same raw data,
-and a run without new data must change nothing. The marts are rebuilt from
-these tables on every run; the engine equality test compares them.
+and a build without new data must change nothing (its data tests check the
+rows of the run windows: docs/incremental.md, "Data tests in a daily run").
+The marts are rebuilt from these tables on every run; the engine equality
+test compares them.
 
 dbt runs in this process (dbtRunner) so that the loader, the dbt runs and
 the reads share one Spark session: a local Spark session costs a JVM and
@@ -69,6 +71,7 @@ class SparkReplay:
     early_full: dict[str, pd.DataFrame]  # --full-refresh with that as_of_date
     injected: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    touched_tests: dict[str, str] = field(default_factory=dict)  # test -> status
 
 
 def _session(work_dir: Path) -> Any:
@@ -127,6 +130,18 @@ def _dbt(work_dir: Path, subcommand: str, *args: str, **vars: Any) -> float:
     return time.monotonic() - started
 
 
+def _tests_on_touched_rows(work_dir: Path) -> dict[str, str]:
+    """The data tests of the last dbt invocation that read only the rows of
+    a run window (macros/touched_rows.sql), with their status."""
+    results = json.loads((work_dir / "target" / "run_results.json").read_text())["results"]
+    return {
+        result["unique_id"]: result["status"]
+        for result in results
+        if result["unique_id"].startswith("test.")
+        and "touched_rows" in (result.get("compiled_code") or "")
+    }
+
+
 def _read(spark: Any) -> dict[str, pd.DataFrame]:
     return {
         relation: spark.table(relation).toPandas().reset_index(drop=True)
@@ -153,8 +168,15 @@ def spark_replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkRepl
         daily.append(_dbt(work_dir, "run", *DAILY_SELECT))
     seconds["daily runs (mean)"] = sum(daily) / len(daily)
     after_daily = _read(spark)
-    seconds["run without new data"] = _dbt(work_dir, "run", *DAILY_SELECT)
+    # a build: the data tests of the models it runs incrementally check the
+    # rows the run touched (docs/incremental.md, "Data tests in a daily run");
+    # cautious: not the singular tests that also read models this replay
+    # never builds (stg_customers, marts)
+    seconds["build without new data"] = _dbt(
+        work_dir, "build", *DAILY_SELECT, "--exclude-resource-type", "unit_test",
+        "--indirect-selection", "cautious")
     after_rerun = _read(spark)
+    touched_tests = _tests_on_touched_rows(work_dir)
     # as_of_date moved back 45 days: the purchases and customer-days after
     # it become tombstones, whole month partitions are left empty (dropped)
     early_as_of = str((plan.last - pd.Timedelta(days=45)).date())
@@ -169,7 +191,7 @@ def spark_replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkRepl
     print(f"\n[spark] incremental replay, {REPLAY_DAYS} days, {CUSTOMERS} customers: "
           + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
     yield SparkReplay(work_dir, after_daily, after_rerun, after_full, after_early, early_full,
-                      plan.injected, seconds)
+                      plan.injected, seconds, touched_tests)
 
 
 def _differences(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame],
@@ -202,7 +224,20 @@ def test_spark_daily_runs_equal_a_full_refresh(spark_replay: SparkReplay) -> Non
 
 def test_spark_run_without_new_data_changes_nothing(spark_replay: SparkReplay) -> None:
     assert _differences(spark_replay.daily, spark_replay.rerun,
-                        ("daily", "run without new data")) == []
+                        ("daily", "build without new data")) == []
+
+
+def test_spark_daily_build_tests_the_touched_rows(spark_replay: SparkReplay) -> None:
+    """The build without new data ran the incremental models' data tests on
+    their run windows (the SQL of macros/touched_rows.sql runs on Spark) and
+    they passed; the tests of the views over the triaged tables too."""
+    tested = spark_replay.touched_tests
+    assert set(tested.values()) == {"pass"}, tested
+    for name in ("is_unique_stg_orders_order_id", "is_not_null_stg_events_event_id",
+                 "is_unique_int_purchases_order_id"):
+        assert any(f".{name}" in test for test in tested), (name, sorted(tested))
+    assert any("unique_columns_combination_stg_events__triaged" in t for t in tested)
+    assert any("int_customer_event_days" in t for t in tested)
 
 
 def test_spark_tables_are_partitioned_by_month(spark_replay: SparkReplay) -> None:

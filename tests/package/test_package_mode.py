@@ -437,3 +437,30 @@ def test_dashboard_renders_the_package_marts(builds, publication: Path, tmp_path
     assert "--schema marts" in done.stderr, done.stderr
     assert f"pass --schema {PACKAGE_MARTS_SCHEMA}" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_daily_build_tests_the_touched_rows_in_package_mode(builds) -> None:
+    """A daily build in the user's project (no new data): the package's
+    incremental models remember their run windows and the package's data
+    tests on them read only those rows (macros/touched_rows.sql works without
+    an override of dbt's get_where_subquery), and pass; the user's own
+    stg_orders, named like the package's, is not mistaken for it."""
+    assert builds["build"][0] == 0, "the package build failed"
+    user = builds["user"]
+    code, output = user.dbt(
+        "build", "--select", "+int_triaged_rows_by_day", "stg_orders__quarantine",
+        "--exclude-resource-type", "unit_test",
+    )
+    assert code == 0, dbt_output_tail(output)
+    results = json.loads((user.folder / "target" / "run_results.json").read_text())["results"]
+    touched = {
+        tuple(result["unique_id"].split(".")[1:3]): result["status"]
+        for result in results
+        if result["unique_id"].startswith("test.")
+        and "touched_rows" in (result.get("compiled_code") or "")
+    }
+    assert set(touched.values()) == {"pass"}, touched
+    for name in ("is_unique_stg_orders_order_id", "is_unique_int_purchases_order_id",
+                 "is_not_null_stg_events_event_id"):
+        assert (PACKAGE, name) in touched, sorted(touched)
+    assert {package for package, _ in touched} == {PACKAGE}, sorted(touched)
