@@ -15,8 +15,11 @@
       (spark__rewrite_partitions_sql below). Tombstones are never written;
       a partition left without rows is dropped. The four staging and
       intermediate models use partition_month (incremental_partition_column);
-      the incremental marts a date column of their own (period_start,
-      snapshot_date), which needs no extra column in a contracted mart.
+      int_customer_stage_snapshots its own snapshot_date. partition_by=none
+      means "no Spark partition column keeps this model's column order"
+      (Spark lists partition columns last, and a contracted mart's order is
+      part of its shape): the model stays a table on Spark
+      (customer_cohorts).
 
     Call it as {{ config(**incremental_config(...)) }}.
 #}
@@ -39,6 +42,9 @@
 {%- endmacro %}
 
 {% macro spark__incremental_config(unique_key, partition_by, tombstone=none) -%}
+    {%- if partition_by is none -%}
+        {{ return({'materialized': 'table'}) }}
+    {%- endif -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'insert_overwrite',

@@ -8,9 +8,10 @@ order versions, repeated event ids, keyless rows, identical copies) is
 appended day by day to Spark's raw tables and the incremental models run
 after each day (insert_overwrite by partition,
 macros/cross_db/incremental_strategy.sql): the four staging/intermediate
-ones (month partitions) and the incremental marts ``customer_cohorts``
-(partitioned by period_start) and ``int_customer_stage_snapshots`` (by
-snapshot_date), whose as_of_date moves every day. Then every relation those
+ones (month partitions) and ``int_customer_stage_snapshots`` (partitioned
+by snapshot_date), whose as_of_date moves every day; ``customer_cohorts``
+is rebuilt as a table on Spark (a partition column would change its
+contract's column order). Then every relation those
 runs build must equal, row for row, a ``--full-refresh`` of the same raw
 data, and a run without new data must change nothing. The other marts are
 rebuilt from these tables on every run; the engine equality test compares
@@ -48,9 +49,9 @@ SEED = 7
 DAILY_SELECT = (
     "--select", "+int_triaged_rows_by_day", "+customer_cohorts", "+int_customer_stage_snapshots",
 )
-# The incremental marts and their partition column.
+# The incremental marts incremental on Spark and their partition column
+# (customer_cohorts stays a table on Spark: incremental_config, partition_by=none).
 MART_PARTITIONS = {
-    "marts.customer_cohorts": "period_start",
     "intermediate.int_customer_stage_snapshots": "snapshot_date",
 }
 # What the daily runs build: the six incremental models, the views over
@@ -64,6 +65,7 @@ RELATIONS = (
     "intermediate.int_customer_event_days",
     "intermediate.int_triaged_rows_by_day",
     *MART_PARTITIONS,
+    "marts.customer_cohorts",
 )
 
 pytestmark = pytest.mark.skipif(
@@ -261,9 +263,8 @@ def test_spark_earlier_as_of_date_drops_rows_and_partitions(spark_replay: SparkR
 def test_spark_incremental_marts_are_partitioned_by_their_period(
     spark_replay: SparkReplay,
 ) -> None:
-    """customer_cohorts and int_customer_stage_snapshots have no
-    partition_month (the mart's contract has no room for it): they are
-    partitioned by their own period column. After the daily run with an
+    """int_customer_stage_snapshots has no partition_month: it is
+    partitioned by its own snapshot_date. After the daily run with an
     earlier as_of_date the partitions are exactly the periods left in the
     table: the later snapshot dates and cohort periods (the last as_of_date
     among them) were dropped, not kept as empty partitions."""

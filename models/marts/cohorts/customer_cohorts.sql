@@ -2,7 +2,7 @@
     on_schema_change='fail',
     **incremental_config(
         unique_key=['customer_id', 'period_start'],
-        partition_by='period_start',
+        partition_by=none,
         tombstone='cohort_period is null',
     )
 ) }}
@@ -15,9 +15,9 @@
     only one whose numbers or is_complete_period can change when days are
     added), and every row of the customers whose purchases per period or
     cohort attributes differ from what the table holds. Rows that left the
-    grid get a tombstone (NULL cohort_period): deleted by the post-hook on
-    DuckDB and Postgres, never written on Spark, where the table is
-    partitioned by period_start (incremental_config).
+    grid get a tombstone (NULL cohort_period) that the post-hook deletes.
+    DuckDB and Postgres only: on Spark it stays a table (partition_by=none:
+    a partition column would move to the end of the contract's columns).
 #}
 {%- set grain = get_cohort_grain() %}
 
