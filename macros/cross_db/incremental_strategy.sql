@@ -1,19 +1,25 @@
 {#
-    How the four incremental models (docs/incremental.md) replace rows, per
-    engine. The model code is the same everywhere; it states its key, its
-    day partition and its tombstone (a row that means "this key is gone"),
-    and incremental_config() turns them into the engine's config:
+    How the incremental models (docs/incremental.md: the four staging and
+    intermediate ones and the incremental marts) replace rows, per engine.
+    The model code is the same everywhere; it states its key, its
+    partition column and its tombstone (a row that means "this key is
+    gone"), and incremental_config() turns them into the engine's config:
 
     - DuckDB, Postgres: delete+insert by unique_key, a post-hook deletes the
       tombstones.
     - Spark (dbt-spark, Parquet tables, which can only append or overwrite
-      partitions): insert_overwrite with dynamic partition overwrite by a month
-      column. A run re-writes every partition it touches whole: the new rows
-      plus the kept rows of those partitions read back from the target, so
-      the result equals delete+insert by key (spark__rewrite_partitions_sql
-      below). Tombstones are never written; a partition left without rows
-      is dropped. The partition column is partition_month
-      (incremental_partition_column).
+      partitions): insert_overwrite with dynamic partition overwrite by
+      partition_by. A run re-writes every partition it touches whole: the
+      new rows plus the kept rows of those partitions read back from the
+      target, so the result equals delete+insert by key
+      (spark__rewrite_partitions_sql below). Tombstones are never written;
+      a partition left without rows is dropped. The four staging and
+      intermediate models use partition_month (incremental_partition_column);
+      int_customer_stage_snapshots its own snapshot_date. partition_by=none
+      means "no Spark partition column keeps this model's column order"
+      (Spark lists partition columns last, and a contracted mart's order is
+      part of its shape): the model stays a table on Spark
+      (customer_cohorts).
 
     Call it as {{ config(**incremental_config(...)) }}.
 #}
@@ -36,6 +42,9 @@
 {%- endmacro %}
 
 {% macro spark__incremental_config(unique_key, partition_by, tombstone=none) -%}
+    {%- if partition_by is none -%}
+        {{ return({'materialized': 'table'}) }}
+    {%- endif -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'insert_overwrite',

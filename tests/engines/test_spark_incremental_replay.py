@@ -6,13 +6,17 @@ run costs seconds where DuckDB's costs a fraction of one). The same replay
 plan (tests/support/replay.py: rows up to 3, 10 and 40 days late, late
 order versions, repeated event ids, keyless rows, identical copies) is
 appended day by day to Spark's raw tables and the incremental models run
-after each day (insert_overwrite by month partition,
-macros/cross_db/incremental_strategy.sql). Then every relation those runs
-build must equal, row for row, a ``--full-refresh`` of the same raw data,
-and a build without new data must change nothing (its data tests check the
-rows of the run windows: docs/incremental.md, "Data tests in a daily run").
-The marts are rebuilt from these tables on every run; the engine equality
-test compares them.
+after each day (insert_overwrite by partition,
+macros/cross_db/incremental_strategy.sql): the four staging/intermediate
+ones (month partitions) and ``int_customer_stage_snapshots`` (partitioned
+by snapshot_date), whose as_of_date moves every day; ``customer_cohorts``
+is rebuilt as a table on Spark (a partition column would change its
+contract's column order). Then every relation those runs build must equal,
+row for row, a ``--full-refresh`` of the same raw data, and a build without
+new data must change nothing (its data tests check the rows of the run
+windows: docs/incremental.md, "Data tests in a daily run"). The other marts
+are rebuilt from these tables on every run; the engine equality test
+compares them.
 
 dbt runs in this process (dbtRunner) so that the loader, the dbt runs and
 the reads share one Spark session: a local Spark session costs a JVM and
@@ -43,9 +47,16 @@ ENGINE = os.environ.get("RETENTION_ENGINE", "")
 CUSTOMERS = int(os.environ.get("SPARK_REPLAY_CUSTOMERS", "150"))
 REPLAY_DAYS = int(os.environ.get("SPARK_REPLAY_DAYS", "4"))  # 4: one day has the far-late rows
 SEED = 7
-DAILY_SELECT = ("--select", "+int_triaged_rows_by_day")
-# What the daily runs build: the four incremental models, the views over
-# them and the bookkeeping table.
+DAILY_SELECT = (
+    "--select", "+int_triaged_rows_by_day", "+customer_cohorts", "+int_customer_stage_snapshots",
+)
+# The incremental marts incremental on Spark and their partition column
+# (customer_cohorts stays a table on Spark: incremental_config, partition_by=none).
+MART_PARTITIONS = {
+    "intermediate.int_customer_stage_snapshots": "snapshot_date",
+}
+# What the daily runs build: the six incremental models, the views over
+# the triaged tables and the bookkeeping table.
 RELATIONS = (
     "staging.stg_events__triaged",
     "staging.stg_orders__triaged",
@@ -54,6 +65,8 @@ RELATIONS = (
     "intermediate.int_purchases",
     "intermediate.int_customer_event_days",
     "intermediate.int_triaged_rows_by_day",
+    *MART_PARTITIONS,
+    "marts.customer_cohorts",
 )
 
 pytestmark = pytest.mark.skipif(
@@ -69,6 +82,8 @@ class SparkReplay:
     full: dict[str, pd.DataFrame]  # after --full-refresh
     early: dict[str, pd.DataFrame]  # a daily run with as_of_date moved back
     early_full: dict[str, pd.DataFrame]  # --full-refresh with that as_of_date
+    # the partitions of the incremental marts after that daily run
+    early_partitions: dict[str, set[pd.Timestamp]]
     injected: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     touched_tests: dict[str, str] = field(default_factory=dict)  # test -> status
@@ -149,6 +164,15 @@ def _read(spark: Any) -> dict[str, pd.DataFrame]:
     }
 
 
+def _partitions(spark: Any, relation: str) -> set[pd.Timestamp]:
+    """The partition values of a table with one date partition column, from
+    the metastore (``<column>=2024-01-31`` per partition)."""
+    return {
+        pd.Timestamp(row[0].split("=", 1)[1])
+        for row in spark.sql(f"show partitions {relation}").collect()
+    }
+
+
 @pytest.fixture(scope="module")
 def spark_replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkReplay]:
     started = time.monotonic()
@@ -183,6 +207,7 @@ def spark_replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkRepl
     seconds["run with an earlier as_of_date"] = _dbt(
         work_dir, "run", *DAILY_SELECT, as_of_date=early_as_of)
     after_early = _read(spark)
+    early_partitions = {relation: _partitions(spark, relation) for relation in MART_PARTITIONS}
     _dbt(work_dir, "run", *DAILY_SELECT, "--full-refresh", as_of_date=early_as_of)
     early_full = _read(spark)
     seconds["full refresh"] = _dbt(work_dir, "run", *DAILY_SELECT, "--full-refresh")
@@ -191,7 +216,7 @@ def spark_replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkRepl
     print(f"\n[spark] incremental replay, {REPLAY_DAYS} days, {CUSTOMERS} customers: "
           + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
     yield SparkReplay(work_dir, after_daily, after_rerun, after_full, after_early, early_full,
-                      plan.injected, seconds, touched_tests)
+                      early_partitions, plan.injected, seconds, touched_tests)
 
 
 def _differences(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame],
@@ -267,3 +292,21 @@ def test_spark_earlier_as_of_date_drops_rows_and_partitions(spark_replay: SparkR
         assert len(early) < len(spark_replay.daily[relation]), relation
         assert early_months < daily_months, f"{relation}: no month partition emptied"
         assert early[date_column].notna().all()
+
+
+def test_spark_incremental_marts_are_partitioned_by_their_period(
+    spark_replay: SparkReplay,
+) -> None:
+    """int_customer_stage_snapshots has no partition_month: it is
+    partitioned by its own snapshot_date. After the daily run with an
+    earlier as_of_date the partitions are exactly the periods left in the
+    table: the later snapshot dates and cohort periods (the last as_of_date
+    among them) were dropped, not kept as empty partitions."""
+    for relation, column in MART_PARTITIONS.items():
+        daily = spark_replay.daily[relation]
+        early = spark_replay.early[relation]
+        assert "partition_month" not in daily.columns, relation
+        left = set(pd.to_datetime(early[column]))
+        dropped = set(pd.to_datetime(daily[column])) - left
+        assert dropped and min(dropped) > max(left), f"{relation}: no period dropped"
+        assert spark_replay.early_partitions[relation] == left, relation
