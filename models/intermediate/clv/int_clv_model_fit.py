@@ -45,18 +45,34 @@ class ConvergenceError(Exception):
     """BFGS stopped without converging (lifetimes raises its own of this name)."""
 
 
-def bg_nbd_objective(log_params, freq, rec, t, weights, penalizer):
+def frequency_levels(freq):
+    """The distinct frequencies and each row's position among them: the terms
+    of the likelihood that depend on the frequency only (gammaln, digamma) are
+    computed once per distinct frequency and taken back to the rows (the same
+    values, at a fraction of the special-function calls)."""
+    levels, inverse = np.unique(freq, return_inverse=True)
+    return levels, inverse.reshape(-1)
+
+
+def bg_nbd_objective(log_params, freq, rec, t, weights, penalizer, levels=None):
     """(value, gradient) of lifetimes' BetaGeoFitter._negative_log_likelihood
     at ``log_params`` (log r, log alpha, log a, log b): the weighted mean of
     minus the per-row log-likelihood of Fader, Hardie & Lee (2005a, section 7)
-    plus ``penalizer`` x sum(params ** 2); the gradient is by log-parameter."""
+    plus ``penalizer`` x sum(params ** 2); the gradient is by log-parameter.
+    ``levels``: frequency_levels(freq), computed here when not given."""
     from scipy.special import digamma, gammaln
 
+    levels, inverse = frequency_levels(freq) if levels is None else levels
     params = np.exp(log_params)
     r, alpha, a, b = params
     bought = freq > 0
-    a_1 = gammaln(r + freq) - gammaln(r) + r * np.log(alpha)
-    a_2 = gammaln(a + b) + gammaln(b + freq) - gammaln(b) - gammaln(a + b + freq)
+    a_1 = gammaln(r + levels)[inverse] - gammaln(r) + r * np.log(alpha)
+    a_2 = (
+        gammaln(a + b)
+        + gammaln(b + levels)[inverse]
+        - gammaln(b)
+        - gammaln(a + b + levels)[inverse]
+    )
     log_alpha_t = np.log(alpha + t)
     log_alpha_rec = np.log(rec + alpha)
     b_x = b + np.maximum(freq, 1) - 1
@@ -75,44 +91,51 @@ def bg_nbd_objective(log_params, freq, rec, t, weights, penalizer):
     w_3 = e_3 / total
     w_4 = e_4 / total
     psi_ab = digamma(a + b)
-    psi_abx = digamma(a + b + freq)
-    d_r = digamma(r + freq) - digamma(r) + np.log(alpha) - w_3 * log_alpha_t - w_4 * log_alpha_rec
+    psi_abx = digamma(a + b + levels)[inverse]
+    d_r = (
+        (digamma(r + levels) - digamma(r) + np.log(alpha))[inverse]
+        - w_3 * log_alpha_t
+        - w_4 * log_alpha_rec
+    )
     d_alpha = r / alpha - (r + freq) * (w_3 / (alpha + t) + w_4 / (rec + alpha))
     d_a = psi_ab - psi_abx + w_4 / a
-    d_b = psi_ab + digamma(b + freq) - digamma(b) - psi_abx - w_4 / b_x
-    d_params = -np.array([weights @ d for d in (d_r, d_alpha, d_a, d_b)]) / weight_sum
+    d_b = (psi_ab + digamma(b + levels) - digamma(b))[inverse] - psi_abx - w_4 / b_x
+    d_params = -np.array([np.sum(weights * d) for d in (d_r, d_alpha, d_a, d_b)]) / weight_sum
     return value, d_params * params + 2.0 * penalizer * params**2
 
 
-def gamma_gamma_objective(log_params, freq, monetary, weights, penalizer):
+def gamma_gamma_objective(log_params, freq, monetary, weights, penalizer, levels=None):
     """(value, gradient) of lifetimes' GammaGammaFitter._negative_log_likelihood
     at ``log_params`` (log p, log q, log v): the weighted mean of minus the
     per-row log-likelihood of Fader, Hardie & Lee (2005, "RFM and CLV", eq. 1a)
-    plus ``penalizer`` x sum(params ** 2); the gradient is by log-parameter."""
+    plus ``penalizer`` x sum(params ** 2); the gradient is by log-parameter.
+    ``levels``: frequency_levels(freq), computed here when not given."""
     from scipy.special import digamma, gammaln
 
+    levels, inverse = frequency_levels(freq) if levels is None else levels
     params = np.exp(log_params)
     p, q, v = params
     px = p * freq
+    p_levels = p * levels
     log_xm_v = np.log(freq * monetary + v)
     values = (
-        gammaln(px + q)
-        - gammaln(px)
+        gammaln(p_levels + q)[inverse]
+        - gammaln(p_levels)[inverse]
         - gammaln(q)
         + q * np.log(v)
         + (px - 1) * np.log(monetary)
-        + px * np.log(freq)
+        + px * np.log(levels)[inverse]
         - (px + q) * log_xm_v
     ) * weights
     penalizer_term = penalizer * sum(params**2)
     weight_sum = weights.sum()
     value = -values.sum() / weight_sum + penalizer_term
 
-    psi_pxq = digamma(px + q)
-    d_p = freq * (psi_pxq - digamma(px) + np.log(monetary) + np.log(freq) - log_xm_v)
-    d_q = psi_pxq - digamma(q) + np.log(v) - log_xm_v
+    psi = (digamma(p_levels + q) - digamma(p_levels) + np.log(levels))[inverse]
+    d_p = freq * (psi + np.log(monetary) - log_xm_v)
+    d_q = digamma(p_levels + q)[inverse] - digamma(q) + np.log(v) - log_xm_v
     d_v = q / v - (px + q) / (freq * monetary + v)
-    d_params = -np.array([weights @ d for d in (d_p, d_q, d_v)]) / weight_sum
+    d_params = -np.array([np.sum(weights * d) for d in (d_p, d_q, d_v)]) / weight_sum
     return value, d_params * params + 2.0 * penalizer * params**2
 
 
@@ -168,12 +191,13 @@ def fit_bg_nbd(freq, rec, t, weights, penalizer):
     weights = np.asarray(weights, dtype=float)
     _check_bg_nbd_inputs(freq, rec, t)
     scale = 1.0 / t.max()  # lifetimes' _scale_time: the largest t becomes 1
+    levels = frequency_levels(freq)
     log_params = _minimize(
-        bg_nbd_objective, "bg_nbd", (freq, rec * scale, t * scale, weights, penalizer)
+        bg_nbd_objective, "bg_nbd", (freq, rec * scale, t * scale, weights, penalizer, levels)
     )
     params = np.exp(log_params)
     params[1] /= scale
-    mean_nll, _ = bg_nbd_objective(np.log(params), freq, rec, t, weights, 0.0)
+    mean_nll, _ = bg_nbd_objective(np.log(params), freq, rec, t, weights, 0.0, levels)
     return params, -float(mean_nll) * float(weights.sum())
 
 
@@ -184,10 +208,10 @@ def fit_gamma_gamma(freq, monetary, weights, penalizer):
     monetary = np.asarray(monetary).astype(float)
     weights = np.asarray(weights, dtype=float)
     _check_gamma_gamma_inputs(freq, monetary)
-    params = np.exp(
-        _minimize(gamma_gamma_objective, "gamma_gamma", (freq, monetary, weights, penalizer))
-    )
-    mean_nll, _ = gamma_gamma_objective(np.log(params), freq, monetary, weights, 0.0)
+    levels = frequency_levels(freq)
+    args = (freq, monetary, weights, penalizer, levels)
+    params = np.exp(_minimize(gamma_gamma_objective, "gamma_gamma", args))
+    mean_nll, _ = gamma_gamma_objective(np.log(params), freq, monetary, weights, 0.0, levels)
     return params, -float(mean_nll) * float(weights.sum())
 
 
