@@ -56,9 +56,12 @@ def expected_purchases(params, horizons, x, tx, t):
     from scipy.special import hyp2f1
 
     r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
-    pairs, inverse = np.unique(np.column_stack([x, t]), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    px, pt = pairs[:, 0], pairs[:, 1]
+    keys = pd.DataFrame({"x": x, "t": t})
+    inverse = keys.groupby(["x", "t"], sort=False, dropna=False).ngroup().to_numpy()
+    px = np.empty(inverse.max() + 1 if len(inverse) else 0)
+    pt = np.empty_like(px)
+    px[inverse] = x  # every row of a pair has its (x, t)
+    pt[inverse] = t
     denominator = 1 + (x > 0) * (a / (b + x - 1)) * ((alpha + t) / (alpha + tx)) ** (r + x)
     out = []
     for horizon in horizons:

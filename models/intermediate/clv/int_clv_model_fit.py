@@ -45,24 +45,30 @@ class ConvergenceError(Exception):
     """BFGS stopped without converging (lifetimes raises its own of this name)."""
 
 
-def frequency_levels(freq):
-    """The distinct frequencies and each row's position among them: the terms
-    of the likelihood that depend on the frequency only (gammaln, digamma) are
-    computed once per distinct frequency and taken back to the rows (the same
-    values, at a fraction of the special-function calls)."""
-    levels, inverse = np.unique(freq, return_inverse=True)
-    return levels, inverse.reshape(-1)
+def distinct_values(values):
+    """The distinct values and each row's position among them (hashing, no
+    sort): terms of the likelihood that depend on one column only (gammaln,
+    digamma, log) are computed once per distinct value and taken back to the
+    rows, the same values at a fraction of the calls."""
+    inverse, distinct = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(distinct), inverse
 
 
-def bg_nbd_objective(log_params, freq, rec, t, weights, penalizer, levels=None):
+def bg_nbd_levels(freq, rec, t):
+    """distinct_values of the frequency, the recency and t."""
+    return distinct_values(freq), distinct_values(rec), distinct_values(t)
+
+
+def bg_nbd_objective(log_params, freq, rec, t, weights, penalizer, by_column=None):
     """(value, gradient) of lifetimes' BetaGeoFitter._negative_log_likelihood
     at ``log_params`` (log r, log alpha, log a, log b): the weighted mean of
     minus the per-row log-likelihood of Fader, Hardie & Lee (2005a, section 7)
     plus ``penalizer`` x sum(params ** 2); the gradient is by log-parameter.
-    ``levels``: frequency_levels(freq), computed here when not given."""
+    ``by_column``: bg_nbd_levels(freq, rec, t), computed here when not given."""
     from scipy.special import digamma, gammaln
 
-    levels, inverse = frequency_levels(freq) if levels is None else levels
+    by_column = bg_nbd_levels(freq, rec, t) if by_column is None else by_column
+    (levels, inverse), (recs, rec_at), (ts, t_at) = by_column
     params = np.exp(log_params)
     r, alpha, a, b = params
     bought = freq > 0
@@ -73,11 +79,11 @@ def bg_nbd_objective(log_params, freq, rec, t, weights, penalizer, levels=None):
         - gammaln(b)
         - gammaln(a + b + levels)[inverse]
     )
-    log_alpha_t = np.log(alpha + t)
-    log_alpha_rec = np.log(rec + alpha)
-    b_x = b + np.maximum(freq, 1) - 1
+    log_alpha_t = np.log(alpha + ts)[t_at]
+    log_alpha_rec = np.log(recs + alpha)[rec_at]
+    b_x = b + np.maximum(levels, 1) - 1
     a_3 = -(r + freq) * log_alpha_t
-    a_4 = np.log(a) - np.log(b_x) - (r + freq) * log_alpha_rec
+    a_4 = np.log(a) - np.log(b_x)[inverse] - (r + freq) * log_alpha_rec
     top = np.maximum(a_3, a_4)
     e_3 = np.exp(a_3 - top)
     e_4 = np.exp(a_4 - top) * bought
@@ -97,22 +103,22 @@ def bg_nbd_objective(log_params, freq, rec, t, weights, penalizer, levels=None):
         - w_3 * log_alpha_t
         - w_4 * log_alpha_rec
     )
-    d_alpha = r / alpha - (r + freq) * (w_3 / (alpha + t) + w_4 / (rec + alpha))
+    d_alpha = r / alpha - (r + freq) * (w_3 / (alpha + ts)[t_at] + w_4 / (recs + alpha)[rec_at])
     d_a = psi_ab - psi_abx + w_4 / a
-    d_b = (psi_ab + digamma(b + levels) - digamma(b))[inverse] - psi_abx - w_4 / b_x
+    d_b = (psi_ab + digamma(b + levels) - digamma(b))[inverse] - psi_abx - w_4 / b_x[inverse]
     d_params = -np.array([np.sum(weights * d) for d in (d_r, d_alpha, d_a, d_b)]) / weight_sum
     return value, d_params * params + 2.0 * penalizer * params**2
 
 
-def gamma_gamma_objective(log_params, freq, monetary, weights, penalizer, levels=None):
+def gamma_gamma_objective(log_params, freq, monetary, weights, penalizer, by_frequency=None):
     """(value, gradient) of lifetimes' GammaGammaFitter._negative_log_likelihood
     at ``log_params`` (log p, log q, log v): the weighted mean of minus the
     per-row log-likelihood of Fader, Hardie & Lee (2005, "RFM and CLV", eq. 1a)
     plus ``penalizer`` x sum(params ** 2); the gradient is by log-parameter.
-    ``levels``: frequency_levels(freq), computed here when not given."""
+    ``by_frequency``: distinct_values(freq), computed here when not given."""
     from scipy.special import digamma, gammaln
 
-    levels, inverse = frequency_levels(freq) if levels is None else levels
+    levels, inverse = distinct_values(freq) if by_frequency is None else by_frequency
     params = np.exp(log_params)
     p, q, v = params
     px = p * freq
@@ -191,13 +197,14 @@ def fit_bg_nbd(freq, rec, t, weights, penalizer):
     weights = np.asarray(weights, dtype=float)
     _check_bg_nbd_inputs(freq, rec, t)
     scale = 1.0 / t.max()  # lifetimes' _scale_time: the largest t becomes 1
-    levels = frequency_levels(freq)
+    scaled = (rec * scale, t * scale)
+    by_column = bg_nbd_levels(freq, *scaled)
     log_params = _minimize(
-        bg_nbd_objective, "bg_nbd", (freq, rec * scale, t * scale, weights, penalizer, levels)
+        bg_nbd_objective, "bg_nbd", (freq, *scaled, weights, penalizer, by_column)
     )
     params = np.exp(log_params)
     params[1] /= scale
-    mean_nll, _ = bg_nbd_objective(np.log(params), freq, rec, t, weights, 0.0, levels)
+    mean_nll, _ = bg_nbd_objective(np.log(params), freq, rec, t, weights, 0.0)
     return params, -float(mean_nll) * float(weights.sum())
 
 
@@ -208,10 +215,10 @@ def fit_gamma_gamma(freq, monetary, weights, penalizer):
     monetary = np.asarray(monetary).astype(float)
     weights = np.asarray(weights, dtype=float)
     _check_gamma_gamma_inputs(freq, monetary)
-    levels = frequency_levels(freq)
-    args = (freq, monetary, weights, penalizer, levels)
+    by_frequency = distinct_values(freq)
+    args = (freq, monetary, weights, penalizer, by_frequency)
     params = np.exp(_minimize(gamma_gamma_objective, "gamma_gamma", args))
-    mean_nll, _ = gamma_gamma_objective(np.log(params), freq, monetary, weights, 0.0, levels)
+    mean_nll, _ = gamma_gamma_objective(np.log(params), freq, monetary, weights, 0.0, by_frequency)
     return params, -float(mean_nll) * float(weights.sum())
 
 
