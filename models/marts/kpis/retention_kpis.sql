@@ -106,6 +106,7 @@ revenue_changes as (
     select
         customer_id,
         month_start as change_month,
+        0 as change_kind,
         net_revenue as current_change,
         0 as base_change
     from customer_months
@@ -113,6 +114,7 @@ revenue_changes as (
     select
         customer_id,
         {{ add_periods('month_start', 12, 'month') }} as change_month,
+        1 as change_kind,
         -net_revenue as current_change,
         net_revenue as base_change
     from customer_months
@@ -120,40 +122,39 @@ revenue_changes as (
     select
         customer_id,
         {{ add_periods('month_start', 24, 'month') }} as change_month,
+        2 as change_kind,
         0 as current_change,
         -net_revenue as base_change
     from customer_months
 ),
 
-customer_revenue_changes as (
-    select
-        customer_id,
-        change_month,
-        sum(current_change) as current_change,
-        sum(base_change) as base_change
-    from revenue_changes
-    group by customer_id, change_month
-),
-
-{# a customer's windows from change_month up to (excluding) next_change_month #}
+{#
+    a customer's windows from change_month up to (excluding)
+    next_change_month. Several changes of one month (a month's revenue
+    entering current while an older one moves to base) are ordered by
+    change_kind (each kind occurs once per customer and month): the earlier
+    ones hold for no month (next_change_month is the same month, so their
+    changes below cancel exactly) and the last one carries the month's
+    state. No group by customer and month is needed first.
+#}
 customer_revenue_states as (
     select
         customer_id,
         change_month,
         lead(change_month) over (
-            partition by customer_id order by change_month
+            partition by customer_id order by change_month, change_kind
         ) as next_change_month,
         sum(current_change) over (
             partition by customer_id
-            order by change_month
+            order by change_month, change_kind
             rows between unbounded preceding and current row
         ) as current_revenue,
         sum(base_change) over (
             partition by customer_id
-            order by change_month
+            order by change_month, change_kind
             rows between unbounded preceding and current row
         ) as base_revenue
-    from customer_revenue_changes
+    from revenue_changes
 ),
 
 {# the customers with base revenue, as changes of the sums per month #}
