@@ -28,7 +28,17 @@
     segment and segment_value, one copy of each customer per dimension);
     grains: the grains of the spine's periods, and grain_key: the key column
     naming a row's grain when there are several (churn_by_grain); every key
-    is a shared key or the grain_key. Emits the CTEs churn_spells,
+    is a shared key or the grain_key.
+
+    segments, periods (churn_by_segment): spells and customers are then one
+    row per customer, segments the relation that gives each customer's
+    shared keys (int_customer_segments) and periods the spine's periods
+    without keys (int_month_spine). The customers whose state changes in a
+    period are classified once per customer, not once per segment
+    dimension, and their counts and the running totals are summed per
+    shared key through segments (every customer's first purchase month is
+    on or after the first month of each of its values, so every classified
+    period is on the spine). Emits the CTEs churn_spells,
     churn_day_changes, churn_day_totals, churn_running_totals,
     churn_spell_boundaries, churn_boundary_periods, churn_changing_customers,
     churn_customer_periods, churn_classified, churn_change_counts and
@@ -36,7 +46,19 @@
     followed by a comma; select churn_measures() from churn_period_counts.
 #}
 {% macro churn_count_ctes(spine, spells, customers, keys=[], shared_keys=[],
-    grains=['month'], grain_key=none) -%}
+    grains=['month'], grain_key=none, segments=none, periods=none) -%}
+    {%- set per_customer = segments is not none -%}
+    {%- if per_customer and (periods is none or grain_key is not none
+        or keys | list != shared_keys | list) -%}
+        {{ exceptions.raise_compiler_error(
+            "churn_count_ctes: segments needs periods, keys equal to"
+            ~ " shared_keys and no grain_key") }}
+    {%- endif -%}
+    {#- the keys of the per-customer CTEs (spells, boundaries) and of the
+        classified customer x period pairs, and the spine they use -#}
+    {%- set spell_keys = [] if per_customer else shared_keys -%}
+    {%- set class_keys = [] if per_customer else keys -%}
+    {%- set class_spine = periods if per_customer else spine -%}
     {%- set period_keys = keys | reject('in', shared_keys) | list -%}
     {%- if period_keys | reject('equalto', grain_key) | list
         or (grain_key is not none and grain_key not in keys)
@@ -53,6 +75,12 @@
     {%- set key_list -%}
         {%- for key in keys %}{{ key }}, {% endfor -%}
     {%- endset -%}
+    {%- set spell_list -%}
+        {%- for key in spell_keys %}{{ key }}, {% endfor -%}
+    {%- endset -%}
+    {%- set class_key_list -%}
+        {%- for key in class_keys %}{{ key }}, {% endfor -%}
+    {%- endset -%}
     {%- set running_window -%}
         {%- if shared_keys %}partition by {{ shared_keys | join(', ') }} {% endif -%}
         order by change_date
@@ -61,7 +89,7 @@
 {# the spells of the customers counted, with their first purchase date #}
 churn_spells as (
     select
-        {%- for key in shared_keys %}
+        {%- for key in spell_keys %}
         {{ spells }}.{{ key }},
         {%- endfor %}
         {{ spells }}.customer_id,
@@ -72,7 +100,7 @@ churn_spells as (
     inner join {{ customers }}
         on
             {{ spells }}.customer_id = {{ customers }}.customer_id
-            {%- for key in shared_keys %}
+            {%- for key in spell_keys %}
             and {{ spells }}.{{ key }} = {{ customers }}.{{ key }}
             {%- endfor %}
 ),
@@ -87,18 +115,21 @@ churn_day_changes as (
         1 as active_change,
         0 as acquired_change
     from churn_spells
+    {{- churn_segments_join(segments, 'churn_spells') }}
     union all
     select
         {{ shared_list }}{{ add_days('spell_end_date', 1) }} as change_date,
         -1 as active_change,
         0 as acquired_change
     from churn_spells
+    {{- churn_segments_join(segments, 'churn_spells') }}
     union all
     select
         {{ shared_list }}first_purchase_date as change_date,
         0 as active_change,
         1 as acquired_change
     from {{ customers }}
+    {{- churn_segments_join(segments, customers) }}
     where first_purchase_date is not null
     union all
     select
@@ -135,13 +166,13 @@ churn_running_totals as (
 {# the days a spell can change its customer's state #}
 churn_spell_boundaries as (
     select
-        {{ shared_list }}customer_id,
+        {{ spell_list }}customer_id,
         first_purchase_date,
         spell_start_date as boundary_date
     from churn_spells
     union all
     select
-        {{ shared_list }}customer_id,
+        {{ spell_list }}customer_id,
         first_purchase_date,
         {{ add_days('spell_end_date', 1) }} as boundary_date
     from churn_spells
@@ -153,7 +184,7 @@ churn_boundary_periods as (
         {%- if grain_key is not none %}
         cast('{{ grain }}' as {{ dbt.type_string() }}) as {{ grain_key }},
         {%- endif %}
-        {{ shared_list }}customer_id,
+        {{ spell_list }}customer_id,
         first_purchase_date,
         boundary_date,
         {{ period_start('boundary_date', grain) }} as period_start
@@ -170,27 +201,27 @@ churn_boundary_periods as (
 #}
 churn_changing_customers as (
     select
-        {%- for key in keys %}
-        {{ spine }}.{{ key }},
+        {%- for key in class_keys %}
+        {{ class_spine }}.{{ key }},
         {%- endfor %}
-        {{ spine }}.period_start,
-        {{ spine }}.day_before_start,
-        {{ spine }}.period_end,
+        {{ class_spine }}.period_start,
+        {{ class_spine }}.day_before_start,
+        {{ class_spine }}.period_end,
         churn_boundary_periods.customer_id,
         churn_boundary_periods.first_purchase_date
     from churn_boundary_periods
-    inner join {{ spine }}
+    inner join {{ class_spine }}
         on
-            {%- for key in keys %}
-            churn_boundary_periods.{{ key }} = {{ spine }}.{{ key }} and
+            {%- for key in class_keys %}
+            churn_boundary_periods.{{ key }} = {{ class_spine }}.{{ key }} and
             {%- endfor %}
-            churn_boundary_periods.period_start = {{ spine }}.period_start
-    where churn_boundary_periods.boundary_date <= {{ spine }}.period_end
+            churn_boundary_periods.period_start = {{ class_spine }}.period_start
+    where churn_boundary_periods.boundary_date <= {{ class_spine }}.period_end
 ),
 
 churn_customer_periods as (
     select
-        {%- for key in keys %}
+        {%- for key in class_keys %}
         churn_changing_customers.{{ key }},
         {%- endfor %}
         churn_changing_customers.period_start,
@@ -222,7 +253,7 @@ churn_customer_periods as (
     inner join churn_spells
         on
             churn_changing_customers.customer_id = churn_spells.customer_id
-            {%- for key in shared_keys %}
+            {%- for key in spell_keys %}
             and churn_changing_customers.{{ key }} = churn_spells.{{ key }}
             {%- endfor %}
             and churn_spells.spell_start_date
@@ -230,7 +261,7 @@ churn_customer_periods as (
             and churn_spells.spell_end_date
             >= churn_changing_customers.day_before_start
     group by
-        {% for key in keys %}churn_changing_customers.{{ key }}, {% endfor -%}
+        {% for key in class_keys %}churn_changing_customers.{{ key }}, {% endfor -%}
         churn_changing_customers.period_start,
         churn_changing_customers.customer_id,
         churn_changing_customers.first_purchase_date
@@ -238,7 +269,8 @@ churn_customer_periods as (
 
 churn_classified as (
     select
-        {{ key_list }}period_start,
+        {{ class_key_list }}period_start,
+        customer_id,
         was_active_at_start,
         is_active_at_end,
         case
@@ -257,6 +289,7 @@ churn_change_counts as (
         sum((1 - was_active_at_start) * (1 - is_new) * is_active_at_end)
             as reactivated_customers
     from churn_classified
+    {{- churn_segments_join(segments, 'churn_classified') }}
     group by {{ key_list }}period_start
 ),
 
@@ -328,4 +361,16 @@ churn_period_counts as (
     {{ customer_retention_rate('customers_end',
         'new_customers_active_end', 'customers_start') }} as crr,
     is_complete_period
+{%- endmacro %}
+
+
+{#
+    churn_count_ctes with segments: joins a per-customer relation to each
+    customer's segments (nothing without segments).
+#}
+{% macro churn_segments_join(segments, relation) -%}
+    {%- if segments is not none %}
+    inner join {{ segments }}
+        on {{ relation }}.customer_id = {{ segments }}.customer_id
+    {%- endif -%}
 {%- endmacro %}

@@ -79,3 +79,22 @@ flagged as (
     sum(cumulative_gross_margin) as cumulative_gross_margin,
     {{ dbt.bool_or('is_complete_period') }} as is_complete_period
 {%- endmacro %}
+
+
+{#
+    cohort_retention_sums() over rows that already hold them (a rollup of
+    partial rollups, e.g. per segment value from per combination of
+    segment values): the same columns, summed again.
+#}
+{% macro cohort_retention_sums_of_sums() -%}
+    min(period_start) as period_start,
+    sum(cohort_size) as cohort_size,
+    sum(active_customers) as active_customers,
+    sum(retained_on_or_after) as retained_on_or_after,
+    sum(purchases) as purchases,
+    sum(net_revenue) as net_revenue,
+    sum(gross_margin) as gross_margin,
+    sum(cumulative_net_revenue) as cumulative_net_revenue,
+    sum(cumulative_gross_margin) as cumulative_gross_margin,
+    {{ dbt.bool_or('is_complete_period') }} as is_complete_period
+{%- endmacro %}

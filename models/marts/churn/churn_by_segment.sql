@@ -11,11 +11,11 @@ segments as (
     select * from {{ ref('retention', 'int_customer_segments') }}
 ),
 
-all_spells as (
+spells as (
     select * from {{ ref('retention', 'int_active_spells') }}
 ),
 
-all_customers as (
+customers as (
     select * from {{ ref('retention', 'int_customers_assigned_to_cohorts') }}
 ),
 
@@ -23,37 +23,16 @@ month_spine as (
     select * from {{ ref('retention', 'int_month_spine') }}
 ),
 
-customers as (
-    select
-        segments.segment,
-        segments.segment_value,
-        all_customers.customer_id,
-        all_customers.first_purchase_date
-    from all_customers
-    inner join segments
-        on all_customers.customer_id = segments.customer_id
-),
-
-spells as (
-    select
-        segments.segment,
-        segments.segment_value,
-        all_spells.customer_id,
-        all_spells.spell_start_date,
-        all_spells.spell_end_date
-    from all_spells
-    inner join segments
-        on all_spells.customer_id = segments.customer_id
-),
-
 value_first_months as (
     select
-        segment,
-        segment_value,
-        {{ period_start('min(first_purchase_date)', 'month') }}
+        segments.segment,
+        segments.segment_value,
+        {{ period_start('min(customers.first_purchase_date)', 'month') }}
             as first_month
     from customers
-    group by segment, segment_value
+    inner join segments
+        on customers.customer_id = segments.customer_id
+    group by segments.segment, segments.segment_value
 ),
 
 spine as (
@@ -69,9 +48,12 @@ spine as (
         on value_first_months.first_month <= month_spine.period_start
 ),
 
+{# spells and customers stay one row per customer: the macro classifies
+    each customer once and sums through segments #}
 {{ churn_count_ctes('spine', 'spells', 'customers',
     keys=['segment', 'segment_value'],
-    shared_keys=['segment', 'segment_value']) }}
+    shared_keys=['segment', 'segment_value'],
+    segments='segments', periods='month_spine') }}
 
 final as (
     select

@@ -31,31 +31,40 @@ months as (
     from churn
 ),
 
-purchase_facts as (
+{# one row per customer and month with purchases: the grain of every
+    count below, so no count(distinct) over purchases is needed #}
+customer_months as (
     select
-        purchases.customer_id,
-        {{ period_start('purchases.order_date', 'month') }} as month_start,
-        purchases.net_revenue,
-        purchases.gross_margin,
-        purchase_stats.first_purchase_date
-        < {{ period_start('purchases.order_date', 'month') }} as is_returning
+        customer_id,
+        {{ period_start('order_date', 'month') }} as month_start,
+        count(*) as purchases,
+        sum(net_revenue) as net_revenue,
+        sum(gross_margin) as gross_margin
     from purchases
+    group by customer_id, {{ period_start('order_date', 'month') }}
+),
+
+customer_month_facts as (
+    select
+        customer_months.*,
+        purchase_stats.first_purchase_date
+        < customer_months.month_start as is_returning
+    from customer_months
     inner join purchase_stats
-        on purchases.customer_id = purchase_stats.customer_id
+        on customer_months.customer_id = purchase_stats.customer_id
 ),
 
 monthly_activity as (
     select
         month_start,
-        count(*) as purchases,
-        count(distinct customer_id) as active_customers,
-        count(distinct case when is_returning then customer_id end)
-            as returning_customers,
+        sum(purchases) as purchases,
+        count(*) as active_customers,
+        sum(case when is_returning then 1 else 0 end) as returning_customers,
         sum(net_revenue) as net_revenue,
         sum(gross_margin) as gross_margin,
         sum(case when is_returning then net_revenue else 0 end)
             as returning_revenue
-    from purchase_facts
+    from customer_month_facts
     group by month_start
 ),
 
@@ -85,64 +94,151 @@ seconds_by_month as (
     group by {{ period_start('second_purchase_date', 'month') }}
 ),
 
-customer_months as (
+{#
+    NRR / GRR over 12 months, as a sweep (linear in customer-months, no
+    customer x month join). For month m a customer's base revenue is the
+    sum over months m-23..m-12 and current revenue over m-11..m. A month k
+    with revenue r enters current at k, moves to base at k+12 and leaves at
+    k+24: running sums of these changes give every customer's base and
+    current revenue from each change month until the next one.
+#}
+revenue_changes as (
     select
         customer_id,
-        month_start,
-        sum(net_revenue) as net_revenue
-    from purchase_facts
-    group by customer_id, month_start
+        month_start as change_month,
+        0 as change_kind,
+        net_revenue as current_change,
+        0 as base_change
+    from customer_months
+    union all
+    select
+        customer_id,
+        {{ add_periods('month_start', 12, 'month') }} as change_month,
+        1 as change_kind,
+        -net_revenue as current_change,
+        net_revenue as base_change
+    from customer_months
+    union all
+    select
+        customer_id,
+        {{ add_periods('month_start', 24, 'month') }} as change_month,
+        2 as change_kind,
+        0 as current_change,
+        -net_revenue as base_change
+    from customer_months
 ),
 
-{# base window: months m-23..m-12; current window: months m-11..m #}
-revenue_windows as (
+{#
+    a customer's windows from change_month up to (excluding)
+    next_change_month. Several changes of one month (a month's revenue
+    entering current while an older one moves to base) are ordered by
+    change_kind (each kind occurs once per customer and month): the earlier
+    ones hold for no month (next_change_month is the same month, so their
+    changes below cancel exactly) and the last one carries the month's
+    state. No group by customer and month is needed first.
+#}
+customer_revenue_states as (
+    select
+        customer_id,
+        change_month,
+        lead(change_month) over (
+            partition by customer_id order by change_month, change_kind
+        ) as next_change_month,
+        sum(current_change) over (
+            partition by customer_id
+            order by change_month, change_kind
+            rows between unbounded preceding and current row
+        ) as current_revenue,
+        sum(base_change) over (
+            partition by customer_id
+            order by change_month, change_kind
+            rows between unbounded preceding and current row
+        ) as base_revenue
+    from revenue_changes
+),
+
+{# the customers with base revenue, as changes of the sums per month #}
+retention_changes as (
+    select
+        change_month,
+        1 as customers_change,
+        base_revenue as base_change,
+        current_revenue as current_change,
+        case
+            when current_revenue < base_revenue then current_revenue
+            else base_revenue
+        end as capped_current_change
+    from customer_revenue_states
+    where base_revenue > 0
+    union all
+    select
+        next_change_month as change_month,
+        -1 as customers_change,
+        -base_revenue as base_change,
+        -current_revenue as current_change,
+        case
+            when current_revenue < base_revenue then -current_revenue
+            else -base_revenue
+        end as capped_current_change
+    from customer_revenue_states
+    where base_revenue > 0 and next_change_month is not null
+    union all
+    select
+        month_start as change_month,
+        0 as customers_change,
+        0 as base_change,
+        0 as current_change,
+        0 as capped_current_change
+    from months
+),
+
+retention_month_changes as (
+    select
+        change_month,
+        sum(customers_change) as customers_change,
+        sum(base_change) as base_change,
+        sum(current_change) as current_change,
+        sum(capped_current_change) as capped_current_change
+    from retention_changes
+    group by change_month
+),
+
+retention_running_totals as (
+    select
+        change_month,
+        sum(customers_change) over (
+            order by change_month
+            rows between unbounded preceding and current row
+        ) as customers_with_base,
+        sum(base_change) over (
+            order by change_month
+            rows between unbounded preceding and current row
+        ) as base_revenue,
+        sum(current_change) over (
+            order by change_month
+            rows between unbounded preceding and current row
+        ) as current_revenue,
+        sum(capped_current_change) over (
+            order by change_month
+            rows between unbounded preceding and current row
+        ) as capped_current_revenue
+    from retention_month_changes
+),
+
+{# only months with 24 months of history and a customer with base revenue #}
+revenue_retention as (
     select
         months.month_start,
-        customer_months.customer_id,
-        sum(
-            case
-                when
-                    customer_months.month_start
-                    <= {{ add_periods('months.month_start', -12, 'month') }}
-                    then customer_months.net_revenue
-                else 0
-            end
-        ) as base_revenue,
-        sum(
-            case
-                when
-                    customer_months.month_start
-                    >= {{ add_periods('months.month_start', -11, 'month') }}
-                    then customer_months.net_revenue
-                else 0
-            end
-        ) as current_revenue
+        retention_running_totals.base_revenue,
+        retention_running_totals.current_revenue,
+        retention_running_totals.capped_current_revenue
     from months
-    inner join customer_months
-        on
-            {{ add_periods('months.month_start', -23, 'month') }}
-            <= customer_months.month_start
-            and months.month_start >= customer_months.month_start
+    inner join retention_running_totals
+        on months.month_start = retention_running_totals.change_month
     where
         {{ add_periods('months.month_start', -23, 'month') }}
         >= months.first_month
-    group by months.month_start, customer_months.customer_id
-),
-
-revenue_retention as (
-    select
-        month_start,
-        sum(base_revenue) as base_revenue,
-        sum(current_revenue) as current_revenue,
-        sum(
-            case
-                when current_revenue < base_revenue then current_revenue
-                else base_revenue
-            end
-        ) as capped_current_revenue
-    from revenue_windows
-    where base_revenue > 0
-    group by month_start
+        and retention_running_totals.customers_with_base > 0
 ),
 
 joined as (

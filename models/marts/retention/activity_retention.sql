@@ -10,7 +10,9 @@ customers as (
     select * from {{ ref('retention', 'stg_customers') }}
 ),
 
-event_days as (
+{# read twice (activity_span, flagged): scanned twice rather than
+    materialized, cheaper for a table of every active customer-day #}
+event_days as {{ inline_cte() }} (
     select * from {{ ref('retention', 'int_customer_event_days') }}
 ),
 

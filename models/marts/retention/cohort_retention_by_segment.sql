@@ -17,14 +17,32 @@ segments as (
 
 {{ cohort_retention_flagged_ctes() }},
 
-segmented as (
+customer_segment_values as (
+    {{ segment_combination_columns('segments') | indent(4) }}
+),
+
+{# partial sums per combination of segment values, then per value #}
+combination_sums as (
     select
-        flagged.*,
-        segments.segment,
-        segments.segment_value
+        {{- segment_value_columns() | indent(4) }}
+        flagged.cohort_period,
+        flagged.period_number,
+        {{ cohort_retention_sums() | indent(8) }}
     from flagged
-    inner join segments
-        on flagged.customer_id = segments.customer_id
+    inner join customer_segment_values
+        on flagged.customer_id = customer_segment_values.customer_id
+    group by
+        {{- segment_value_columns() | indent(4) }}
+        flagged.cohort_period,
+        flagged.period_number
+),
+
+segmented as (
+    {{ unpivot_segment_combinations('combination_sums', [
+        'cohort_period', 'period_number', 'period_start', 'cohort_size',
+        'active_customers', 'retained_on_or_after', 'purchases',
+        'net_revenue', 'gross_margin', 'cumulative_net_revenue',
+        'cumulative_gross_margin', 'is_complete_period']) | indent(4) }}
 ),
 
 aggregated as (
@@ -33,7 +51,7 @@ aggregated as (
         segment_value,
         cohort_period,
         period_number,
-        {{ cohort_retention_sums() | indent(8) }}
+        {{ cohort_retention_sums_of_sums() | indent(8) }}
     from segmented
     group by segment, segment_value, cohort_period, period_number
 ),
