@@ -1,32 +1,23 @@
 {#
     One row per customer with a purchase: lifetime order counts and value,
     and the time-between-purchases facts of METRICS.md for that customer.
+    Read from the purchase days alone (their purchases, sums and has_cost
+    add up to the orders'), one row per customer-day instead of per order.
 #}
 with
 
-purchases as (
-    select * from {{ ref('retention', 'int_purchases') }}
-),
-
 purchase_days as (
     select * from {{ ref('retention', 'int_purchase_days') }}
-),
-
-order_totals as (
-    select
-        customer_id,
-        count(*) as purchases,
-        sum(net_revenue) as net_revenue,
-        sum(gross_margin) as gross_margin,
-        min(case when has_cost then 1 else 0 end) = 1 as has_cost
-    from purchases
-    group by customer_id
 ),
 
 gap_facts as (
     select
         customer_id,
         count(*) as purchase_days,
+        cast(sum(purchases) as {{ dbt.type_bigint() }}) as purchases,
+        sum(net_revenue) as net_revenue,
+        sum(gross_margin) as gross_margin,
+        min(case when has_cost then 1 else 0 end) = 1 as has_cost,
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date,
         max(
@@ -58,11 +49,11 @@ last_gaps as (
 final as (
     select
         gap_facts.customer_id,
-        order_totals.purchases,
+        gap_facts.purchases,
         gap_facts.purchase_days,
-        cast(order_totals.net_revenue as {{ type_money() }}) as net_revenue,
-        cast(order_totals.gross_margin as {{ type_money() }}) as gross_margin,
-        order_totals.has_cost,
+        cast(gap_facts.net_revenue as {{ type_money() }}) as net_revenue,
+        cast(gap_facts.gross_margin as {{ type_money() }}) as gross_margin,
+        gap_facts.has_cost,
         gap_facts.first_purchase_date,
         gap_facts.second_purchase_date,
         gap_facts.last_purchase_date,
@@ -74,8 +65,6 @@ final as (
             as median_days_between_purchases,
         last_gaps.last_gap_days
     from gap_facts
-    inner join order_totals
-        on gap_facts.customer_id = order_totals.customer_id
     inner join last_gaps
         on gap_facts.customer_id = last_gaps.customer_id
 )

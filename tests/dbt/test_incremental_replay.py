@@ -21,7 +21,8 @@ models, what they read and the bookkeeping built after them
 (``+int_triaged_rows_by_day``), and the incremental marts
 (``customer_cohorts``, ``int_customer_stage_snapshots``: every run advances
 as_of_date, so they recompute their last period and the customers or months
-the day's rows changed), and the final ``dbt build`` builds and tests
+the day's rows changed; ``int_purchase_days``: the customers whose purchase
+days changed), and the final ``dbt build`` builds and tests
 everything.
 """
 
@@ -62,12 +63,14 @@ DAILY_SELECT = (
     "+int_triaged_rows_by_day",
     "+customer_cohorts",
     "+int_customer_stage_snapshots",
+    "+int_purchase_days",
 )
 INCREMENTAL_MODELS = (
     "staging.stg_events__triaged",
     "staging.stg_orders__triaged",
     "intermediate.int_purchases",
     "intermediate.int_customer_event_days",
+    "intermediate.int_purchase_days",
     "intermediate.int_customer_stage_snapshots",
     "marts.customer_cohorts",
 )

@@ -388,12 +388,15 @@ def test_daily_build_tests_the_touched_rows_on_postgres(builds: Builds):
     them and the quarantines: their data tests read only the rows of the run
     windows (the SQL of macros/touched_rows.sql runs on Postgres) and pass
     (docs/incremental.md, "Data tests in a daily run"). Spark runs the same
-    in tests/engines/test_spark_incremental_replay.py."""
+    in tests/engines/test_spark_incremental_replay.py. int_purchase_days
+    runs its incremental branch (the comparison with its stored rows) on
+    Postgres here too, and its tests pass."""
     if ENGINE != "postgres" or builds.case != ENGINE_CASES[0]:
         pytest.skip("checked once, on Postgres (Spark: its incremental replay)")
     vars = {**CASES[builds.case], "bi_read_role": BI_ROLE}
     select = ("--select", "+int_triaged_rows_by_day", "stg_events__quarantine",
-              "stg_orders__quarantine", "--exclude-resource-type", "unit_test")
+              "stg_orders__quarantine", "int_purchase_days",
+              "--exclude-resource-type", "unit_test")
     command = dbt_command("build", ENGINE, vars, builds.work_dir, extra_args=select)
     code, output, _ = _run(command, builds.work_dir)
     assert code == 0, dbt_output_tail(output)
@@ -405,6 +408,14 @@ def test_daily_build_tests_the_touched_rows_on_postgres(builds: Builds):
         and "touched_rows" in (result.get("compiled_code") or "")
     }
     assert set(touched.values()) == {"pass"}, touched
+    purchase_days = {
+        result["unique_id"]: result["status"]
+        for result in results["results"]
+        if result["unique_id"].endswith(".int_purchase_days")
+        or "int_purchase_days_customer_id" in result["unique_id"]
+    }
+    assert purchase_days.get("model.retention.int_purchase_days") == "success", purchase_days
+    assert set(purchase_days.values()) <= {"success", "pass"}, purchase_days
     for name in ("is_unique_stg_orders_order_id", "is_not_null_stg_events_event_id",
                  "is_unique_int_purchases_order_id", "staged_keys_are_unique_and_clean"):
         assert name in touched, sorted(touched)
