@@ -23,8 +23,7 @@
     {%- set query -%}
         select cast(max({{ timestamp_sql }}) as date) as latest_date
         from {{ relation }}
-        where {{ timestamp_sql }} is not null
-            and not {{ is_implausible_timestamp(timestamp_sql) }}
+        where {{ is_plausible_timestamp_range(timestamp_sql) }}
     {%- endset -%}
     {%- set latest = run_query(query).rows[0][0] -%}
     {%- if latest is none -%}

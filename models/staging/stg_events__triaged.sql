@@ -1,5 +1,5 @@
 {{ config(**incremental_config(
-    unique_key='triage_key',
+    unique_key='key_hash',
     partition_by='partition_month',
 )) }}
 
@@ -12,8 +12,10 @@
     Incremental (docs/incremental.md): a run re-triages the raw rows of the
     window and of the late days (days before it that received raw rows since
     the last run, however old) together with the rows already triaged for
-    the same event_ids (looked up by key_hash), and replaces them by
-    triage_key.
+    the same keys (looked up by key_hash), and replaces them by key_hash
+    (an integer: deleting by it reads one 8-byte column, not the text key;
+    a key that shares the hash is read back and re-ranked with them, so
+    nothing is lost).
     A text-typed occurred_at is parsed (macros/staging/raw_values.sql); the
     window filter reads it through the same parsing. A copy whose
     occurred_at does not parse is quarantined and ranks after every other.
@@ -81,15 +83,31 @@ hashed as {{ scan_per_branch }} (
 {% if is_incremental() %}
 
     window_keys as (
-        select distinct
-            key_hash,
-            event_id
+        select distinct key_hash
         from hashed
-        where event_id is not null
     ),
 
-    {# Earlier copies of the window's event_ids, triaged in earlier runs. #}
-    settled_candidates as (
+    {#
+        Earlier copies of the window's keys, triaged in earlier runs, in
+        two steps: first the key_hash of every such copy (reading only
+        key_hash and occurred_at of the target: a handful of keys), then
+        the copies themselves. Read in one step, the engine fetches every
+        column of each row that passes its probabilistic key_hash filter,
+        which at 100M rows means decompressing the whole table. Every
+        target row with a matching key_hash is taken, a key that merely
+        shares the hash included: the run then replaces by key_hash
+        (unique_key) and re-ranks that key's rows by triage_key, exactly as
+        they were ranked.
+    #}
+    settled_keys as {{ materialized_cte() }} (
+        select distinct key_hash
+        from {{ this }}
+        where
+            key_hash in (select key_hash from window_keys)
+            and not {{ in_incremental_window('occurred_at', window_start, late_days) }}
+    ),
+
+    settled_copies as (
         select
             store,
             event_id,
@@ -103,15 +121,9 @@ hashed as {{ scan_per_branch }} (
             key_hash
         from {{ this }}
         where
-            key_hash in (select key_hash from window_keys)
+            key_hash in (select key_hash from settled_keys)
             and not {{ in_incremental_window(
                 'occurred_at', window_start, late_days) }}
-    ),
-
-    settled_copies as (
-        select *
-        from settled_candidates
-        where event_id in (select event_id from window_keys)
     ),
 
     candidates as (
@@ -132,10 +144,7 @@ hashed as {{ scan_per_branch }} (
 {% else %}
 
     repeated_key_hashes as (
-        select key_hash
-        from hashed
-        group by key_hash
-        having count(*) > 1
+        {{ repeated_values('hashed', 'key_hash') }}
     ),
 
     flagged as {{ scan_per_branch }} (
