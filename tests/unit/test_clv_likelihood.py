@@ -170,6 +170,46 @@ def test_a_fit_that_cannot_converge_is_a_status_not_a_crash(fit_code):
     assert failed["customers"] == 4
 
 
+def _quantized_bowl(step: float):
+    """(value, gradient) of sum(w * (exp(d) - d - 1)), d = x - 1 (minimum 0 at
+    x = 1), with the value rounded down to multiples of ``step`` and the
+    exact gradient: near the optimum the line search cannot see a decrease,
+    so BFGS stops on precision loss, the sooner the coarser ``step``."""
+    weights = np.array([1.0, 3.0, 10.0])
+
+    def objective(x):
+        d = x - 1.0
+        exact = float(np.sum(weights * (np.exp(d) - d - 1.0)))
+        return np.floor(exact / step) * step, weights * (np.exp(d) - 1.0)
+
+    return objective
+
+
+def test_precision_loss_at_the_optimum_is_converged(fit_code):
+    """scipy stops on precision loss (status 2) with a gradient far below
+    PRECISION_FLOOR_GTOL: accepted, the point is the optimum."""
+    from scipy.optimize import minimize
+
+    objective = _quantized_bowl(1e-12)
+    output = minimize(objective, np.full(3, 0.1), jac=True, method="BFGS", tol=1e-7)
+    assert output.status == 2
+    assert 1e-7 < np.abs(output.jac).max() <= fit_code.PRECISION_FLOOR_GTOL
+    x = fit_code._minimize(objective, "gamma_gamma", ())
+    assert np.allclose(x, 1.0, atol=1e-5)
+
+
+def test_precision_loss_far_from_the_optimum_is_a_convergence_error(fit_code):
+    """The same stop with a gradient above PRECISION_FLOOR_GTOL fails the fit."""
+    from scipy.optimize import minimize
+
+    objective = _quantized_bowl(1e-6)
+    output = minimize(objective, np.full(3, 0.1), jac=True, method="BFGS", tol=1e-7)
+    assert output.status == 2
+    assert np.abs(output.jac).max() > fit_code.PRECISION_FLOOR_GTOL
+    with pytest.raises(fit_code.ConvergenceError):
+        fit_code._minimize(objective, "gamma_gamma", ())
+
+
 def test_bad_input_and_no_data_are_statuses(fit_code):
     """recency > t is lifetimes' ValueError; no repeat buyer is no_data."""
     frame = fit_code.fit_frame(_rfm([1, 0], [9, 0], [5, 7], [0, 0]), SETTINGS)
