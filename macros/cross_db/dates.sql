@@ -19,7 +19,21 @@
 
 {# date_expr plus a whole number of days, as a date. #}
 {% macro add_days(date_expr, days) -%}
+    {{ return(adapter.dispatch('add_days', 'retention')(date_expr, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days(date_expr, days) -%}
     cast({{ dbt.dateadd('day', days, date_expr) }} as date)
+{%- endmacro %}
+
+{#
+    Spark: date_add on the date itself. dbt-spark's dateadd goes through
+    unix timestamps and null checks, an expression dozens of nodes deep; a
+    model with a few of them (activation_drivers) spent some 45 s in
+    Spark's planning and code generation against 1.3 s running the plan.
+#}
+{% macro spark__add_days(date_expr, days) -%}
+    date_add(cast({{ date_expr }} as date), cast(({{ days }}) as int))
 {%- endmacro %}
 
 
