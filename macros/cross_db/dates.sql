@@ -28,9 +28,9 @@
 
 {#
     Spark: date_add on the date itself. dbt-spark's dateadd goes through
-    unix timestamps and null checks, an expression dozens of nodes deep; a
-    model with a few of them (activation_drivers) spent some 45 s in
-    Spark's planning and code generation against 1.3 s running the plan.
+    unix timestamps and null checks, an expression dozens of nodes deep
+    for each call, which Spark plans and compiles for every query
+    (docs/warehouses.md, "Spark").
 #}
 {% macro spark__add_days(date_expr, days) -%}
     date_add(cast({{ date_expr }} as date), cast(({{ days }}) as int))
