@@ -19,7 +19,21 @@
 
 {# date_expr plus a whole number of days, as a date. #}
 {% macro add_days(date_expr, days) -%}
+    {{ return(adapter.dispatch('add_days', 'retention')(date_expr, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days(date_expr, days) -%}
     cast({{ dbt.dateadd('day', days, date_expr) }} as date)
+{%- endmacro %}
+
+{#
+    Spark: date_add on the date itself. dbt-spark's dateadd goes through
+    unix timestamps and null checks, an expression dozens of nodes deep
+    for each call, which Spark plans and compiles for every query
+    (docs/warehouses.md, "Spark").
+#}
+{% macro spark__add_days(date_expr, days) -%}
+    date_add(cast({{ date_expr }} as date), cast(({{ days }}) as int))
 {%- endmacro %}
 
 

@@ -48,6 +48,8 @@ windows as (
     {% endfor -%}
 ),
 
+{# Each (experiment, customer)'s purchase days and activation days of days
+    0..max window, with their day offset. #}
 purchase_offsets as (
     select
         assignments.experiment_id,
@@ -79,86 +81,110 @@ activation_offsets as (
         <= {{ add_days('assignments.assigned_date', windows | max) }}
 ),
 
-customer_windows as (
+{# One pass per input: every window's totals as columns of one row per
+    (experiment, customer), by conditional aggregation (no join on
+    day_offset <= window_days, which repeats each day once per window). #}
+purchases_by_window as (
+    select
+        experiment_id,
+        customer_id,
+        {%- for window_days in windows %}
+            sum(case when day_offset <= {{ window_days }} then 1 else 0 end)
+                as purchase_days_{{ window_days }},
+            sum(
+                case
+                    when day_offset <= {{ window_days }} then net_revenue
+                end
+            ) as net_revenue_{{ window_days }}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from purchase_offsets
+    group by experiment_id, customer_id
+),
+
+activations_by_window as (
+    select
+        experiment_id,
+        customer_id,
+        {%- for window_days in windows %}
+            max(case when day_offset <= {{ window_days }} then 1 else 0 end)
+                as is_activated_{{ window_days }}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from activation_offsets
+    group by experiment_id, customer_id
+),
+
+customer_totals as (
     select
         assignments.experiment_id,
         assignments.customer_id,
         assignments.variant,
         assignments.assigned_date,
-        windows.window_days,
+        {%- for window_days in windows %}
+            purchases_by_window.purchase_days_{{ window_days }},
+            purchases_by_window.net_revenue_{{ window_days }},
+            activations_by_window.is_activated_{{ window_days }},
+        {%- endfor %}
         {{ days_between('assignments.assigned_date', 'as_of.as_of_date') }}
-        >= windows.window_days as is_eligible
+            as days_since_assignment
     from assignments
-    cross join windows
     cross join as_of
+    left join purchases_by_window
+        on
+            assignments.experiment_id = purchases_by_window.experiment_id
+            and assignments.customer_id = purchases_by_window.customer_id
+    left join activations_by_window
+        on
+            assignments.experiment_id = activations_by_window.experiment_id
+            and assignments.customer_id = activations_by_window.customer_id
 ),
 
-purchases_in_window as (
+{# One row per window: the window's columns picked by window_days. #}
+customer_windows as (
     select
-        customer_windows.experiment_id,
-        customer_windows.customer_id,
-        customer_windows.window_days,
-        count(*) as purchase_days,
-        sum(purchase_offsets.net_revenue) as net_revenue
-    from customer_windows
-    inner join purchase_offsets
-        on
-            customer_windows.experiment_id = purchase_offsets.experiment_id
-            and customer_windows.customer_id = purchase_offsets.customer_id
-            and customer_windows.window_days >= purchase_offsets.day_offset
-    group by
-        customer_windows.experiment_id,
-        customer_windows.customer_id,
-        customer_windows.window_days
-),
-
-activations_in_window as (
-    select
-        customer_windows.experiment_id,
-        customer_windows.customer_id,
-        customer_windows.window_days
-    from customer_windows
-    inner join activation_offsets
-        on
-            customer_windows.experiment_id = activation_offsets.experiment_id
-            and customer_windows.customer_id = activation_offsets.customer_id
-            and customer_windows.window_days >= activation_offsets.day_offset
-    group by
-        customer_windows.experiment_id,
-        customer_windows.customer_id,
-        customer_windows.window_days
+        customer_totals.experiment_id,
+        customer_totals.customer_id,
+        customer_totals.variant,
+        customer_totals.assigned_date,
+        windows.window_days,
+        customer_totals.days_since_assignment >= windows.window_days
+            as is_eligible,
+        case windows.window_days
+            {%- for window_days in windows %}
+                when {{ window_days }}
+                    then customer_totals.purchase_days_{{ window_days }}
+            {%- endfor %}
+        end as purchase_days,
+        case windows.window_days
+            {%- for window_days in windows %}
+                when {{ window_days }}
+                    then customer_totals.net_revenue_{{ window_days }}
+            {%- endfor %}
+        end as net_revenue,
+        case windows.window_days
+            {%- for window_days in windows %}
+                when {{ window_days }}
+                    then customer_totals.is_activated_{{ window_days }}
+            {%- endfor %}
+        end as is_activated
+    from customer_totals
+    cross join windows
 ),
 
 final as (
     select
-        customer_windows.experiment_id,
-        customer_windows.customer_id,
-        customer_windows.variant,
-        customer_windows.assigned_date,
-        customer_windows.window_days,
-        customer_windows.is_eligible,
-        cast(
-            coalesce(purchases_in_window.purchase_days, 0)
-            as {{ dbt.type_bigint() }}
-        ) as purchase_days,
-        cast(
-            coalesce(purchases_in_window.net_revenue, 0) as {{ type_money() }}
-        ) as net_revenue,
-        activations_in_window.customer_id is not null as is_activated
+        experiment_id,
+        customer_id,
+        variant,
+        assigned_date,
+        window_days,
+        is_eligible,
+        cast(coalesce(purchase_days, 0) as {{ dbt.type_bigint() }})
+            as purchase_days,
+        cast(coalesce(net_revenue, 0) as {{ type_money() }}) as net_revenue,
+        coalesce(is_activated, 0) = 1 as is_activated
     from customer_windows
-    left join purchases_in_window
-        on
-            customer_windows.experiment_id = purchases_in_window.experiment_id
-            and customer_windows.customer_id = purchases_in_window.customer_id
-            and customer_windows.window_days = purchases_in_window.window_days
-    left join activations_in_window
-        on
-            customer_windows.experiment_id
-            = activations_in_window.experiment_id
-            and customer_windows.customer_id
-            = activations_in_window.customer_id
-            and customer_windows.window_days
-            = activations_in_window.window_days
 )
 
 select * from final

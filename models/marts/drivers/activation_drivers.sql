@@ -41,98 +41,127 @@ population as (
             'as_of.as_of_date') }}
 ),
 
-early_purchasers as (
-    select distinct
+{# One row per population customer: did they buy in the early window
+    (first_purchase), were they retained. One join over the purchase days
+    of days 0..driver_outcome_days, read once. #}
+customer_outcomes as (
+    select
         population.customer_id,
-        'first_purchase' as event_name
+        population.signup_date,
+        max(
+            case
+                when {{ is_in_early_window('purchase_days.purchase_date',
+                    'population.signup_date') }} then 1
+                else 0
+            end
+        ) as did_first_purchase,
+        max(
+            case
+                when {{ is_in_outcome_window('purchase_days.purchase_date',
+                    'population.signup_date') }} then 1
+                else 0
+            end
+        ) as is_retained
     from population
-    inner join purchase_days
+    left join purchase_days
         on
             population.customer_id = purchase_days.customer_id
-            and {{ is_in_early_window('purchase_days.purchase_date',
-                'population.signup_date') }}
+            and population.signup_date <= purchase_days.purchase_date
+            and {{ add_days('population.signup_date',
+                get_driver_outcome_days()) }}
+            >= purchase_days.purchase_date
+    group by
+        population.customer_id,
+        population.signup_date
 ),
 
 {%- if using_raw_table('events') %}
 
+    {# The one pass over the events: each event name a population customer
+        did in the early window, once, with the customer's outcome. #}
     early_events as (
         select distinct
-            population.customer_id,
-            events.event_name
-        from population
+            customer_outcomes.customer_id,
+            events.event_name,
+            customer_outcomes.is_retained
+        from customer_outcomes
         inner join events
             on
-                population.customer_id = events.customer_id
+                customer_outcomes.customer_id = events.customer_id
                 and {{ is_in_early_window('events.event_date',
-                    'population.signup_date') }}
+                    'customer_outcomes.signup_date') }}
         where
             not events.is_anonymous
             and events.event_name <> 'first_purchase'
     ),
 {%- endif %}
 
-did_event as (
-    select * from early_purchasers
+{# One row per (customer, event name) that counts: every population
+    customer is a member of the first_purchase row (did it or not), so that
+    row also counts the population; the literal row keeps first_purchase
+    when the population is empty. Each input is read once (Spark inlines a
+    CTE read twice and computes it twice). #}
+driver_rows as (
+    select
+        'first_purchase' as event_name,
+        0 as is_member,
+        0 as member_retained,
+        0 as did,
+        0 as did_retained
+    union all
+    select
+        'first_purchase' as event_name,
+        1 as is_member,
+        is_retained as member_retained,
+        did_first_purchase as did,
+        did_first_purchase * is_retained as did_retained
+    from customer_outcomes
     {%- if using_raw_table('events') %}
         union all
-        select * from early_events
+        select
+            event_name,
+            0 as is_member,
+            0 as member_retained,
+            1 as did,
+            is_retained as did_retained
+        from early_events
     {%- endif %}
-),
-
-retained as (
-    select distinct population.customer_id
-    from population
-    inner join purchase_days
-        on
-            population.customer_id = purchase_days.customer_id
-            and {{ is_in_outcome_window('purchase_days.purchase_date',
-                'population.signup_date') }}
-),
-
-population_counts as (
-    select
-        count(*) as customers,
-        coalesce(
-            sum(case when retained.customer_id is not null then 1 else 0 end),
-            0
-        ) as retained_customers
-    from population
-    left join retained
-        on population.customer_id = retained.customer_id
 ),
 
 event_counts as (
     select
-        did_event.event_name,
-        count(*) as did_customers,
-        sum(case when retained.customer_id is not null then 1 else 0 end)
-            as did_retained
-    from did_event
-    left join retained
-        on did_event.customer_id = retained.customer_id
-    group by did_event.event_name
+        event_name,
+        cast(sum(is_member) as {{ dbt.type_bigint() }}) as members,
+        cast(sum(member_retained) as {{ dbt.type_bigint() }})
+            as members_retained,
+        cast(sum(did) as {{ dbt.type_bigint() }}) as did_customers,
+        cast(sum(did_retained) as {{ dbt.type_bigint() }}) as did_retained
+    from driver_rows
+    group by event_name
 ),
 
-event_names as (
-    select 'first_purchase' as event_name
-    union
-    select event_name from event_counts
+{# The population's counts sit on the first_purchase row only; a window
+    over the few event rows hands them to every row. #}
+with_population as (
+    select
+        event_name,
+        did_customers,
+        did_retained,
+        cast(sum(members) over () as {{ dbt.type_bigint() }}) as customers,
+        cast(sum(members_retained) over () as {{ dbt.type_bigint() }})
+            as retained_customers
+    from event_counts
 ),
 
 groups as (
     select
-        event_names.event_name,
-        population_counts.customers,
-        coalesce(event_counts.did_customers, 0) as did_customers,
-        coalesce(event_counts.did_retained, 0) as did_retained,
-        population_counts.customers - coalesce(event_counts.did_customers, 0)
-            as not_customers,
-        population_counts.retained_customers
-        - coalesce(event_counts.did_retained, 0) as not_retained
-    from event_names
-    cross join population_counts
-    left join event_counts
-        on event_names.event_name = event_counts.event_name
+        event_name,
+        customers,
+        did_customers,
+        did_retained,
+        customers - did_customers as not_customers,
+        retained_customers - did_retained as not_retained
+    from with_population
 ),
 
 rates as (

@@ -38,52 +38,78 @@ variant_windows as (
     group by experiment_id, variant, window_days
 ),
 
+metrics as (
+    select 'conversion' as metric
+    union all
+    select 'repeat' as metric
+    union all
+    select 'activation' as metric
+    union all
+    select 'net_revenue_per_customer' as metric
+),
+
+{# One row per variant, window and metric: the variant's totals read once
+    and unpivoted by a cross join (Spark computes a CTE once per reader, so
+    a union of four reads would aggregate the customer windows four
+    times). #}
+metric_counts as (
+    select
+        variant_windows.experiment_id,
+        variant_windows.variant,
+        variant_windows.window_days,
+        metrics.metric,
+        variant_windows.eligible_customers,
+        cast(
+            case metrics.metric
+                when 'conversion' then variant_windows.converted_customers
+                when 'repeat' then variant_windows.repeat_customers
+                when 'activation' then variant_windows.activated_customers
+            end as {{ dbt.type_bigint() }}
+        ) as successes,
+        case
+            when metrics.metric = 'net_revenue_per_customer'
+                then variant_windows.net_revenue
+        end as net_revenue,
+        case
+            when metrics.metric = 'net_revenue_per_customer'
+                then variant_windows.net_revenue_variance
+        end as variance
+    from variant_windows
+    cross join metrics
+),
+
 metric_values as (
-    {% for metric, successes in [
-        ('conversion', 'converted_customers'),
-        ('repeat', 'repeat_customers'),
-        ('activation', 'activated_customers'),
-    ] -%}
-        select
-            experiment_id,
-            variant,
-            window_days,
-            '{{ metric }}' as metric,
-            eligible_customers,
-            cast({{ successes }} as {{ dbt.type_bigint() }}) as successes,
-            {{ experiment_rate(successes, 'eligible_customers') }} as value,
-            cast(null as {{ type_ratio() }}) as variance
-        from variant_windows
-        union all
-    {% endfor -%}
     select
         experiment_id,
         variant,
         window_days,
-        'net_revenue_per_customer' as metric,
+        metric,
         eligible_customers,
-        cast(null as {{ dbt.type_bigint() }}) as successes,
-        {{ per_customer('net_revenue', 'eligible_customers') }} as value,
-        net_revenue_variance as variance
-    from variant_windows
+        successes,
+        case
+            when metric = 'net_revenue_per_customer'
+                then {{ per_customer('net_revenue', 'eligible_customers') }}
+            else {{ experiment_rate('successes', 'eligible_customers') }}
+        end as value,
+        cast(variance as {{ type_ratio() }}) as variance
+    from metric_counts
 ),
 
+{# The control variant's row of the same experiment, window and metric,
+    handed to every variant's row by a window (one read, no self-join). #}
 against_control as (
+    {%- set control = "'" ~ get_experiment_control_variant() ~ "'" %}
     select
-        metric_values.*,
-        metric_values.variant
-        = '{{ get_experiment_control_variant() }}' as is_control,
-        control.eligible_customers as control_eligible_customers,
-        control.successes as control_successes,
-        control.value as control_value,
-        control.variance as control_variance
+        *,
+        variant = {{ control }} as is_control,
+        {%- for column in ['eligible_customers', 'successes', 'value',
+            'variance'] %}
+            max(case when variant = {{ control }} then {{ column }} end)
+                over (partition by experiment_id, window_days, metric)
+                as control_{{ column }}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
     from metric_values
-    left join metric_values as control
-        on
-            metric_values.experiment_id = control.experiment_id
-            and metric_values.window_days = control.window_days
-            and metric_values.metric = control.metric
-            and control.variant = '{{ get_experiment_control_variant() }}'
 ),
 
 differences as (
