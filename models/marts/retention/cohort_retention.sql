@@ -12,16 +12,7 @@ aggregated as (
     select
         cohort_period,
         period_number,
-        min(period_start) as period_start,
-        sum(cohort_size) as cohort_size,
-        sum(active_customers) as active_customers,
-        sum(retained_on_or_after) as retained_on_or_after,
-        sum(purchases) as purchases,
-        sum(net_revenue) as net_revenue,
-        sum(gross_margin) as gross_margin,
-        sum(cumulative_net_revenue) as cumulative_net_revenue,
-        sum(cumulative_gross_margin) as cumulative_gross_margin,
-        {{ dbt.bool_or('is_complete_period') }} as is_complete_period
+        {{ cohort_retention_sums_of_sums() }}
     from by_channel
     group by cohort_period, period_number
 ),
