@@ -114,9 +114,9 @@
     {%- set in_window = in_incremental_window(settings['timestamp'],
         window['window_start'], late_days | unique | sort) -%}
     {%- set key = settings.get('key') -%}
-    {%- if unique_columns is none -%}
-        {%- set predicate = in_window -%}
-    {%- elif key and key in unique_columns -%}
+    {%- if unique_columns is not none and not (key and key in unique_columns) -%}
+        {{ return(relation) }}
+    {%- elif unique_columns is not none -%}
         {%- set subquery -%}
             (
                 select * from {{ relation }}
@@ -130,8 +130,6 @@
             ) as touched_rows
         {%- endset -%}
         {{ return(subquery) }}
-    {%- else -%}
-        {{ return(relation) }}
     {%- endif -%}
     {%- set subquery -%}
         (
