@@ -24,6 +24,15 @@
       shares its key value, so the duplicate is found against the whole
       table; a uniqueness test whose columns do not include `key` checks
       every row.
+
+    The rows of a uniqueness test are read as a semi-join (`key in (the
+    window's keys)`, the window's rows included since their keys are the
+    window's keys) plus the window's rows without a key, as two branches of
+    a union: written as one `in_window or key in (...)` the engine evaluates
+    the `or` on every row of the table (at 100M rows a mark join reading
+    every tested column of every row; DuckDB cannot skip the rows outside
+    the window). The second branch reads no data when the key column holds
+    no NULL (DuckDB skips every row group by its statistics).
 #}
 
 
@@ -105,23 +114,27 @@
     {%- set in_window = in_incremental_window(settings['timestamp'],
         window['window_start'], late_days | unique | sort) -%}
     {%- set key = settings.get('key') -%}
-    {%- if unique_columns is none -%}
-        {%- set predicate = in_window -%}
-    {%- elif key and key in unique_columns -%}
-        {%- set predicate -%}
-            {{ in_window }}
-            or {{ key }} in (
-                select {{ key }} from {{ relation }}
-                where {{ in_window }}
-            )
-        {%- endset -%}
-    {%- else -%}
+    {%- if unique_columns is not none and not (key and key in unique_columns) -%}
         {{ return(relation) }}
+    {%- elif unique_columns is not none -%}
+        {%- set subquery -%}
+            (
+                select * from {{ relation }}
+                where {{ key }} in (
+                    select {{ key }} from {{ relation }}
+                    where {{ in_window }}
+                )
+                union all
+                select * from {{ relation }}
+                where {{ key }} is null and {{ in_window }}
+            ) as touched_rows
+        {%- endset -%}
+        {{ return(subquery) }}
     {%- endif -%}
     {%- set subquery -%}
         (
             select * from {{ relation }}
-            where {{ predicate }}
+            where {{ in_window }}
         ) as touched_rows
     {%- endset -%}
     {{ return(subquery) }}

@@ -8,25 +8,28 @@
     Rows are grouped by them first and only groups holding more than one row
     are compared on the combination itself, so a 100M-row text key costs an
     integer aggregation; the result is exactly that of the plain test.
+    Only the grouping reads the tested rows; the candidates (rows of the
+    groups with more than one row, usually none) are fetched from the whole
+    relation by the prefilter values: a superset of the tested rows of those
+    groups, so a duplicate among the tested rows is always found, and any
+    other row returned is a real duplicate of the relation too. Reading the
+    tested rows once, only their prefilter columns, keeps the text key of a
+    100M-row table out of the scan.
     Restrict the rows checked with dbt's `config: where:`. In a daily run
     of a large model, the keys of the touched rows are checked against the
     whole table (macros/touched_rows.sql).
 #}
 {% test unique_columns_combination(model, combination_of_columns, prefilter_by=none) %}
     {{- package_ref_scope() -}}
-    {%- set model = touched_rows(model,
+    {%- set tested_rows = touched_rows(model,
         combination_of_columns + (prefilter_by or [])) %}
     {%- set key = combination_of_columns | join(', ') %}
     {%- if prefilter_by %}
         with
 
-        tested_rows as (
-            select * from {{ model }}
-        ),
-
-        colliding as (
+        colliding as {{ materialized_cte() }} (
             select {{ prefilter_by | join(', ') }}
-            from tested_rows
+            from {{ tested_rows }}
             group by {{ prefilter_by | join(', ') }}
             having count(*) > 1
         ),
@@ -35,7 +38,7 @@
             select {% for column in combination_of_columns -%}
                 rows_of_model.{{ column }}{{ ', ' if not loop.last }}
             {%- endfor %}
-            from tested_rows as rows_of_model
+            from {{ model }} as rows_of_model
             inner join colliding
                 on {% for column in prefilter_by -%}
                     rows_of_model.{{ column }} = colliding.{{ column }}
@@ -53,7 +56,7 @@
         select
             {{ key }},
             count(*) as rows_with_this_key
-        from {{ model }}
+        from {{ tested_rows }}
         group by {{ key }}
         having count(*) > 1
     {%- endif %}

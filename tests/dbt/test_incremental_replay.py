@@ -317,17 +317,28 @@ def test_daily_run_tests_check_the_rows_it_touched_and_a_full_run_every_row(
     replay: Replay, tmp_path: Path
 ) -> None:
     """docs/incremental.md, "Data tests in a daily run". Bad rows are written
-    into stg_orders__triaged under triage keys no run replaces, so they
-    survive the next run: two in the window (a second copy of an order of the
-    window; an old order's copy moved into the window, colliding with the
-    old row outside it) and two outside it (a second copy of an old order;
-    an old order without customer), plus one row without customer in the
-    window. The daily `dbt build` fails on exactly the ones in the window,
-    the duplicate outside it included through the semi-join on order_id;
-    `dbt test` on its own, with no run window, finds every one."""
+    into the triaged tables under keys no run replaces, so they survive the
+    next run. stg_orders__triaged: two in the window (a second copy of an
+    order of the window; an old order's copy moved into the window under
+    another triage key, colliding on order_id with the old row outside it),
+    an old order's copy moved into the window under its own triage key and
+    version rank (colliding with the old row on the triaged table's grain),
+    two outside it (a second copy of an old order; an old order without
+    customer), plus one row without customer in the window.
+    stg_events__triaged: an old event's copy moved into the window under its
+    key (triage key, key_hash, version rank: the two-step key_hash lookup
+    must find the old row), a second copy of an old event outside the
+    window, and a second copy of an old quarantined event outside it. The
+    daily `dbt build`s (one before and one after the faults on the triaged
+    tables' grain, whose failing tests would skip the views) fail on exactly
+    the ones in the window, the old rows outside it included through the
+    semi-join on the key, and on the quarantined copy (the quarantines'
+    tests check every row); `dbt test` on its own, with no run window,
+    finds every one."""
     database = tmp_path / "tampered.duckdb"
     shutil.copy(replay.incremental_db, database)
     triaged = "staging.stg_orders__triaged"
+    events = "staging.stg_events__triaged"
     version_time = "coalesce(updated_at, ordered_at)"
     with duckdb.connect(str(database)) as con:
         watermark = con.execute(
@@ -342,44 +353,93 @@ def test_daily_run_tests_check_the_rows_it_touched_and_a_full_run_every_row(
             row[0]
             for row in con.execute(
                 f"select triage_key from {triaged} where disposition = 'staged'"
-                f" and {version_time} < ? order by triage_key limit 3",
+                f" and {version_time} < ? order by triage_key limit 4",
                 [watermark - dt.timedelta(days=20)],
             ).fetchall()
         ]
+        event_watermark = con.execute(
+            f"select max(occurred_at) from {events} where disposition = 'staged'"
+        ).fetchall()[0][0]
 
-        def copy(key: str, replace: str) -> None:
+        def old_events(disposition: str, count: int) -> list[str]:
+            return [
+                row[0]
+                for row in con.execute(
+                    f"select triage_key from {events} where disposition = ?"
+                    " and event_id is not null and occurred_at >= '1990-01-01'"
+                    " and occurred_at < ? order by triage_key limit ?",
+                    [disposition, event_watermark - dt.timedelta(days=20), count],
+                ).fetchall()
+            ]
+
+        staged_events, quarantined_events = old_events("staged", 2), old_events("quarantined", 1)
+        assert len(old_orders) == 4 and len(staged_events) == 2 and quarantined_events
+
+    def copy(key: str, replace: str, table: str = triaged, disposition: str = "staged") -> None:
+        with duckdb.connect(str(database)) as con:
             con.execute(
-                f"insert into {triaged} select * replace ({replace}) from {triaged}"
-                " where triage_key = ? and disposition = 'staged'",
-                [key],
+                f"insert into {table} select * replace ({replace}) from {table}"
+                " where triage_key = ? and disposition = ?",
+                [key, disposition],
             )
 
-        in_window = f"cast('{watermark}' as timestamp) as updated_at"
-        copy(window_order, "triage_key || '~copy' as triage_key")
-        copy(old_orders[0], f"triage_key || '~moved' as triage_key, {in_window}")
-        copy(old_orders[1], "triage_key || '~old-copy' as triage_key")
-        for suffix, when in (("-new", f", {in_window}"), ("-old", "")):
-            copy(
-                old_orders[2],
-                f"order_id || '{suffix}' as order_id, triage_key || '{suffix}' as triage_key,"
-                f" null as customer_id{when}",
-            )
-
-    daily_code, daily_output = run_dbt(
-        "build", database, VARS, tmp_path, ("--select", "stg_orders__triaged", "stg_orders")
-    )
+    # faults on the views' grain (other triage keys) and outside the window
+    in_window = f"cast('{watermark}' as timestamp) as updated_at"
+    copy(window_order, "triage_key || '~copy' as triage_key")
+    copy(old_orders[0], f"triage_key || '~moved' as triage_key, {in_window}")
+    copy(old_orders[1], "triage_key || '~old-copy' as triage_key")
+    for suffix, when in (("-new", f", {in_window}"), ("-old", "")):
+        copy(
+            old_orders[2],
+            f"order_id || '{suffix}' as order_id, triage_key || '{suffix}' as triage_key,"
+            f" null as customer_id{when}",
+        )
+    copy(staged_events[1], "occurred_at as occurred_at", table=events)
+    copy(quarantined_events[0], "occurred_at as occurred_at", table=events,
+         disposition="quarantined")
+    tested = ("stg_orders__triaged", "stg_orders", "stg_events__triaged",
+              "stg_events__quarantine")
+    daily_code, daily_output = run_dbt("build", database, VARS, tmp_path, ("--select", *tested))
     daily = _test_results(tmp_path)
-    alone_code, alone_output = run_dbt("test", database, VARS, tmp_path, ("--select", "stg_orders"))
+
+    # faults on the triaged tables' grain, in the window: a failing test of
+    # a triaged table skips the views, so they get a daily build of their own
+    copy(old_orders[3], in_window)
+    copy(staged_events[0], f"cast('{event_watermark}' as timestamp) as occurred_at",
+         table=events)
+    triaged_code, triaged_output = run_dbt(
+        "build", database, VARS, tmp_path, ("--select", *tested[::2])
+    )
+    daily_triaged = _test_results(tmp_path)
+    alone_code, alone_output = run_dbt("test", database, VARS, tmp_path, ("--select", *tested))
     alone = _test_results(tmp_path)
+    events_unique = (
+        "unique_columns_combination_stg_events__triaged_triage_key__version_rank"
+        "__key_hash__version_rank"
+    )
+    orders_unique = "unique_columns_combination_stg_orders__triaged_triage_key__version_rank"
+    quarantine_unique = "unique_columns_combination_stg_events__quarantine_event_id__version_rank"
 
     assert daily_code != 0, dbt_output_tail(daily_output)
-    assert "touched_rows" in daily["is_unique_stg_orders_order_id"]["compiled_code"]
+    for name in ("is_unique_stg_orders_order_id", events_unique, orders_unique):
+        assert "touched_rows" in daily[name]["compiled_code"], name
+    assert "touched_rows" not in daily[quarantine_unique]["compiled_code"]
     assert daily["is_unique_stg_orders_order_id"]["failures"] == 2  # the window's and the moved
     assert daily["is_not_null_stg_orders_customer_id"]["failures"] == 1
+    assert daily[orders_unique]["failures"] == 0
+    assert daily[events_unique]["failures"] == 0  # the copy outside the window
+    assert daily[quarantine_unique]["failures"] == 1  # every row, in a daily run too
+    assert triaged_code != 0, dbt_output_tail(triaged_output)
+    assert daily_triaged[orders_unique]["failures"] == 1
+    assert daily_triaged[events_unique]["failures"] == 1
     assert alone_code != 0, dbt_output_tail(alone_output)
-    assert "touched_rows" not in alone["is_unique_stg_orders_order_id"]["compiled_code"]
-    assert alone["is_unique_stg_orders_order_id"]["failures"] == 3
+    for name in ("is_unique_stg_orders_order_id", events_unique, orders_unique):
+        assert "touched_rows" not in alone[name]["compiled_code"], name
+    assert alone["is_unique_stg_orders_order_id"]["failures"] == 4
     assert alone["is_not_null_stg_orders_customer_id"]["failures"] == 2
+    assert alone[orders_unique]["failures"] == 1
+    assert alone[events_unique]["failures"] == 3
+    assert alone[quarantine_unique]["failures"] == 1
 
 
 def test_full_refresh_run_tests_check_every_row(replay: Replay, tmp_path: Path) -> None:
