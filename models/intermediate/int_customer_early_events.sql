@@ -46,136 +46,13 @@
     {%- set recent_start = (modules.datetime.date.fromisoformat(
         window_start | string)
         - modules.datetime.timedelta(days=window_days + 1)).isoformat() %}
-{%- endif %}
-
-{#- The customers to rewrite besides the recent ones: their rows no longer
-    match stg_customers or the var, or their early window holds a re-ranked
-    day. Used by the model and, before it, to bound the events it reads. #}
-{%- set changed_customer_ctes %}
-    {%- if is_incremental() %}
-
-        {#- one row per stored customer: the signup date and window its rows
-            were computed with #}
-        stored_customers as (
-            select
-                customer_id,
-                max(signup_date) as signup_date,
-                max(activation_window_days) as activation_window_days
-            from {{ this }}
-            group by customer_id
-        ),
-
-        {#- new, gone, other signup date, other activation_window_days #}
-        changed_customers as (
-            select
-                coalesce(
-                    customers.customer_id, stored_customers.customer_id
-                ) as customer_id,
-                customers.customer_id is null as is_gone
-            from customers
-            full outer join stored_customers
-                on customers.customer_id = stored_customers.customer_id
-            where
-                customers.customer_id is null
-                or stored_customers.customer_id is null
-                or customers.signup_date
-                is distinct from stored_customers.signup_date
-                or stored_customers.activation_window_days
-                != {{ window_days }}
-        ),
-
-        {#- ids whose copies a run may have re-ranked (as in
-            int_customer_event_days): an implausibly early copy ranks first
-            on every run; a late day may have brought a copy #}
-        reranked_ids as (
-            select distinct
-                key_hash,
-                event_id
-            from triaged_events
-            where
-                event_id is not null
-                and (
-                    occurred_at
-                    < cast('{{ valid[0] }}' as timestamp)
-                    {%- if late_days %}
-                    or {{ is_on_late_day('occurred_at', late_days) }}
-                    {%- endif %}
-                )
-        ),
-
-        {#- the customer-days before the window those copies touch #}
-        reranked_days as (
-            select distinct
-                customer_id,
-                {{ to_reporting_date('occurred_at') }} as event_date
-            from triaged_events
-            where
-                key_hash in (select key_hash from reranked_ids)
-                and event_id in (select event_id from reranked_ids)
-                and (
-                    disposition = 'duplicate'
-                    {%- if late_days %}
-                    or {{ is_on_late_day('occurred_at', late_days) }}
-                    {%- endif %}
-                )
-                and customer_id is not null
-                and occurred_at is not null
-                and not {{ is_implausible_timestamp('occurred_at') }}
-                and {{ to_reporting_date('occurred_at') }}
-                < cast('{{ window_start }}' as date)
-        ),
-
-        reranked_customers as (
-            select distinct customers.customer_id
-            from reranked_days
-            inner join customers
-                on
-                    reranked_days.customer_id = customers.customer_id
-                    and {{ is_in_early_window('reranked_days.event_date',
-                        'customers.signup_date') }}
-        ),
-    {%- endif %}
-{%- endset %}
-
-{%- if is_incremental() %}
-    {#- The events the run reads: from the earliest early window it
-        rewrites (a constant, so the scan skips older row groups). #}
-    {%- set read_start = recent_start %}
-    {%- if this is string %}
-        {%- set read_start = valid[0] %}
-    {%- elif execute %}
-        {%- set earliest_query %}
-            with
-
-            customers as (
-                select * from {{ ref('retention', 'stg_customers') }}
-            ),
-
-            triaged_events as {{ inline_cte() }} (
-                select * from {{ ref('retention', 'stg_events__triaged') }}
-            ),
-
-            {{ changed_customer_ctes }}
-
-            rewritten as (
-                select customer_id from changed_customers
-                union
-                select customer_id from reranked_customers
-            )
-
-            select min(customers.signup_date)
-            from customers
-            inner join rewritten
-                on customers.customer_id = rewritten.customer_id
-        {%- endset %}
-        {%- set earliest = run_query(earliest_query).rows[0][0] %}
-        {%- if earliest is not none
-            and (earliest | string)[:10] < recent_start %}
-            {%- set read_start = (earliest | string)[:10] %}
-        {%- endif %}
-    {%- endif %}
-    {%- set scan_start = (modules.datetime.date.fromisoformat(read_start)
+    {%- set scan_start = (modules.datetime.date.fromisoformat(recent_start)
         - modules.datetime.timedelta(days=1)).isoformat() %}
+    {#- events is read by two steps: scanned twice with their filters pushed
+        down, not materialized whole #}
+    {%- set scan_twice = inline_cte() %}
+{%- else %}
+    {%- set scan_twice = '' %}
 {%- endif %}
 
 with
@@ -184,19 +61,94 @@ customers as (
     select * from {{ ref('retention', 'stg_customers') }}
 ),
 
-events as (
+events as {{ scan_twice }} (
     select * from {{ ref('retention', 'stg_events') }}
 ),
 
 {% if is_incremental() %}
 
-    {#- read by two steps: scanned twice with their filters pushed down,
-        not materialized whole #}
     triaged_events as {{ inline_cte() }} (
         select * from {{ ref('retention', 'stg_events__triaged') }}
     ),
 
-    {{ changed_customer_ctes }}
+    {#- one row per stored customer: the signup date and window its rows
+        were computed with #}
+    stored_customers as (
+        select
+            customer_id,
+            max(signup_date) as signup_date,
+            max(activation_window_days) as activation_window_days
+        from {{ this }}
+        group by customer_id
+    ),
+
+    {#- new, gone, other signup date, other activation_window_days #}
+    changed_customers as (
+        select
+            coalesce(
+                customers.customer_id, stored_customers.customer_id
+            ) as customer_id,
+            customers.customer_id is null as is_gone
+        from customers
+        full outer join stored_customers
+            on customers.customer_id = stored_customers.customer_id
+        where
+            customers.customer_id is null
+            or stored_customers.customer_id is null
+            or customers.signup_date
+            is distinct from stored_customers.signup_date
+            or stored_customers.activation_window_days != {{ window_days }}
+    ),
+
+    {#- ids whose copies a run may have re-ranked (as in
+        int_customer_event_days): an implausibly early copy ranks first on
+        every run; a late day may have brought a copy #}
+    reranked_ids as (
+        select distinct
+            key_hash,
+            event_id
+        from triaged_events
+        where
+            event_id is not null
+            and (
+                occurred_at < cast('{{ valid[0] }}' as timestamp)
+                {%- if late_days %}
+                    or {{ is_on_late_day('occurred_at', late_days) }}
+                {%- endif %}
+            )
+    ),
+
+    {#- the customer-days before the window those copies touch #}
+    reranked_days as (
+        select distinct
+            customer_id,
+            {{ to_reporting_date('occurred_at') }} as event_date
+        from triaged_events
+        where
+            key_hash in (select key_hash from reranked_ids)
+            and event_id in (select event_id from reranked_ids)
+            and (
+                disposition = 'duplicate'
+                {%- if late_days %}
+                    or {{ is_on_late_day('occurred_at', late_days) }}
+                {%- endif %}
+            )
+            and customer_id is not null
+            and occurred_at is not null
+            and not {{ is_implausible_timestamp('occurred_at') }}
+            and {{ to_reporting_date('occurred_at') }}
+            < cast('{{ window_start }}' as date)
+    ),
+
+    reranked_customers as (
+        select distinct customers.customer_id
+        from reranked_days
+        inner join customers
+            on
+                reranked_days.customer_id = customers.customer_id
+                and {{ is_in_early_window('reranked_days.event_date',
+                    'customers.signup_date') }}
+    ),
 
     recent_customers as (
         select customer_id
@@ -221,12 +173,29 @@ events as (
             on customers.customer_id = rewritten_customers.customer_id
     ),
 
+    {#- rewritten customers whose early window starts before the recent
+        days (a changed signup or var, a re-ranked day): usually none #}
+    earlier_customers as (
+        select customer_id
+        from recomputed_customers
+        where signup_date < cast('{{ recent_start }}' as date)
+    ),
+
+    {#- the recent days' events (a constant filter the scan applies), and
+        the earlier events of the earlier customers only (a join that reads
+        nothing more when there are none) #}
     read_events as (
         select *
         from events
         where
             occurred_at >= cast('{{ scan_start }}' as timestamp)
-            and event_date >= cast('{{ read_start }}' as date)
+            and event_date >= cast('{{ recent_start }}' as date)
+        union all
+        select events.*
+        from events
+        inner join earlier_customers
+            on events.customer_id = earlier_customers.customer_id
+        where events.event_date < cast('{{ recent_start }}' as date)
     ),
 
 {% else %}
