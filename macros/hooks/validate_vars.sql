@@ -33,7 +33,8 @@
     {%- endfor -%}
     {%- if not using_raw_table('events') -%}
         {%- do log("using_events is false: stg_events, stg_events__triaged,"
-            ~ " stg_events__quarantine, int_customer_event_days, int_nps_responses,"
+            ~ " stg_events__quarantine, int_customer_event_days,"
+            ~ " int_customer_early_events, int_nps_responses,"
             ~ " int_nps_month_spine, activity_retention, nps and nps_retention are"
             ~ " disabled; customers.latest_nps_* are NULL, activation_drivers has"
             ~ " only its first_purchase row and as_of_date comes from orders alone.",

@@ -1,6 +1,7 @@
 -- depends_on: {{ ref('retention', 'int_purchases') }}
 {%- if using_raw_table('events') %}
 -- depends_on: {{ ref('retention', 'int_customer_event_days') }}
+-- depends_on: {{ ref('retention', 'int_customer_early_events') }}
 {%- endif %}
 
 {#

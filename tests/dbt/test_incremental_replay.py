@@ -18,7 +18,8 @@ than the lookback is absorbed by the next daily run, without
 Only the incremental models carry state between runs; every other model is a
 table or a view rebuilt from them. So the daily runs select the incremental
 models, what they read and the bookkeeping built after them
-(``+int_triaged_rows_by_day``), and the incremental marts
+(``+int_triaged_rows_by_day``, which also brings ``int_customer_early_events``,
+incremental by customer and built before the bookkeeping), and the incremental marts
 (``customer_cohorts``, ``int_customer_stage_snapshots``: every run advances
 as_of_date, so they recompute their last period and the customers or months
 the day's rows changed; ``int_purchase_days``: the customers whose purchase
@@ -70,6 +71,7 @@ INCREMENTAL_MODELS = (
     "staging.stg_orders__triaged",
     "intermediate.int_purchases",
     "intermediate.int_customer_event_days",
+    "intermediate.int_customer_early_events",
     "intermediate.int_purchase_days",
     "intermediate.int_customer_stage_snapshots",
     "marts.customer_cohorts",

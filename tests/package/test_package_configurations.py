@@ -48,6 +48,7 @@ EVENT_MODELS = {
     "stg_events__triaged",
     "stg_events__quarantine",
     "int_customer_event_days",
+    "int_customer_early_events",
     "int_nps_responses",
     "int_nps_month_spine",
     "activity_retention",

@@ -6,8 +6,10 @@
     pseudo-event first_purchase (a purchase day in that early window; always
     a row). Retained = a purchase day on days activation_window_days + 1 ..
     driver_outcome_days. A staged event literally named first_purchase is
-    left out (the name is the pseudo-event's). With using_events: false only
-    the first_purchase row is built.
+    left out (the name is the pseudo-event's). The early events come from
+    int_customer_early_events (incremental by customer), not from a scan of
+    stg_events. With using_events: false only the first_purchase row is
+    built.
 #}
 with
 
@@ -21,8 +23,8 @@ purchase_days as (
 
 {%- if using_raw_table('events') %}
 
-    events as (
-        select * from {{ ref('retention', 'stg_events') }}
+    customer_early_events as (
+        select * from {{ ref('retention', 'int_customer_early_events') }}
     ),
 {%- endif %}
 
@@ -77,22 +79,19 @@ customer_outcomes as (
 
 {%- if using_raw_table('events') %}
 
-    {# The one pass over the events: each event name a population customer
-        did in the early window, once, with the customer's outcome. #}
+    {# Each event name a population customer did in the early window, once
+        (int_customer_early_events holds them per customer; its row with a
+        NULL event_name marks a customer without any), with the customer's
+        outcome. #}
     early_events as (
-        select distinct
+        select
             customer_outcomes.customer_id,
-            events.event_name,
+            customer_early_events.event_name,
             customer_outcomes.is_retained
         from customer_outcomes
-        inner join events
-            on
-                customer_outcomes.customer_id = events.customer_id
-                and {{ is_in_early_window('events.event_date',
-                    'customer_outcomes.signup_date') }}
-        where
-            not events.is_anonymous
-            and events.event_name <> 'first_purchase'
+        inner join customer_early_events
+            on customer_outcomes.customer_id = customer_early_events.customer_id
+        where customer_early_events.event_name is not null
     ),
 {%- endif %}
 
