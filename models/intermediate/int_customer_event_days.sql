@@ -10,8 +10,9 @@
     day with at least one event, on or before as_of_date. Anonymous events
     never enter. Every product-usage mart reads this table, never raw events.
     Incremental (docs/incremental.md): a run recomputes the customer-days of
-    the window (two extra days cover the shift between UTC and reporting
-    dates), the customer-days after as_of_date, and the customer-days of
+    the window (two extra days, and the reporting date before the window's
+    first UTC day, cover the shift between UTC and reporting dates), the
+    customer-days after as_of_date, and the customer-days of
     every copy of the event_ids that a run may have re-ranked: those with an
     implausibly early copy, and those with a copy on a late day (a UTC day
     before the window that received rows since the last run, however old);
@@ -22,8 +23,18 @@
     {%- set window = incremental_window(this, 'event_date',
         ref('retention', 'stg_events__triaged'), 'occurred_at', 'events', 2) %}
     {%- set window_start, late_days = window %}
-    {%- set scan_start = (modules.datetime.date.fromisoformat(window_start)
+    {#- Late days are UTC days before window_start; the rows of the UTC
+        day window_start and later are window rows. In a reporting timezone
+        behind UTC some of them fall on the reporting date before
+        window_start, so the customer-days recomputed start one date
+        earlier (recompute_start), read from the UTC day before it
+        (scan_start: a reporting date spans at most two UTC days). The data
+        tests of this run check from recompute_start. #}
+    {%- set recompute_start = (modules.datetime.date.fromisoformat(window_start)
         - modules.datetime.timedelta(days=1)).isoformat() %}
+    {%- set scan_start = (modules.datetime.date.fromisoformat(window_start)
+        - modules.datetime.timedelta(days=2)).isoformat() %}
+    {%- do remember_run_window(recompute_start, late_days) %}
     {#- The 100M-row inputs are read by two branches each: scanned twice
         with their filters pushed down, not materialized whole. #}
     {%- set scan_twice = inline_cte() %}
@@ -48,7 +59,7 @@ events as {{ scan_twice }} (
         from events
         where
             occurred_at >= cast('{{ scan_start }}' as timestamp)
-            and event_date >= cast('{{ window_start }}' as date)
+            and event_date >= cast('{{ recompute_start }}' as date)
     ),
 
     {#- ids whose copies a run may have re-ranked: an implausibly early copy
@@ -89,7 +100,7 @@ events as {{ scan_twice }} (
             and occurred_at is not null
             and not {{ is_implausible_timestamp('occurred_at') }}
             and {{ to_reporting_date('occurred_at') }}
-            < cast('{{ window_start }}' as date)
+            < cast('{{ recompute_start }}' as date)
     ),
 
     reranked_day_events as (
@@ -152,7 +163,7 @@ customer_days as (
             event_date
         from {{ this }}
         where
-            event_date >= cast('{{ window_start }}' as date)
+            event_date >= cast('{{ recompute_start }}' as date)
             or event_date > {{ as_of_date() }}
     ),
 

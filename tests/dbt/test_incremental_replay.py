@@ -4,7 +4,9 @@ The demo data is replayed day by day: everything before the last
 ``REPLAY_DAYS`` days is built once, then each day's raw rows are appended and
 the incremental models are run (tests/support/replay.py). Rows arrive late
 (events and orders up to ``LOOKBACK`` days after their timestamp, and some
-10 and 40 days late, far outside the lookback), old orders get new versions
+10 and 40 days late, far outside the lookback, and 5-7 days late at 02:00
+UTC, around the first day of the customer-days window, whose reporting date
+in the replay's timezone (America/New_York) is the day before), old orders get new versions
 (one 40 days late), event ids come back as duplicates (in the window, with an implausibly early
 timestamp, without a timestamp, 40 days late, and dated before the staged
 copy so that it takes over), identical copies of old rows arrive again and
@@ -55,7 +57,10 @@ log = logging.getLogger(__name__)
 CUSTOMERS = 800
 SEED = 7
 REPLAY_DAYS = 30
-VARS: dict[str, Any] = {}
+# A reporting timezone behind UTC: a UTC day and a reporting date differ,
+# which is where the windows' edges are (UTC for the late-day counts,
+# reporting dates for the customer-days).
+VARS: dict[str, Any] = {"reporting_timezone": "America/New_York"}
 # The incremental models and what they read: the four staging/intermediate
 # ones (with the bookkeeping built after them) and the incremental marts,
 # which carry state too (a mart built from stale state would differ).
@@ -183,7 +188,8 @@ def test_replay_covers_at_least_30_days_with_late_rows(replay: Replay) -> None:
                  "new_order_10_days_late", "new_order_40_days_late",
                  "event_id_repeated_40_days_late", "event_id_repeated_before_its_staged_copy",
                  "identical_copy_of_an_old_event", "keyless_event_10_days_late",
-                 "order_version_40_days_late", "identical_copy_of_an_old_order"):
+                 "order_version_40_days_late", "identical_copy_of_an_old_order",
+                 "new_event_on_the_window_edge"):
         assert replay.injected.get(kind, 0) > 0, kind
 
 

@@ -18,6 +18,8 @@ from retention.demo.generate import generate
 
 LOOKBACK = 3  # the incremental_lookback_days default of dbt_project.yml
 FAR_LATE_DAYS = (10, 40)  # far outside the lookback: found by the per-day counts
+# around the first day of int_customer_event_days' window (LOOKBACK + 2 days)
+EDGE_LATE_DAYS = (LOOKBACK + 2, LOOKBACK + 3, LOOKBACK + 4)
 PLAUSIBLE = (pd.Timestamp("1990-01-01"), pd.Timestamp("2100-01-01"))
 
 
@@ -185,6 +187,17 @@ def _far_late_rows(
     new_events.append(part)
     counts["event_id_repeated_40_days_late"] = 1
     counts["event_id_repeated_before_its_staged_copy"] = 1
+    # new events at 02:00 UTC 5, 6 and 7 days late: the first UTC day of
+    # int_customer_event_days' window (lookback + 2 days before its latest
+    # day) is one of them, and in a reporting timezone behind UTC (the
+    # replay's) the event's date is the day before that window
+    for late in EDGE_LATE_DAYS:
+        part = old_events.sample(1, random_state=rng.integers(1 << 30)).copy()
+        part["event_id"] = f"E-edge-{late}-{tag}"
+        part["customer_id"] = customers.sample(1, random_state=rng.integers(1 << 30)).iloc[0]
+        part["occurred_at"] = day - pd.Timedelta(days=late) + pd.Timedelta(hours=2)
+        new_events.append(part)
+    counts["new_event_on_the_window_edge"] = len(EDGE_LATE_DAYS)
     # an identical copy of an old event, and a keyless event 10 days late
     new_events.append(old_events.sample(1, random_state=rng.integers(1 << 30)))
     counts["identical_copy_of_an_old_event"] = 1
