@@ -236,3 +236,53 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    Two CTEs of the event models that keep customer-days or customer rows
+    (int_customer_event_days, int_customer_early_events): `reranked_ids`,
+    the event_ids whose copies a run may have re-ranked (an implausibly
+    early copy ranks first on every run; a late day may have brought a
+    copy), and `reranked_days`, the customer-days (reporting dates) before
+    `before_date` that their copies touch: an earlier copy turns the staged
+    one into a duplicate, a late day's copy may be staged itself.
+    `triaged_events` names the CTE over stg_events__triaged.
+#}
+{% macro reranked_event_days_ctes(triaged_events, late_days, before_date) -%}
+    reranked_ids as (
+        select distinct
+            key_hash,
+            event_id
+        from {{ triaged_events }}
+        where
+            event_id is not null
+            and (
+                occurred_at
+                < cast('{{ get_valid_date_window()[0] }}' as timestamp)
+                {%- if late_days %}
+                or {{ is_on_late_day('occurred_at', late_days) }}
+                {%- endif %}
+            )
+    ),
+
+    reranked_days as (
+        select distinct
+            customer_id,
+            {{ to_reporting_date('occurred_at') }} as event_date
+        from {{ triaged_events }}
+        where
+            key_hash in (select key_hash from reranked_ids)
+            and event_id in (select event_id from reranked_ids)
+            and (
+                disposition = 'duplicate'
+                {%- if late_days %}
+                or {{ is_on_late_day('occurred_at', late_days) }}
+                {%- endif %}
+            )
+            and customer_id is not null
+            and occurred_at is not null
+            and not {{ is_implausible_timestamp('occurred_at') }}
+            and {{ to_reporting_date('occurred_at') }}
+            < cast('{{ before_date }}' as date)
+    )
+{%- endmacro %}

@@ -100,45 +100,10 @@ events as {{ scan_twice }} (
             or stored_customers.activation_window_days != {{ window_days }}
     ),
 
-    {#- ids whose copies a run may have re-ranked (as in
-        int_customer_event_days): an implausibly early copy ranks first on
-        every run; a late day may have brought a copy #}
-    reranked_ids as (
-        select distinct
-            key_hash,
-            event_id
-        from triaged_events
-        where
-            event_id is not null
-            and (
-                occurred_at < cast('{{ valid[0] }}' as timestamp)
-                {%- if late_days %}
-                    or {{ is_on_late_day('occurred_at', late_days) }}
-                {%- endif %}
-            )
-    ),
-
-    {#- the customer-days before the window those copies touch #}
-    reranked_days as (
-        select distinct
-            customer_id,
-            {{ to_reporting_date('occurred_at') }} as event_date
-        from triaged_events
-        where
-            key_hash in (select key_hash from reranked_ids)
-            and event_id in (select event_id from reranked_ids)
-            and (
-                disposition = 'duplicate'
-                {%- if late_days %}
-                    or {{ is_on_late_day('occurred_at', late_days) }}
-                {%- endif %}
-            )
-            and customer_id is not null
-            and occurred_at is not null
-            and not {{ is_implausible_timestamp('occurred_at') }}
-            and {{ to_reporting_date('occurred_at') }}
-            < cast('{{ window_start }}' as date)
-    ),
+    {#- the customer-days before the window whose events a run may have
+        re-ranked (as in int_customer_event_days) #}
+    {{ reranked_event_days_ctes('triaged_events', late_days,
+        window_start) }},
 
     reranked_customers as (
         select distinct customers.customer_id

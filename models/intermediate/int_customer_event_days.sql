@@ -62,46 +62,10 @@ events as {{ scan_twice }} (
             and event_date >= cast('{{ recompute_start }}' as date)
     ),
 
-    {#- ids whose copies a run may have re-ranked: an implausibly early copy
-        ranks first on every run; a late day may have brought a copy #}
-    reranked_ids as (
-        select distinct
-            key_hash,
-            event_id
-        from triaged_events
-        where
-            event_id is not null
-            and (
-                occurred_at
-                < cast('{{ get_valid_date_window()[0] }}' as timestamp)
-                {%- if late_days %}
-                or {{ is_on_late_day('occurred_at', late_days) }}
-                {%- endif %}
-            )
-    ),
-
-    {#- an earlier copy turns the staged one into a duplicate; a late day's
-        copy may be staged itself #}
-    reranked_days as (
-        select distinct
-            customer_id,
-            {{ to_reporting_date('occurred_at') }} as event_date
-        from triaged_events
-        where
-            key_hash in (select key_hash from reranked_ids)
-            and event_id in (select event_id from reranked_ids)
-            and (
-                disposition = 'duplicate'
-                {%- if late_days %}
-                or {{ is_on_late_day('occurred_at', late_days) }}
-                {%- endif %}
-            )
-            and customer_id is not null
-            and occurred_at is not null
-            and not {{ is_implausible_timestamp('occurred_at') }}
-            and {{ to_reporting_date('occurred_at') }}
-            < cast('{{ recompute_start }}' as date)
-    ),
+    {#- the customer-days before the recomputed dates whose events a run
+        may have re-ranked #}
+    {{ reranked_event_days_ctes('triaged_events', late_days,
+        recompute_start) }},
 
     reranked_day_events as (
         select events.*
