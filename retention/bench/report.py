@@ -729,9 +729,10 @@ def _spark_section(report: dict[str, Any]) -> list[str]:
             continue
         lines += ["", f"## Spark at {s['size']}", ""]
         lines += [
-            "Local Spark (one JVM per step, Derby metastore); full build = dbt build "
-            "--full-refresh + `retention clv-fit --engine spark` + dbt build of the models "
-            "after the fit step; daily build = the same without unit tests or "
+            "Local Spark (Derby metastore); full build = `retention build --full-refresh`: "
+            "dbt build, the fit step (`retention clv-fit`) and dbt build of the models after "
+            "it, in one process with one Spark session (a step's peak memory is the "
+            "process's, in its total row); daily build = the same without unit tests or "
             "--full-refresh after the next day (docs/benchmark.md).",
             "",
         ]

@@ -165,7 +165,11 @@ def _node_times(target: Path) -> list[dict[str, Any]]:
     path = target / "run_results.json"
     if not path.is_file():
         return []
-    results = json.loads(path.read_text())["results"]
+    return node_times(json.loads(path.read_text())["results"])
+
+
+def node_times(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The nodes of dbt run results: id, name, type, status, execution seconds."""
     return [
         {
             "unique_id": r["unique_id"],
