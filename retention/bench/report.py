@@ -660,14 +660,14 @@ def _dbt_cost(report: dict[str, Any]) -> list[str]:
     rows = []
     for s in report["sizes"]:
         parse = s.get("dbt_parse")
-        if s.get("engine", "duckdb") != "duckdb" or not parse or parse.get("returncode"):
+        if not parse or parse.get("returncode"):
             continue
         full, daily = s["full_build"], s["incremental_build"]
         invocation = parse["invocation_seconds"]
         work = daily["wall_seconds"] - invocation
         rows.append(
             [
-                s["size"],
+                s["size"] if s.get("engine", "duckdb") == "duckdb" else f"{s['size']} (spark)",
                 f"{parse['full_parse_seconds']:.1f}",
                 f"{invocation:.1f}",
                 f"{full['wall_seconds']:.1f} ({full.get('parse', 'n/a')})",

@@ -211,7 +211,7 @@ def _dbt_command(
     ]
 
 
-def _parse_mode(logs: Path) -> str:
+def parse_mode(logs: Path) -> str:
     """How the invocation that wrote ``logs/dbt.log`` (a folder of its own) loaded the
     project: ``full`` parse, ``partial`` (some files re-parsed) or ``reused`` (nothing
     changed since the parse state it started from)."""
@@ -257,7 +257,7 @@ def warm_parse(
             return {"returncode": measured.returncode, "state": None}
         timings[f"{label}_seconds"] = round(measured.seconds, 2)
         timings[f"{label}_load_seconds"], timings[f"{label}_parsed_files"] = _parse_info(target)
-        timings[f"{label}_mode"] = _parse_mode(logs)
+        timings[f"{label}_mode"] = parse_mode(logs)
     log.info(
         "dbt parse: full %.1f s, no-op invocation %.1f s",
         timings["full_parse_seconds"],
@@ -309,7 +309,7 @@ def dbt_build(
         "tests_seconds": round(
             sum(n["seconds"] for n in nodes if n["resource_type"] in ("test", "unit_test")), 2
         ),
-        "parse": _parse_mode(logs),
+        "parse": parse_mode(logs),
         "warm_parse": bool(parse_state),
         "not_ok": failed,
         "command": "dbt build " + " ".join(extra_args),

@@ -113,15 +113,25 @@ def combine(steps: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _retention_build(
-    label: str, spark_dir: Path, env: dict[str, str], extra_args: tuple[str, ...]
+    label: str,
+    spark_dir: Path,
+    env: dict[str, str],
+    extra_args: tuple[str, ...],
+    parse_state: str | None,
 ) -> dict[str, Any]:
     """``retention build``: dbt build, the fit step and the rebuild after it in one
-    process (one JVM, one parse); its steps as the command timed them."""
+    process (one JVM, one parse); its steps as the command timed them. Its target
+    folder starts from ``parse_state`` (as DuckDB's builds, runner.dbt_build)."""
+    from retention.bench.runner import PARSE_STATE, parse_mode
+
     target, logs = spark_dir / f"target-{label}", spark_dir / "logs" / label
     timings = spark_dir / f"steps-{label}.json"
     for path in (target, logs):
         shutil.rmtree(path, ignore_errors=True)
     timings.unlink(missing_ok=True)
+    if parse_state and Path(parse_state).is_file():
+        target.mkdir(parents=True)
+        shutil.copy2(parse_state, target / PARSE_STATE)
     command = [sys.executable, "-m", "retention", "-q", "build", *extra_args]
     command += ["--project-dir", str(project_dir())]
     command += ["--profiles-dir", str(project_dir() / "profiles")]
@@ -137,13 +147,14 @@ def _retention_build(
         measured.peak_rss_bytes / 1e9,
         ", ".join(f"{s['name']} {s['seconds']:.1f} s" for s in steps),
     )
-    return one_process_build(
+    build = one_process_build(
         measured.returncode,
         measured.seconds,
         measured.peak_rss_bytes,
         steps,
         " ".join(["retention build", *extra_args]),
     )
+    return {**build, "parse": parse_mode(logs), "warm_parse": bool(parse_state)}
 
 
 def one_process_build(
@@ -249,7 +260,12 @@ def bench_spark(
         entry.update(raw_rows={}, next_day_rows={}, full_build=not_run, incremental_build=not_run)
         entry["comparison"] = "loading into Spark failed"
         return entry
-    full = _retention_build("spark-full", spark_dir, env, ("--full-refresh",))
+    from retention.bench.runner import DAILY_ARGS, warm_parse
+
+    # the parse state both builds start from, as DuckDB's (runner.warm_parse)
+    parse = warm_parse(spark_dir, env, "spark", cwd=spark_dir)
+    entry["dbt_parse"] = parse
+    full = _retention_build("spark-full", spark_dir, env, ("--full-refresh",), parse["state"])
     append_cmd = python + ["retention.bench.spark", "append", "--source", str(next_day_dir)]
     append_cmd += ["--counts", str(spark_dir / RAW_COUNTS)]
     appended = _step("append", append_cmd, spark_dir, env)
@@ -258,9 +274,7 @@ def bench_spark(
         if (spark_dir / RAW_COUNTS).is_file()
         else {"before": {}, "added": {}}
     )
-    from retention.bench.runner import DAILY_ARGS
-
-    daily = _retention_build("spark-daily", spark_dir, env, DAILY_ARGS)
+    daily = _retention_build("spark-daily", spark_dir, env, DAILY_ARGS, parse["state"])
     entry.update(
         {
             "raw_rows": counts["before"],
