@@ -45,6 +45,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "retention.clv.fit_step",
         "Postgres/Spark: fit the CLV models on int_clv_keys between two dbt runs",
     ),
+    "build": Subcommand(
+        "retention.clv.build_step",
+        "dbt build, and on Postgres/Spark the CLV fit and the rebuild after it, in one process",
+    ),
     "dashboard": Subcommand(
         "retention.serve.dashboard", "write the static HTML dashboard from the DuckDB marts"
     ),

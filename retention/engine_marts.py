@@ -56,4 +56,5 @@ FIT_TOLERANCES: dict[str, dict[str, float]] = {
 }
 
 # What `dbt build` rebuilds after the fit step (docs/predictive_clv.md).
-AFTER_FIT_STEP: tuple[str, ...] = ("--select", "int_clv_step_fit+", "int_clv_step_predictions+")
+AFTER_FIT_SELECTORS: tuple[str, ...] = ("int_clv_step_fit+", "int_clv_step_predictions+")
+AFTER_FIT_STEP: tuple[str, ...] = ("--select", *AFTER_FIT_SELECTORS)

@@ -165,7 +165,11 @@ def _node_times(target: Path) -> list[dict[str, Any]]:
     path = target / "run_results.json"
     if not path.is_file():
         return []
-    results = json.loads(path.read_text())["results"]
+    return node_times(json.loads(path.read_text())["results"])
+
+
+def node_times(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The nodes of dbt run results: id, name, type, status, execution seconds."""
     return [
         {
             "unique_id": r["unique_id"],
@@ -207,7 +211,7 @@ def _dbt_command(
     ]
 
 
-def _parse_mode(logs: Path) -> str:
+def parse_mode(logs: Path) -> str:
     """How the invocation that wrote ``logs/dbt.log`` (a folder of its own) loaded the
     project: ``full`` parse, ``partial`` (some files re-parsed) or ``reused`` (nothing
     changed since the parse state it started from)."""
@@ -253,7 +257,7 @@ def warm_parse(
             return {"returncode": measured.returncode, "state": None}
         timings[f"{label}_seconds"] = round(measured.seconds, 2)
         timings[f"{label}_load_seconds"], timings[f"{label}_parsed_files"] = _parse_info(target)
-        timings[f"{label}_mode"] = _parse_mode(logs)
+        timings[f"{label}_mode"] = parse_mode(logs)
     log.info(
         "dbt parse: full %.1f s, no-op invocation %.1f s",
         timings["full_parse_seconds"],
@@ -305,7 +309,7 @@ def dbt_build(
         "tests_seconds": round(
             sum(n["seconds"] for n in nodes if n["resource_type"] in ("test", "unit_test")), 2
         ),
-        "parse": _parse_mode(logs),
+        "parse": parse_mode(logs),
         "warm_parse": bool(parse_state),
         "not_ok": failed,
         "command": "dbt build " + " ".join(extra_args),

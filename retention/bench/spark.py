@@ -3,17 +3,19 @@
 At each size, after DuckDB's builds (retention/bench/runner.py), the same
 Parquet goes into a fresh local Spark catalog (its own Derby metastore and
 warehouse folder under ``<size folder>/spark``) and the daily sequence of
-docs/predictive_clv.md runs there, each step a process of its own, timed and
-its peak memory measured with its JVM (retention/bench/measure.py):
+docs/predictive_clv.md runs there as ``retention build`` (dbt build, the fit
+step and the rebuild after it in one process, sharing one Spark session),
+timed and its peak memory measured with its JVM (retention/bench/measure.py):
 
-- full build: ``dbt build --full-refresh`` (models, data and unit tests),
-  ``retention clv-fit --engine spark`` and ``dbt build`` of the models after
-  the fit step;
+- full build: ``retention build --full-refresh`` (models, data and unit
+  tests);
 - the same next day as DuckDB's (retention/demo/next_day.py) appended to
   Spark's raw tables;
-- daily build: ``dbt build --exclude-resource-type unit_test`` (incremental
-  models by month partition, docs/incremental.md), the fit step and the
-  rebuild after it.
+- daily build: ``retention build --exclude-resource-type unit_test``
+  (incremental models by month partition, docs/incremental.md).
+
+The steps inside a build (parse, dbt build, fit, dbt build after the fit) are
+timed by the command itself (``--timings``).
 
 Then every mart is read from Spark (written to a file by a process of its
 own: Derby takes one process at a time) and compared with DuckDB's mart of
@@ -42,7 +44,7 @@ import pandas as pd
 
 from retention.bench.measure import run_measured
 from retention.contract import TABLE_NAMES
-from retention.engine_marts import AFTER_FIT_STEP, FIT_TOLERANCES, MART_KEYS
+from retention.engine_marts import FIT_TOLERANCES, MART_KEYS
 from retention.paths import project_dir
 from retention.reference.compare import compare_frames
 
@@ -110,32 +112,91 @@ def combine(steps: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _build_and_fit(
+def _retention_build(
     label: str,
     spark_dir: Path,
     env: dict[str, str],
     extra_args: tuple[str, ...],
-    after_fit_args: tuple[str, ...] = (),
+    parse_state: str | None,
 ) -> dict[str, Any]:
-    """dbt build, then (when it passed) the fit step and the rebuild after it."""
-    from retention.bench.runner import dbt_build
+    """``retention build``: dbt build, the fit step and the rebuild after it in one
+    process (one JVM, one parse); its steps as the command timed them. Its target
+    folder starts from ``parse_state`` (as DuckDB's builds, runner.dbt_build)."""
+    from retention.bench.runner import PARSE_STATE, parse_mode
 
-    steps = {"dbt build": dbt_build(label, spark_dir, env, extra_args, "spark", spark_dir)}
-    if steps["dbt build"]["returncode"] == 0:
-        manifest = Path(steps["dbt build"]["target"]) / "manifest.json"
-        fit = [sys.executable, "-m", "retention", "-q", "clv-fit", "--engine", "spark"]
-        fit += ["--manifest", str(manifest), "--project-dir", str(project_dir())]
-        steps["clv-fit"] = _step(f"clv-fit-{label}", fit, spark_dir, env)
-    if steps.get("clv-fit", {}).get("returncode") == 0:
-        steps["after fit"] = dbt_build(
-            f"{label}-after-fit",
-            spark_dir,
-            env,
-            (*AFTER_FIT_STEP, *after_fit_args),
-            "spark",
-            spark_dir,
-        )
-    return combine(steps)
+    target, logs = spark_dir / f"target-{label}", spark_dir / "logs" / label
+    timings = spark_dir / f"steps-{label}.json"
+    for path in (target, logs):
+        shutil.rmtree(path, ignore_errors=True)
+    timings.unlink(missing_ok=True)
+    if parse_state and Path(parse_state).is_file():
+        target.mkdir(parents=True)
+        shutil.copy2(parse_state, target / PARSE_STATE)
+    command = [sys.executable, "-m", "retention", "-q", "build", *extra_args]
+    command += ["--project-dir", str(project_dir())]
+    command += ["--profiles-dir", str(project_dir() / "profiles")]
+    command += ["--target", "spark", "--target-path", str(target), "--log-path", str(logs)]
+    command += ["--timings", str(timings)]
+    measured = run_measured(command, env, spark_dir / f"retention-build-{label}.log", cwd=spark_dir)
+    steps = json.loads(timings.read_text()) if timings.is_file() else []
+    log.info(
+        "spark %s: exit %d, %.1f s, peak %.2f GB; %s",
+        label,
+        measured.returncode,
+        measured.seconds,
+        measured.peak_rss_bytes / 1e9,
+        ", ".join(f"{s['name']} {s['seconds']:.1f} s" for s in steps),
+    )
+    build = one_process_build(
+        measured.returncode,
+        measured.seconds,
+        measured.peak_rss_bytes,
+        steps,
+        " ".join(["retention build", *extra_args]),
+    )
+    return {**build, "parse": parse_mode(logs), "warm_parse": bool(parse_state)}
+
+
+def one_process_build(
+    returncode: int,
+    seconds: float,
+    peak_rss_bytes: int,
+    steps: list[dict[str, Any]],
+    command: str,
+) -> dict[str, Any]:
+    """A build entry (the shape of a dbt build's) from one ``retention build``
+    process and the steps it timed (``--timings``): the process's wall time
+    and peak; each step's time, its peak left empty (it is the process's)."""
+    from retention.bench.runner import OK_STATUSES, node_times
+
+    nodes = []
+    for i, step in enumerate(s for s in steps if s["nodes"]):
+        for node in node_times(step["nodes"]):
+            # a model rebuilt by a later step is named with that step (after fit)
+            name = node["name"] if i == 0 else f"{node['name']} (after fit)"
+            nodes.append({**node, "name": name})
+    return {
+        "returncode": returncode,
+        "wall_seconds": round(seconds, 2),
+        "peak_rss_bytes": peak_rss_bytes,
+        "models_seconds": round(
+            sum(n["seconds"] for n in nodes if n["resource_type"] in ("model", "seed")), 2
+        ),
+        "tests_seconds": round(
+            sum(n["seconds"] for n in nodes if n["resource_type"] in ("test", "unit_test")), 2
+        ),
+        "not_ok": [n["unique_id"] for n in nodes if n["status"] not in OK_STATUSES],
+        "command": command,
+        "nodes": nodes,
+        "steps": {
+            s["name"]: {
+                "returncode": s["returncode"],
+                "wall_seconds": s["seconds"],
+                "peak_rss_bytes": None,
+            }
+            for s in steps
+        },
+    }
 
 
 def read_duckdb_marts(database: Path) -> dict[str, pd.DataFrame]:
@@ -199,7 +260,12 @@ def bench_spark(
         entry.update(raw_rows={}, next_day_rows={}, full_build=not_run, incremental_build=not_run)
         entry["comparison"] = "loading into Spark failed"
         return entry
-    full = _build_and_fit("spark-full", spark_dir, env, ("--full-refresh",))
+    from retention.bench.runner import DAILY_ARGS, warm_parse
+
+    # the parse state both builds start from, as DuckDB's (runner.warm_parse)
+    parse = warm_parse(spark_dir, env, "spark", cwd=spark_dir)
+    entry["dbt_parse"] = parse
+    full = _retention_build("spark-full", spark_dir, env, ("--full-refresh",), parse["state"])
     append_cmd = python + ["retention.bench.spark", "append", "--source", str(next_day_dir)]
     append_cmd += ["--counts", str(spark_dir / RAW_COUNTS)]
     appended = _step("append", append_cmd, spark_dir, env)
@@ -208,9 +274,7 @@ def bench_spark(
         if (spark_dir / RAW_COUNTS).is_file()
         else {"before": {}, "added": {}}
     )
-    from retention.bench.runner import DAILY_ARGS
-
-    daily = _build_and_fit("spark-daily", spark_dir, env, DAILY_ARGS, DAILY_ARGS)
+    daily = _retention_build("spark-daily", spark_dir, env, DAILY_ARGS, parse["state"])
     entry.update(
         {
             "raw_rows": counts["before"],

@@ -247,8 +247,20 @@ def fit_step(engine: str, manifest_path: Path, project: Path) -> dict[str, Any]:
     if not manifest_path.is_file():
         raise RetentionError(f"{manifest_path}: no dbt manifest (run dbt build first)")
     manifest = json.loads(manifest_path.read_text())
-    keys_relation = model_relation(manifest, "int_clv_keys")
-    settings_relation = model_relation(manifest, "int_clv_settings")
+    return fit_relations(
+        engine,
+        model_relation(manifest, "int_clv_keys"),
+        model_relation(manifest, "int_clv_settings"),
+        project,
+    )
+
+
+def fit_relations(
+    engine: str, keys_relation: Relation, settings_relation: Relation, project: Path
+) -> dict[str, Any]:
+    """Read the two relations, fit, write the two fit tables next to the keys."""
+    if engine not in ENGINES:
+        raise RetentionError(f"the fit step runs on {' or '.join(ENGINES)}, not {engine}")
     folder = model_folder(project)
     warehouse = Postgres() if engine == "postgres" else Spark()
     try:

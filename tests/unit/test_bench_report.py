@@ -11,7 +11,7 @@ from retention.bench.measure import Measured
 from retention.bench.peer_process import OUT_OF_MEMORY
 from retention.bench.peers import PeerLimits, comparisons, parse_bytes, peer_outcome, peer_seconds
 from retention.bench.report import group_share, judge, markdown, write_reports
-from retention.bench.spark import combine, marts_differing
+from retention.bench.spark import combine, marts_differing, one_process_build
 from retention.engine_marts import MART_KEYS
 
 
@@ -483,3 +483,50 @@ def test_no_dbt_cost_section_without_a_parse_measurement() -> None:
     report = _report(_size("tenth", full=40.0, daily=12.0, floor=10.0, peers=None))
     assert "## dbt's own cost" not in markdown({**report, "targets": judge(report)})
     assert _by_key(report)["daily_vs_full_tenth"]["note"] == ""
+
+
+def test_one_process_spark_build_keeps_its_steps_and_names_the_rebuilt_nodes() -> None:
+    """``retention build`` on Spark: one process, its steps timed by the command;
+    the build's time and peak are the process's, the nodes of the build after
+    the fit are named with it, a failed node is listed."""
+
+    def result(uid: str, status: str, seconds: float) -> dict:
+        return {"unique_id": uid, "status": status, "execution_time": seconds}
+
+    steps = [
+        {"name": "dbt parse", "seconds": 6.0, "returncode": 0, "nodes": []},
+        {
+            "name": "dbt build",
+            "seconds": 200.0,
+            "returncode": 0,
+            "nodes": [
+                result("model.retention.customers", "success", 5.0),
+                result("test.retention.not_null_customers_id.abc", "pass", 0.5),
+            ],
+        },
+        {"name": "clv fit", "seconds": 3.0, "returncode": 0, "nodes": []},
+        {
+            "name": "dbt build after the fit",
+            "seconds": 20.0,
+            "returncode": 1,
+            "nodes": [result("model.retention.ltv_by_segment", "error", 2.0)],
+        },
+    ]
+    build = one_process_build(1, 240.0, int(3e9), steps, "retention build --full-refresh")
+    assert build["wall_seconds"] == 240.0  # the process, start-up included
+    assert build["models_seconds"] == pytest.approx(7.0)
+    assert build["tests_seconds"] == pytest.approx(0.5)
+    assert [n["name"] for n in build["nodes"]] == [
+        "customers",
+        "not_null_customers_id",
+        "ltv_by_segment (after fit)",
+    ]
+    assert build["not_ok"] == ["model.retention.ltv_by_segment"]
+    assert list(build["steps"]) == ["dbt parse", "dbt build", "clv fit", "dbt build after the fit"]
+    tenth = _size("tenth", full=60.0, daily=5.0, floor=10.0, peers=None)
+    entry = {**_spark_entry({"x": _step(1.0, 1.0)}, {"x": _step(1.0, 1.0)}, [])}
+    entry["full_build"] = build
+    text = markdown({**_report(tenth, entry), "targets": []})
+    assert "| full build | clv fit (ok) | 3.0 |  |" in text
+    assert "| full build | dbt build after the fit (exit 1) | 20.0 |  |" in text
+    assert "| full build | **total** | **240.0** | 3.00 |" in text
