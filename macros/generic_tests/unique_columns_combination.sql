@@ -17,7 +17,8 @@
     100M-row table out of the scan.
     Restrict the rows checked with dbt's `config: where:`. In a daily run
     of a large model, the keys of the touched rows are checked against the
-    whole table (macros/touched_rows.sql).
+    whole table (macros/touched_rows.sql); on Spark both reads are limited
+    to the partitions that can hold a row with a touched key.
 #}
 {% test unique_columns_combination(model, combination_of_columns, prefilter_by=none) %}
     {{- package_ref_scope() -}}
@@ -38,7 +39,7 @@
             select {% for column in combination_of_columns -%}
                 rows_of_model.{{ column }}{{ ', ' if not loop.last }}
             {%- endfor %}
-            from {{ model }} as rows_of_model
+            from {{ touched_rows_relation(model, prefilter_by) }} as rows_of_model
             inner join colliding
                 on {% for column in prefilter_by -%}
                     rows_of_model.{{ column }} = colliding.{{ column }}

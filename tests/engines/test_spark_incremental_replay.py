@@ -310,3 +310,76 @@ def test_spark_incremental_marts_are_partitioned_by_their_period(
         dropped = set(pd.to_datetime(daily[column])) - left
         assert dropped and min(dropped) > max(left), f"{relation}: no period dropped"
         assert spark_replay.early_partitions[relation] == left, relation
+
+
+def test_spark_daily_build_tests_find_a_collision_in_another_partition(
+    spark_replay: SparkReplay,
+) -> None:
+    """On Spark a daily run's uniqueness tests read only the partitions that
+    hold a row whose key occurs in the window (macros/touched_rows.sql,
+    touched_partitions). An old event's and an old order's only row, at
+    least two months before the window, is copied into the window's month
+    under its own key (triage key, key_hash, version rank): the copy
+    survives the next run (the run does not replace its key), and the
+    daily build's uniqueness tests of both triaged tables must find the old
+    row in its old partition, which holds no row of the window. Runs last
+    in the module: it leaves the two tables with the copies."""
+    from dbt.cli.main import dbtRunner
+    from pyspark.sql import functions as F
+
+    spark = _session(spark_replay.work_dir)
+    version_times = {
+        "staging.stg_events__triaged": ("occurred_at", "occurred_at"),
+        "staging.stg_orders__triaged": ("coalesce(updated_at, ordered_at)", "updated_at"),
+    }
+    old_partitions = {}
+    for table, (version_time, moved_column) in version_times.items():
+        watermark, month = spark.sql(
+            f"select max({version_time}), cast(date_trunc('MONTH', max({version_time})) as date)"
+            f" from {table} where disposition = 'staged'"
+            f" and {version_time} < timestamp'2100-01-01'"
+        ).collect()[0]
+        key, partition = spark.sql(
+            f"select triage_key, min(partition_month) from {table}"
+            " where disposition = 'staged'"
+            " group by triage_key"
+            f" having count(*) = 1 and max({version_time}) < add_months(date'{month}', -1)"
+            f" and min({version_time}) >= timestamp'1990-01-01'"
+            " order by triage_key limit 1"
+        ).collect()[0]
+        old_partitions[table] = partition
+        moved = (
+            spark.table(table)
+            .where(F.col("triage_key") == key)
+            .withColumn(moved_column, F.lit(watermark).cast("timestamp"))
+            .withColumn("partition_month", F.lit(month).cast("date"))
+        )
+        spark.createDataFrame(moved.collect(), moved.schema).write.insertInto(table)
+    result = dbtRunner().invoke([
+        "build", "--project-dir", str(REPO), "--profiles-dir", str(REPO / "profiles"),
+        "--target", "spark", "--vars", json.dumps({"python_models": False}),
+        "--target-path", str(spark_replay.work_dir / "target"),
+        "--log-path", str(spark_replay.work_dir / "logs"),
+        "--select", "stg_events__triaged", "stg_orders__triaged",
+        "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
+    ])
+    assert not result.success, "the daily build's tests missed the moved copies"
+    results = {
+        r["unique_id"].split(".")[2]: r
+        for r in json.loads(
+            (spark_replay.work_dir / "target" / "run_results.json").read_text()
+        )["results"]
+    }
+    for table, name in (
+        ("staging.stg_events__triaged", "unique_columns_combination_stg_events__triaged_"
+                                        "triage_key__version_rank__key_hash__version_rank"),
+        ("staging.stg_orders__triaged", "unique_columns_combination_stg_orders__triaged_"
+                                        "triage_key__version_rank"),
+    ):
+        test = results[name]
+        assert (test["status"], test["failures"]) == ("fail", 1), (name, test["status"])
+        code = test["compiled_code"]
+        assert "touched_rows" in code and "partition_month in (" in code, name
+        assert f"cast('{old_partitions[table]}' as date)" in code, name
+        read = code.split("partition_month in (", 1)[1].split("\n", 1)[0].count("cast(")
+        assert read < len(_partitions(spark, table)), f"{name}: no partition left out"
