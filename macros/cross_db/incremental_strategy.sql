@@ -264,6 +264,66 @@
 {%- endmacro %}
 
 
+{#
+    partitions_holding(relation, predicate, ctes): on Spark, `and <the
+    model's partition column> in (...)` listing the partitions of
+    `relation` (the model's own target) that hold a row for which
+    `predicate` is true, found by one query (`ctes`: the CTEs the predicate
+    reads, without `with`). Appended to that same predicate in a scan of
+    the target, it leaves the rows read unchanged and lets Spark read only
+    those partitions: it skips no partition on its own, as the predicate
+    is not on the partition column. Nothing on the other engines (no
+    partitions), nor when the relation has a row without a partition.
+    Runs a query: call it only when is_incremental().
+#}
+{% macro partitions_holding(relation, predicate, ctes='') -%}
+    {{ return(adapter.dispatch('partitions_holding', 'retention')(
+        relation, predicate, ctes)) }}
+{%- endmacro %}
+
+{% macro default__partitions_holding(relation, predicate, ctes='') -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__partitions_holding(relation, predicate, ctes='') -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set partition = config.get('partition_by') -%}
+    {%- if partition is not string -%}
+        {%- set partition = partition[0] -%}
+    {%- endif -%}
+    {%- set ns = namespace(data_type=none) -%}
+    {%- for column in adapter.get_columns_in_relation(relation)
+        if column.name | lower == partition | lower -%}
+        {%- set ns.data_type = column.data_type -%}
+    {%- endfor -%}
+    {%- if ns.data_type is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set query -%}
+        {%- if ctes %}
+        with
+
+        {{ ctes }}
+
+        {% endif -%}
+        select distinct cast({{ partition }} as string) as partition_value
+        from {{ relation }}
+        where {{ predicate }}
+        order by partition_value
+    {%- endset -%}
+    {%- set values = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- if row[0] is none -%}
+            {{ return('') }}
+        {%- endif -%}
+        {%- do values.append(row[0] | string) -%}
+    {%- endfor -%}
+    {{ return('\n            and ' ~ spark__partition_in(partition, ns.data_type, values)) }}
+{%- endmacro %}
+
+
 {# post-hook on Spark: drops the stage table of spark__rewrite_partitions_sql. #}
 {% macro drop_incremental_stage() -%}
     drop table if exists {{ incremental_stage_relation(this) }}
