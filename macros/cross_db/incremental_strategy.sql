@@ -155,7 +155,8 @@
     {%- set target_columns = adapter.get_columns_in_relation(target_relation) -%}
     {%- set columns = target_columns | map(attribute='name') | list -%}
     {%- set partition_columns = [] -%}
-    {%- for column in target_columns if column.name | lower == partition | lower -%}
+    {%- for column in target_columns
+        if column.name | lower == partition | lower -%}
         {%- do partition_columns.append(column) -%}
     {%- endfor -%}
     {%- if not partition_columns -%}
@@ -220,7 +221,8 @@
         from {{ target_relation }} as target
         left anti join {{ stage }} as replaced
             on {{ key_match }}
-        where {{ spark__partition_in('target.' ~ partition, partition_type, touched) }}
+        where {{ spark__partition_in(
+            'target.' ~ partition, partition_type, touched) }}
     {%- endset -%}
     {%- do run_query(rewritten_sql) -%}
 
@@ -230,9 +232,11 @@
             from {{ target_relation }} as target
             left anti join {{ stage }} as replaced
                 on {{ key_match }}
-            where {{ spark__partition_in('target.' ~ partition, partition_type, maybe_emptied) }}
+            where {{ spark__partition_in(
+                'target.' ~ partition, partition_type, maybe_emptied) }}
         {%- endset -%}
-        {%- set kept = run_query(kept_sql).columns[0].values() | map('string') | list -%}
+        {%- set kept = run_query(kept_sql).columns[0].values()
+            | map('string') | list -%}
         {%- for value in maybe_emptied if value not in kept -%}
             {%- do run_query('alter table ' ~ target_relation ~ ' drop if exists partition ('
                 ~ partition ~ " = '" ~ value ~ "')") -%}
@@ -320,7 +324,8 @@
         {%- endif -%}
         {%- do values.append(row[0] | string) -%}
     {%- endfor -%}
-    {{ return('\n            and ' ~ spark__partition_in(partition, ns.data_type, values)) }}
+    {{ return('\n            and '
+        ~ spark__partition_in(partition, ns.data_type, values)) }}
 {%- endmacro %}
 
 

@@ -88,8 +88,13 @@ hashed as {{ scan_per_branch }} (
         one query before the model's (2 columns of the target). The two
         scans below then read those partitions instead of the whole
         target; the predicate keeps the same rows. #}
-    {%- set settled_partitions = partitions_holding(this, settled_predicate,
-        window_ctes ~ ',\n\nwindow_keys as (select distinct key_hash from hashed)') %}
+    {%- set settled_ctes -%}
+        {{ window_ctes }},
+
+        window_keys as (select distinct key_hash from hashed)
+    {%- endset %}
+    {%- set settled_partitions = partitions_holding(
+        this, settled_predicate, settled_ctes) %}
 {%- endif %}
 
 with
@@ -120,7 +125,8 @@ with
         from {{ this }}
         where
             key_hash in (select key_hash from window_keys)
-            and not {{ in_incremental_window('occurred_at', window_start, late_days) }}{{ settled_partitions }}
+            and not {{ in_incremental_window('occurred_at', window_start, late_days) }}
+            {{- settled_partitions }}
     ),
 
     settled_copies as (
@@ -139,7 +145,8 @@ with
         where
             key_hash in (select key_hash from settled_keys)
             and not {{ in_incremental_window(
-                'occurred_at', window_start, late_days) }}{{ settled_partitions }}
+                'occurred_at', window_start, late_days) }}
+            {{- settled_partitions }}
     ),
 
     candidates as (
