@@ -40,7 +40,8 @@
         filter rather than sharing 100M materialized rows. #}
     {%- set scan_per_branch = inline_cte() %}
 {%- endif %}
-{%- set window_ctes -%}
+{%- set window_ctes %}
+    {#- the rows of the window (all rows in a full build) #}
 source as {{ scan_per_branch }} (
     select * from {{ raw_table('events') }}
     {%- if is_incremental() %}
@@ -89,7 +90,7 @@ hashed as {{ scan_per_branch }} (
         scans below then read those partitions instead of the whole
         target; the predicate keeps the same rows. #}
     {%- set settled_ctes -%}
-        {{ window_ctes }},
+        {{ window_ctes | trim }},
 
         window_keys as (select distinct key_hash from hashed)
     {%- endset %}
@@ -99,7 +100,7 @@ hashed as {{ scan_per_branch }} (
 
 with
 
-{{ window_ctes }},
+{{ window_ctes | trim }},
 
 {% if is_incremental() %}
 
