@@ -286,3 +286,37 @@
             < cast('{{ before_date }}' as date)
     )
 {%- endmacro %}
+
+
+{#
+    Whether reranked_days (reranked_event_days_ctes over `triaged_relation`,
+    stg_events__triaged) holds a customer-day. On Spark one small query
+    finds out: when it holds none, the model leaves out the branch that
+    joins every event to it (Spark shuffles every event for it, even when
+    it is empty). Everywhere else always true: the SQL stays as it is.
+    Runs a query on Spark: call it only when is_incremental().
+#}
+{% macro has_reranked_event_days(triaged_relation, late_days, before_date) -%}
+    {{ return(adapter.dispatch('has_reranked_event_days', 'retention')(
+        triaged_relation, late_days, before_date)) }}
+{%- endmacro %}
+
+{% macro default__has_reranked_event_days(triaged_relation, late_days, before_date) -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{% macro spark__has_reranked_event_days(triaged_relation, late_days, before_date) -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set query -%}
+        with
+
+        {{ reranked_event_days_ctes(triaged_relation, late_days, before_date) }}
+
+        select 1 as found
+        from reranked_days
+        limit 1
+    {%- endset -%}
+    {{ return(run_query(query).rows | length > 0) }}
+{%- endmacro %}

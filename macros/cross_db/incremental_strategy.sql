@@ -124,12 +124,18 @@
        table first: the model reads the target, which this run overwrites;
     2. touched partitions: those of the new rows, and those of the target's
        rows whose key the run replaces (a key may move to another day, or
-       vanish: a tombstone);
+       vanish: a tombstone). They are collected to dbt in one query and
+       written into the next statements as literals, so that Spark reads
+       only the touched partitions of the target (it prunes partitions on
+       literals; a join with a view of them read every partition, and the
+       view was evaluated twice);
     3. each touched partition is written back whole: the new rows (without
        tombstones) plus the target's rows of that partition whose key the
        run does not replace;
     4. a touched partition left without any row is dropped (a dynamic
-       overwrite cannot write "no rows").
+       overwrite cannot write "no rows"). Only a touched partition without
+       a new row can be left empty, so only those are checked, and no query
+       runs when there is none (the usual daily run).
 
     Returns the insert overwrite statement; steps 1, 2 and 4 run here. The
     stage table is dropped by the post-hook (drop_incremental_stage).
@@ -145,16 +151,21 @@
         {%- set partition = partition[0] -%}
     {%- endif -%}
     {%- set stage = incremental_stage_relation(target_relation) -%}
-    {%- set touched = target_relation.identifier ~ '__dbt_touched' -%}
     {%- set rewritten = target_relation.identifier ~ '__dbt_rewritten' -%}
-    {%- set columns = adapter.get_columns_in_relation(target_relation)
-        | map(attribute='name') | list -%}
-    {%- if partition | lower not in columns | map('lower') | list -%}
+    {%- set target_columns = adapter.get_columns_in_relation(target_relation) -%}
+    {%- set columns = target_columns | map(attribute='name') | list -%}
+    {%- set partition_columns = [] -%}
+    {%- for column in target_columns
+        if column.name | lower == partition | lower -%}
+        {%- do partition_columns.append(column) -%}
+    {%- endfor -%}
+    {%- if not partition_columns -%}
         {{ exceptions.raise_compiler_error(
             target_relation ~ " has no column " ~ partition ~ ": it was built by an"
             ~ " older version of this project, where this model was a plain table on"
             ~ " Spark. Run `dbt build --full-refresh` once (docs/incremental.md).") }}
     {%- endif -%}
+    {%- set partition_type = partition_columns[0].data_type -%}
     {%- set new_rows_filter -%}
         {%- if meta.get('tombstone') %} where not ({{ meta.get('tombstone') }}){% endif -%}
     {%- endset -%}
@@ -168,16 +179,38 @@
     {%- do run_query('create table ' ~ stage ~ ' using parquet as select * from '
         ~ source_relation) -%}
 
+    {#- Each touched partition as a string, and whether a new row is in it.
+        A NULL partition is left out, as the join on it did before: its
+        target rows are never read back. #}
     {%- set touched_sql -%}
-        create or replace temporary view {{ touched }} as
-        select distinct {{ partition }} from {{ stage }}{{ new_rows_filter }}
-        union
-        select distinct target.{{ partition }}
-        from {{ target_relation }} as target
-        left semi join {{ stage }} as replaced
-            on {{ key_match }}
+        select
+            cast({{ partition }} as string) as touched_partition,
+            max(has_new_row) as has_new_row
+        from (
+            select distinct
+                {{ partition }},
+                1 as has_new_row
+            from {{ stage }}{{ new_rows_filter }}
+            union all
+            select distinct
+                target.{{ partition }},
+                0 as has_new_row
+            from {{ target_relation }} as target
+            left semi join {{ stage }} as replaced
+                on {{ key_match }}
+        ) as touched
+        where {{ partition }} is not null
+        group by cast({{ partition }} as string)
+        order by touched_partition
     {%- endset -%}
-    {%- do run_query(touched_sql) -%}
+    {%- set touched = [] -%}
+    {%- set maybe_emptied = [] -%}
+    {%- for row in run_query(touched_sql).rows -%}
+        {%- do touched.append(row[0] | string) -%}
+        {%- if row[1] == 0 -%}
+            {%- do maybe_emptied.append(row[0] | string) -%}
+        {%- endif -%}
+    {%- endfor -%}
 
     {%- set rewritten_sql -%}
         create or replace temporary view {{ rewritten }} as
@@ -186,27 +219,113 @@
         union all
         select {% for column in columns %}target.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
         from {{ target_relation }} as target
-        left semi join {{ touched }} as touched
-            on target.{{ partition }} = touched.{{ partition }}
         left anti join {{ stage }} as replaced
             on {{ key_match }}
+        where {{ spark__partition_in(
+            'target.' ~ partition, partition_type, touched) }}
     {%- endset -%}
     {%- do run_query(rewritten_sql) -%}
 
-    {%- set emptied_sql -%}
-        select cast({{ partition }} as string) from {{ touched }}
-        where {{ partition }} is not null
-        except
-        select cast({{ partition }} as string) from {{ rewritten }}
-    {%- endset -%}
-    {%- for row in run_query(emptied_sql).rows -%}
-        {%- do run_query('alter table ' ~ target_relation ~ ' drop if exists partition ('
-            ~ partition ~ " = '" ~ row[0] ~ "')") -%}
-    {%- endfor -%}
+    {%- if maybe_emptied -%}
+        {%- set kept_sql -%}
+            select distinct cast(target.{{ partition }} as string)
+            from {{ target_relation }} as target
+            left anti join {{ stage }} as replaced
+                on {{ key_match }}
+            where {{ spark__partition_in(
+                'target.' ~ partition, partition_type, maybe_emptied) }}
+        {%- endset -%}
+        {%- set kept = run_query(kept_sql).columns[0].values()
+            | map('string') | list -%}
+        {%- for value in maybe_emptied if value not in kept -%}
+            {%- do run_query('alter table ' ~ target_relation ~ ' drop if exists partition ('
+                ~ partition ~ " = '" ~ value ~ "')") -%}
+        {%- endfor -%}
+    {%- endif -%}
 
     insert overwrite table {{ target_relation }}
     partition ({{ partition }})
     select {{ columns | join(', ') }} from {{ rewritten }}
+{%- endmacro %}
+
+
+{#
+    A predicate on a Spark partition column (column_sql): its value is one
+    of `values` (strings, as cast(column as string) returned them), written
+    as literals of the column's type, so that Spark reads only those
+    partitions. false when there is none.
+#}
+{% macro spark__partition_in(column_sql, data_type, values) -%}
+    {%- if values -%}
+        {{ column_sql }} in (
+            {%- for value in values %}
+            cast('{{ value }}' as {{ data_type }}){% if not loop.last %},{% endif %}
+            {%- endfor %}
+        )
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    partitions_holding(relation, predicate, ctes): on Spark, `and <the
+    model's partition column> in (...)` listing the partitions of
+    `relation` (the model's own target) that hold a row for which
+    `predicate` is true, found by one query (`ctes`: the CTEs the predicate
+    reads, without `with`). Appended to that same predicate in a scan of
+    the target, it leaves the rows read unchanged and lets Spark read only
+    those partitions: it skips no partition on its own, as the predicate
+    is not on the partition column. Nothing on the other engines (no
+    partitions), nor when the relation has a row without a partition.
+    Runs a query: call it only when is_incremental().
+#}
+{% macro partitions_holding(relation, predicate, ctes='') -%}
+    {{ return(adapter.dispatch('partitions_holding', 'retention')(
+        relation, predicate, ctes)) }}
+{%- endmacro %}
+
+{% macro default__partitions_holding(relation, predicate, ctes='') -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__partitions_holding(relation, predicate, ctes='') -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set partition = config.get('partition_by') -%}
+    {%- if partition is not string -%}
+        {%- set partition = partition[0] -%}
+    {%- endif -%}
+    {%- set ns = namespace(data_type=none) -%}
+    {%- for column in adapter.get_columns_in_relation(relation)
+        if column.name | lower == partition | lower -%}
+        {%- set ns.data_type = column.data_type -%}
+    {%- endfor -%}
+    {%- if ns.data_type is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set query -%}
+        {%- if ctes %}
+        with
+
+        {{ ctes }}
+
+        {% endif -%}
+        select distinct cast({{ partition }} as string) as partition_value
+        from {{ relation }}
+        where {{ predicate }}
+        order by partition_value
+    {%- endset -%}
+    {%- set values = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- if row[0] is none -%}
+            {{ return('') }}
+        {%- endif -%}
+        {%- do values.append(row[0] | string) -%}
+    {%- endfor -%}
+    {{ return('\n            and '
+        ~ spark__partition_in(partition, ns.data_type, values)) }}
 {%- endmacro %}
 
 

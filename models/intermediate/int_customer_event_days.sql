@@ -38,6 +38,11 @@
     {#- The 100M-row inputs are read by two branches each: scanned twice
         with their filters pushed down, not materialized whole. #}
     {%- set scan_twice = inline_cte() %}
+    {#- false when no customer-day was re-ranked: the branch that reads
+        every event of the re-ranked customer-days is left out. Spark only
+        (a query first; elsewhere always true, the SQL unchanged). #}
+    {%- set with_reranked_days = has_reranked_event_days(
+        ref('retention', 'stg_events__triaged'), late_days, recompute_start) %}
 {%- else %}
     {%- set scan_twice = '' %}
 {%- endif %}
@@ -78,8 +83,10 @@ events as {{ scan_twice }} (
 
     recomputed_events as (
         select * from window_events
+        {%- if with_reranked_days %}
         union all
         select * from reranked_day_events
+        {%- endif %}
     ),
 
 {% else %}
@@ -116,11 +123,13 @@ customer_days as (
             event_date
         from window_events
         where not is_anonymous
+        {%- if with_reranked_days %}
         union
         select
             customer_id,
             event_date
         from reranked_days
+        {%- endif %}
         union
         select
             customer_id,

@@ -40,9 +40,8 @@
         filter rather than sharing 100M materialized rows. #}
     {%- set scan_per_branch = inline_cte() %}
 {%- endif %}
-
-with
-
+{%- set window_ctes %}
+    {#- the rows of the window (all rows in a full build) #}
 source as {{ scan_per_branch }} (
     select * from {{ raw_table('events') }}
     {%- if is_incremental() %}
@@ -78,7 +77,30 @@ hashed as {{ scan_per_branch }} (
         *,
         {{ key_hash('triage_key') }} as key_hash
     from keyed
-),
+)
+{%- endset %}
+{%- if is_incremental() %}
+    {%- set settled_predicate -%}
+        key_hash in (select key_hash from window_keys)
+            and not {{ in_incremental_window('occurred_at', window_start, late_days) }}
+    {%- endset %}
+    {#- Spark only (elsewhere nothing): `and partition_month in (...)`,
+        the partitions that hold an earlier copy of a window key, found by
+        one query before the model's (2 columns of the target). The two
+        scans below then read those partitions instead of the whole
+        target; the predicate keeps the same rows. #}
+    {%- set settled_ctes -%}
+        {{ window_ctes | trim }},
+
+        window_keys as (select distinct key_hash from hashed)
+    {%- endset %}
+    {%- set settled_partitions = partitions_holding(
+        this, settled_predicate, settled_ctes) %}
+{%- endif %}
+
+with
+
+{{ window_ctes | trim }},
 
 {% if is_incremental() %}
 
@@ -105,6 +127,7 @@ hashed as {{ scan_per_branch }} (
         where
             key_hash in (select key_hash from window_keys)
             and not {{ in_incremental_window('occurred_at', window_start, late_days) }}
+            {{- settled_partitions }}
     ),
 
     settled_copies as (
@@ -124,6 +147,7 @@ hashed as {{ scan_per_branch }} (
             key_hash in (select key_hash from settled_keys)
             and not {{ in_incremental_window(
                 'occurred_at', window_start, late_days) }}
+            {{- settled_partitions }}
     ),
 
     candidates as (
