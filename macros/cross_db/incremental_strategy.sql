@@ -218,10 +218,7 @@
         from {{ stage }}{{ new_rows_filter }}
         union all
         select {% for column in columns %}target.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
-        from {{ target_relation }} as target
-        left anti join {{ stage }} as replaced
-            on {{ key_match }}
-        where {{ spark__partition_in(
+        {{ spark__kept_target_rows(target_relation, stage, key_match,
             'target.' ~ partition, partition_type, touched) }}
     {%- endset -%}
     {%- do run_query(rewritten_sql) -%}
@@ -229,10 +226,7 @@
     {%- if maybe_emptied -%}
         {%- set kept_sql -%}
             select distinct cast(target.{{ partition }} as string)
-            from {{ target_relation }} as target
-            left anti join {{ stage }} as replaced
-                on {{ key_match }}
-            where {{ spark__partition_in(
+            {{ spark__kept_target_rows(target_relation, stage, key_match,
                 'target.' ~ partition, partition_type, maybe_emptied) }}
         {%- endset -%}
         {%- set kept = run_query(kept_sql).columns[0].values()
@@ -246,6 +240,20 @@
     insert overwrite table {{ target_relation }}
     partition ({{ partition }})
     select {{ columns | join(', ') }} from {{ rewritten }}
+{%- endmacro %}
+
+
+{#
+    The target's rows that a partition rewrite keeps, in the partitions
+    `values` (spark__partition_in): those whose key the stage does not
+    replace. `from ... where ...`, read back into the rewrite and, for the
+    partitions without a new row, checked for emptied partitions.
+#}
+{% macro spark__kept_target_rows(target_relation, stage, key_match, column_sql, data_type, values) -%}
+    from {{ target_relation }} as target
+    left anti join {{ stage }} as replaced
+        on {{ key_match }}
+    where {{ spark__partition_in(column_sql, data_type, values) }}
 {%- endmacro %}
 
 
