@@ -34,7 +34,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retention import RetentionError
 from retention.engine_marts import AFTER_FIT_SELECTORS
 
 log = logging.getLogger(__name__)
@@ -122,8 +121,8 @@ def _fit(manifest: Any, project: Path) -> tuple[dict[str, Any] | None, int]:
             model_relation({"nodes": nodes}, "int_clv_settings"),
             project,
         )
-    except RetentionError as error:
-        log.error("clv fit on %s failed: %s", engine, error)
+    except Exception as error:  # noqa: BLE001 - any failure: the build after the fit still runs
+        log.error("clv fit on %s failed: %s: %s", engine, type(error).__name__, error)
         return None, DBT_ERROR
     log.info(
         "clv fit on %s: %d customers in %d keys; fit_status %s",
