@@ -19,9 +19,15 @@ API (``dbtRunner``):
 4. ``dbt build`` of the models after the fit step, with the same flags.
 
 When the project has no fit step (DuckDB, or ``python_models: false``) it is
-one ``dbt build``. A failing first build stops the sequence; a failing fit
-still runs step 4, so the predictive marts say ``stale`` instead of keeping
-the previous day's rows, and the command exits non-zero.
+one ``dbt build``. A node that fails in step 2 (a model, a data test, a unit
+test: in package mode often one of the user's own models) skips only what
+depends on it, as in one ``dbt build``: the fit runs when its inputs built,
+and step 4 leaves out every node downstream of a failed or skipped one. When
+dbt itself fails (a project it cannot parse or compile) or the fit's inputs
+did not build, nothing after step 2 runs. A failing fit still runs step 4, so
+the predictive marts say ``stale`` instead of keeping the previous day's
+rows. Any failure makes the command exit non-zero (dbt's code of the first
+step that failed).
 """
 
 from __future__ import annotations
@@ -39,6 +45,10 @@ from retention.engine_marts import AFTER_FIT_SELECTORS
 log = logging.getLogger(__name__)
 
 FIT_MODEL = "model.retention.int_clv_step_fit"
+# the relations the fit reads (fit_step.fit_relations)
+FIT_INPUTS = ("model.retention.int_clv_keys", "model.retention.int_clv_settings")
+# node statuses after which one dbt build skips what depends on the node
+BLOCKING_STATUSES = frozenset({"error", "fail", "skipped", "runtime error"})
 # dbt's exit codes: 0 ok, 1 a node failed, 2 dbt itself failed (bad flags, parse)
 DBT_FAILED, DBT_ERROR = 1, 2
 
@@ -93,6 +103,28 @@ def _node_results(result: Any) -> list[dict[str, Any]]:
         }
         for r in getattr(getattr(result, "result", None), "results", None) or ()
     ]
+
+
+def blocked_selectors(results: list[dict[str, Any]], nodes: dict[str, Any]) -> list[str]:
+    """dbt selectors (``fqn:<node's fqn>+``) of what the build after the fit
+    leaves out: each node of ``results`` (a build's nodes, as in
+    ``Step.nodes``) that failed or was skipped, and everything downstream of
+    it, as one ``dbt build`` skips it. A failed data or unit test stands for
+    the model it tests (dbt build skips that model's children, and for a unit
+    test the model itself). ``nodes``: the manifest's nodes by unique_id."""
+    selectors: set[str] = set()
+    for result in results:
+        node = nodes.get(result["unique_id"])
+        if node is None or result["status"] not in BLOCKING_STATUSES:
+            continue
+        if node.resource_type in ("test", "unit_test"):
+            tested = [uid for uid in node.depends_on.nodes if uid.startswith("model.")]
+        else:
+            tested = [result["unique_id"]]
+        for uid in tested:
+            if uid in nodes:
+                selectors.add("fqn:" + ".".join(nodes[uid].fqn) + "+")
+    return sorted(selectors)
 
 
 def _timed(name: str, steps: list[Step], action: Any) -> Any:
@@ -166,11 +198,26 @@ def build(args: argparse.Namespace) -> list[Step]:
         _timed("dbt build", steps, dbt_build())
         return steps
     _timed("dbt build", steps, dbt_build("--exclude", *AFTER_FIT_SELECTORS))
-    if steps[-1].returncode != 0:
+    first = steps[-1]
+    blocked: list[str] = []
+    if first.returncode == DBT_ERROR:
         return steps
+    if first.returncode != 0:
+        built = {n["unique_id"] for n in first.nodes if n["status"] == "success"}
+        missing = [uid.split(".")[-1] for uid in FIT_INPUTS if uid not in built]
+        if missing:
+            log.error("the fit's inputs did not build (%s): no fit, no build after it", missing)
+            return steps
+        blocked = blocked_selectors(first.nodes, manifest.nodes)
+        log.warning(
+            "dbt build: some nodes failed; the fit runs, and the build after it "
+            "leaves out what depends on them: %s",
+            " ".join(blocked),
+        )
     project = args.project_dir or Path.cwd()
     _timed("clv fit", steps, lambda: _fit(manifest, project))
-    _timed("dbt build after the fit", steps, dbt_build("--select", *AFTER_FIT_SELECTORS))
+    after = ("--select", *AFTER_FIT_SELECTORS) + (("--exclude", *blocked) if blocked else ())
+    _timed("dbt build after the fit", steps, dbt_build(*after))
     return steps
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 from retention.cli import build_parser, main
-from retention.clv.build_step import dbt_args
+from retention.clv.build_step import blocked_selectors, dbt_args
 from retention.engine_marts import AFTER_FIT_SELECTORS
 
 
@@ -58,3 +59,51 @@ def test_a_project_dbt_cannot_parse_is_a_message_and_exit_2(tmp_path: Path, capl
     assert "retention build: dbt parse exited 2" in caplog.text
     steps = json.loads(timings.read_text())
     assert [(s["name"], s["returncode"]) for s in steps] == [("dbt parse", 2)]
+
+
+def _node(resource_type: str, fqn: list[str], depends_on: tuple[str, ...] = ()) -> SimpleNamespace:
+    return SimpleNamespace(
+        resource_type=resource_type, fqn=fqn, depends_on=SimpleNamespace(nodes=list(depends_on))
+    )
+
+
+def test_the_build_after_the_fit_leaves_out_what_a_failure_blocks() -> None:
+    """As one dbt build: a failed or skipped model blocks itself and what is
+    downstream of it; a failed data or unit test blocks the model it tests;
+    passing, warning and successful nodes block nothing. The user's
+    `customers` and the package's are told apart by their fqn."""
+    nodes = {
+        "model.shop.customers": _node("model", ["shop", "marts", "customers"]),
+        "model.retention.customers": _node(
+            "model", ["retention", "marts", "customers", "customers"]
+        ),
+        "model.retention.churn": _node("model", ["retention", "marts", "churn", "churn"]),
+        "model.retention.nps": _node("model", ["retention", "marts", "nps", "nps"]),
+        "model.retention.rfm_summary": _node(
+            "model", ["retention", "marts", "value", "rfm_summary"]
+        ),
+        "test.retention.unique_churn": _node(
+            "test", ["retention", "unique_churn"], ("model.retention.churn",)
+        ),
+        "unit_test.retention.nps.scores": _node(
+            "unit_test", ["retention", "nps", "scores"], ("model.retention.nps",)
+        ),
+        "test.retention.not_null_rfm": _node(
+            "test", ["retention", "not_null_rfm"], ("model.retention.rfm_summary",)
+        ),
+    }
+    results = [
+        {"unique_id": "model.shop.customers", "status": "error"},
+        {"unique_id": "model.retention.customers", "status": "success"},
+        {"unique_id": "test.retention.unique_churn", "status": "fail"},
+        {"unique_id": "unit_test.retention.nps.scores", "status": "fail"},
+        {"unique_id": "model.retention.nps", "status": "skipped"},
+        {"unique_id": "test.retention.not_null_rfm", "status": "warn"},
+        {"unique_id": "model.retention.rfm_summary", "status": "success"},
+    ]
+    assert blocked_selectors(results, nodes) == [
+        "fqn:retention.marts.churn.churn+",
+        "fqn:retention.marts.nps.nps+",
+        "fqn:shop.marts.customers+",
+    ]
+    assert blocked_selectors([r for r in results if r["status"] == "success"], nodes) == []
