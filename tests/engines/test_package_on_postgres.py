@@ -90,6 +90,16 @@ def _query(sql: str) -> tuple[list[str], list[tuple]]:
         return [d[0] for d in cur.description], cur.fetchall()
 
 
+def _params_if_built() -> tuple[list[str], list[tuple]] | None:
+    """clv_model_params, or None when no build has created it yet."""
+    import psycopg2
+
+    try:
+        return _query(f"select * from {MARTS_SCHEMA}.clv_model_params")
+    except psycopg2.errors.UndefinedTable:
+        return None
+
+
 def _env() -> dict[str, str]:
     return {
         **os.environ,
@@ -153,7 +163,7 @@ def package_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert code == 0, f"dbt deps failed:\n{output[-4000:]}"
 
     first = _retention_build(project, work / "first.json")
-    first_params = _query(f"select * from {MARTS_SCHEMA}.clv_model_params")
+    first_params = _params_if_built()
     for name in ("broken_report", "after_broken"):
         (project / "models" / "marts" / f"{name}.sql").unlink()
     second = _retention_build(project, work / "second.json")
@@ -174,6 +184,7 @@ def test_a_failing_user_model_skips_only_what_depends_on_it(package_builds: dict
         ("dbt build after the fit", 0),
     ]
     assert "fqn:retention_integration_tests.marts.broken_report+" in output
+    assert package_builds["first_params"] is not None, "the first build fitted nothing"
     columns, rows = package_builds["first_params"]
     statuses = {row[columns.index("fit_status")] for row in rows}
     assert statuses == {"converged"}, f"the first build's fit: {statuses}"
