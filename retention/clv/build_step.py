@@ -110,19 +110,22 @@ def blocked_selectors(results: list[dict[str, Any]], nodes: dict[str, Any]) -> l
     leaves out: each node of ``results`` (a build's nodes, as in
     ``Step.nodes``) that failed or was skipped, and everything downstream of
     it, as one ``dbt build`` skips it. A failed data or unit test stands for
-    the model it tests (dbt build skips that model's children, and for a unit
-    test the model itself). ``nodes``: the manifest's nodes by unique_id."""
+    the model or source it tests (dbt build skips what is downstream of it,
+    and for a unit test the model itself). ``nodes``: the manifest's nodes
+    and sources by unique_id."""
     selectors: set[str] = set()
     for result in results:
         node = nodes.get(result["unique_id"])
         if node is None or result["status"] not in BLOCKING_STATUSES:
             continue
         if node.resource_type in ("test", "unit_test"):
-            tested = [uid for uid in node.depends_on.nodes if uid.startswith("model.")]
+            tested = [uid for uid in node.depends_on.nodes if uid.startswith(("model.", "source."))]
         else:
             tested = [result["unique_id"]]
-        for uid in tested:
-            if uid in nodes:
+        for uid in (uid for uid in tested if uid in nodes):
+            if uid.startswith("source."):
+                selectors.add(f"source:{nodes[uid].source_name}.{nodes[uid].name}+")
+            else:
                 selectors.add("fqn:" + ".".join(nodes[uid].fqn) + "+")
     return sorted(selectors)
 
@@ -208,7 +211,7 @@ def build(args: argparse.Namespace) -> list[Step]:
         if missing:
             log.error("the fit's inputs did not build (%s): no fit, no build after it", missing)
             return steps
-        blocked = blocked_selectors(first.nodes, manifest.nodes)
+        blocked = blocked_selectors(first.nodes, {**manifest.nodes, **manifest.sources})
         log.warning(
             "dbt build: some nodes failed; the fit runs, and the build after it "
             "leaves out what depends on them: %s",

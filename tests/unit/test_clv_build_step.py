@@ -69,7 +69,8 @@ def _node(resource_type: str, fqn: list[str], depends_on: tuple[str, ...] = ()) 
 
 def test_the_build_after_the_fit_leaves_out_what_a_failure_blocks() -> None:
     """As one dbt build: a failed or skipped model blocks itself and what is
-    downstream of it; a failed data or unit test blocks the model it tests;
+    downstream of it; a failed data or unit test blocks the model (or the
+    source) it tests;
     passing, warning and successful nodes block nothing. The user's
     `customers` and the package's are told apart by their fqn."""
     nodes = {
@@ -92,7 +93,14 @@ def test_the_build_after_the_fit_leaves_out_what_a_failure_blocks() -> None:
             "test", ["retention", "not_null_rfm"], ("model.retention.rfm_summary",)
         ),
     }
+    nodes["source.shop.crm.accounts"] = SimpleNamespace(
+        resource_type="source", source_name="crm", name="accounts", fqn=["shop", "crm", "accounts"]
+    )
+    nodes["test.shop.not_null_accounts_id"] = _node(
+        "test", ["shop", "not_null_accounts_id"], ("source.shop.crm.accounts",)
+    )
     results = [
+        {"unique_id": "test.shop.not_null_accounts_id", "status": "fail"},
         {"unique_id": "model.shop.customers", "status": "error"},
         {"unique_id": "model.retention.customers", "status": "success"},
         {"unique_id": "test.retention.unique_churn", "status": "fail"},
@@ -105,5 +113,6 @@ def test_the_build_after_the_fit_leaves_out_what_a_failure_blocks() -> None:
         "fqn:retention.marts.churn.churn+",
         "fqn:retention.marts.nps.nps+",
         "fqn:shop.marts.customers+",
+        "source:crm.accounts+",
     ]
     assert blocked_selectors([r for r in results if r["status"] == "success"], nodes) == []
