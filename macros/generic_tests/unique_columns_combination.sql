@@ -15,6 +15,8 @@
     other row returned is a real duplicate of the relation too. Reading the
     tested rows once, only their prefilter columns, keeps the text key of a
     100M-row table out of the scan.
+    On Spark a query run first asks whether any group collides; when none
+    does (a passing test), the test's query reads no row of the relation.
     Restrict the rows checked with dbt's `config: where:`. In a daily run
     of a large model, the keys of the touched rows are checked against the
     whole table (macros/touched_rows.sql); on Spark both reads are limited
@@ -26,13 +28,26 @@
         combination_of_columns + (prefilter_by or [])) %}
     {%- set key = combination_of_columns | join(', ') %}
     {%- if prefilter_by %}
+        {#- The prefilter groups with more than one row; NULL groups are
+            left out, as the join below would not match them. #}
+        {%- set colliding_sql = repeated_values(tested_rows, prefilter_by) %}
+        {#- Spark only (elsewhere false): whether a query run first finds
+            no colliding group (the usual case: a group collides only when
+            two rows share the combination, or two keys share a 64-bit
+            hash). Then the join below reads no row, instead of Spark
+            shuffling every row of the relation for a sort-merge join with
+            an empty side (macro known_empty_result). #}
+        {%- set none_colliding = known_empty_result(colliding_sql) %}
         with
 
         colliding as {{ materialized_cte() }} (
+            {%- if none_colliding %}
             select {{ prefilter_by | join(', ') }}
-            from {{ tested_rows }}
-            group by {{ prefilter_by | join(', ') }}
-            having count(*) > 1
+            from ({{ colliding_sql }}) as colliding_groups
+            where 1 = 0
+            {%- else %}
+            {{ colliding_sql }}
+            {%- endif %}
         ),
 
         candidates as (

@@ -2,6 +2,9 @@
     unique_key='key_hash',
     partition_by='partition_month',
 )) }}
+{{ config(post_hook=[
+    "{{ drop_small_result_table(this.identifier ~ '__repeated_key_hashes') }}",
+]) }}
 
 {#
     Every raw event row with its fate (see docs/staging_rules.md): the
@@ -79,6 +82,15 @@ hashed as {{ scan_per_branch }} (
     from keyed
 )
 {%- endset %}
+{%- if not is_incremental() %}
+    {#- Spark only (elsewhere none): the repeated keys written first to a
+        table, so that Spark knows they are few and broadcasts them to the
+        join below instead of shuffling every row (macro
+        small_result_table; dropped by the post-hook). #}
+    {%- set repeated_keys_table = small_result_table(
+        this.identifier ~ '__repeated_key_hashes',
+        'with ' ~ (window_ctes | trim) ~ '\n' ~ repeated_values('hashed', 'key_hash')) %}
+{%- endif %}
 {%- if is_incremental() %}
     {%- set settled_predicate -%}
         key_hash in (select key_hash from window_keys)
@@ -168,7 +180,11 @@ with
 {% else %}
 
     repeated_key_hashes as (
-        {{ repeated_values('hashed', 'key_hash') }}
+        {%- if repeated_keys_table %}
+            select key_hash from {{ repeated_keys_table }}
+        {%- else %}
+            {{ repeated_values('hashed', 'key_hash') }}
+        {%- endif %}
     ),
 
     flagged as {{ scan_per_branch }} (
