@@ -32,11 +32,11 @@
             left out, as the join below would not match them. #}
         {%- set colliding_sql = repeated_values(tested_rows, prefilter_by) %}
         {#- Spark only (elsewhere false): whether a query run first finds
-            no colliding group (the usual case: a group collides only when
-            two rows share the combination, or two keys share a 64-bit
-            hash). Then the join below reads no row, instead of Spark
-            shuffling every row of the relation for a sort-merge join with
-            an empty side (macro known_empty_result). #}
+            no colliding group, the usual case (a group collides only when
+            two rows share the combination, a failing test, or two keys
+            share a 64-bit hash). Then the join below reads no row, instead
+            of Spark shuffling every row of the relation for a sort-merge
+            join with an empty side (macro known_empty_result). #}
         {%- set none_colliding = known_empty_result(colliding_sql) %}
         with
 
