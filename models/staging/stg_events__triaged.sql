@@ -83,13 +83,14 @@ hashed as {{ scan_per_branch }} (
 )
 {%- endset %}
 {%- if not is_incremental() %}
+    {%- set repeated_keys_sql = repeated_values('hashed', 'key_hash') %}
     {#- Spark only (elsewhere none): the repeated keys written first to a
         table, so that Spark knows they are few and broadcasts them to the
         join below instead of shuffling every row (macro
         small_result_table; dropped by the post-hook). #}
     {%- set repeated_keys_table = small_result_table(
         this.identifier ~ '__repeated_key_hashes',
-        'with ' ~ (window_ctes | trim) ~ '\n' ~ repeated_values('hashed', 'key_hash')) %}
+        'with ' ~ (window_ctes | trim) ~ '\n' ~ repeated_keys_sql) %}
 {%- endif %}
 {%- if is_incremental() %}
     {%- set settled_predicate -%}
@@ -183,7 +184,7 @@ with
         {%- if repeated_keys_table %}
             select key_hash from {{ repeated_keys_table }}
         {%- else %}
-            {{ repeated_values('hashed', 'key_hash') }}
+            {{ repeated_keys_sql }}
         {%- endif %}
     ),
 
