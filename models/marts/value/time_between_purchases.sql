@@ -34,14 +34,19 @@ labelled_gaps as (
             when gap_number = 1 then '1-2'
             when gap_number = 2 then '2-3'
             else '3+'
-        end as transition
+        end as transition,
+        {# a customer's gaps are numbered 1, 2, 3, ... so its first gap of
+            a transition is gap 1 (1-2), 2 (2-3) or 3 (3+): counting those
+            counts its customers without a distinct count #}
+        case when gap_number <= 3 then 1 else 0 end as is_first_gap
     from gaps
     union all
     select
         customer_id,
         cohort_period,
         gap_days,
-        'all' as transition
+        'all' as transition,
+        case when gap_number = 1 then 1 else 0 end as is_first_gap
     from gaps
 ),
 
@@ -67,7 +72,7 @@ gap_stats as (
     select
         cohort_period,
         transition,
-        count(distinct customer_id) as customers,
+        sum(is_first_gap) as customers,
         count(*) as gaps,
         avg(cast(gap_days as {{ type_ratio() }})) as mean_days,
         {{ percentile_cont('gap_days', 0.5) }} as median_days,
