@@ -100,32 +100,42 @@ seconds_by_month as (
     sum over months m-23..m-12 and current revenue over m-11..m. A month k
     with revenue r enters current at k, moves to base at k+12 and leaves at
     k+24: running sums of these changes give every customer's base and
-    current revenue from each change month until the next one.
+    current revenue from each change month until the next one. The three
+    changes of a customer-month are one row each of a join with
+    revenue_change_kinds, so customer_months is read once.
 #}
+revenue_change_kinds as (
+    select 0 as change_kind
+    union all
+    select 1 as change_kind
+    union all
+    select 2 as change_kind
+),
+
 revenue_changes as (
     select
-        customer_id,
-        month_start as change_month,
-        0 as change_kind,
-        net_revenue as current_change,
-        0 as base_change
+        customer_months.customer_id,
+        case revenue_change_kinds.change_kind
+            when 0 then customer_months.month_start
+            when 1
+                then {{ add_periods('customer_months.month_start', 12,
+                    'month') }}
+            else {{ add_periods('customer_months.month_start', 24,
+                'month') }}
+        end as change_month,
+        revenue_change_kinds.change_kind,
+        case revenue_change_kinds.change_kind
+            when 0 then customer_months.net_revenue
+            when 1 then -customer_months.net_revenue
+            else 0
+        end as current_change,
+        case revenue_change_kinds.change_kind
+            when 0 then 0
+            when 1 then customer_months.net_revenue
+            else -customer_months.net_revenue
+        end as base_change
     from customer_months
-    union all
-    select
-        customer_id,
-        {{ add_periods('month_start', 12, 'month') }} as change_month,
-        1 as change_kind,
-        -net_revenue as current_change,
-        net_revenue as base_change
-    from customer_months
-    union all
-    select
-        customer_id,
-        {{ add_periods('month_start', 24, 'month') }} as change_month,
-        2 as change_kind,
-        0 as current_change,
-        -net_revenue as base_change
-    from customer_months
+    cross join revenue_change_kinds
 ),
 
 {#
@@ -157,31 +167,57 @@ customer_revenue_states as (
     from revenue_changes
 ),
 
-{# the customers with base revenue, as changes of the sums per month #}
+{#
+    the customers with base revenue, as changes of the sums per month: a
+    state enters the sums at its change_month (edge 1) and leaves them at
+    its next_change_month (edge -1), both read from one pass over the states
+#}
+state_edges as (
+    select 1 as edge
+    union all
+    select -1 as edge
+),
+
 retention_changes as (
     select
-        change_month,
-        1 as customers_change,
-        base_revenue as base_change,
-        current_revenue as current_change,
         case
-            when current_revenue < base_revenue then current_revenue
-            else base_revenue
+            when state_edges.edge = 1
+                then customer_revenue_states.change_month
+            else customer_revenue_states.next_change_month
+        end as change_month,
+        state_edges.edge as customers_change,
+        case
+            when state_edges.edge = 1
+                then customer_revenue_states.base_revenue
+            else -customer_revenue_states.base_revenue
+        end as base_change,
+        case
+            when state_edges.edge = 1
+                then customer_revenue_states.current_revenue
+            else -customer_revenue_states.current_revenue
+        end as current_change,
+        case
+            when
+                customer_revenue_states.current_revenue
+                < customer_revenue_states.base_revenue
+                and state_edges.edge = 1
+                then customer_revenue_states.current_revenue
+            when
+                customer_revenue_states.current_revenue
+                < customer_revenue_states.base_revenue
+                then -customer_revenue_states.current_revenue
+            when state_edges.edge = 1
+                then customer_revenue_states.base_revenue
+            else -customer_revenue_states.base_revenue
         end as capped_current_change
     from customer_revenue_states
-    where base_revenue > 0
-    union all
-    select
-        next_change_month as change_month,
-        -1 as customers_change,
-        -base_revenue as base_change,
-        -current_revenue as current_change,
-        case
-            when current_revenue < base_revenue then -current_revenue
-            else -base_revenue
-        end as capped_current_change
-    from customer_revenue_states
-    where base_revenue > 0 and next_change_month is not null
+    cross join state_edges
+    where
+        customer_revenue_states.base_revenue > 0
+        and (
+            state_edges.edge = 1
+            or customer_revenue_states.next_change_month is not null
+        )
     union all
     select
         month_start as change_month,
