@@ -40,7 +40,8 @@
     on or after the first month of each of its values, so every classified
     period is on the spine). Emits the CTEs churn_spells,
     churn_day_changes, churn_day_totals, churn_running_totals,
-    churn_spell_boundaries, churn_boundary_periods, churn_changing_customers,
+    churn_boundary_kinds, churn_spell_boundaries, churn_grains (several
+    grains only), churn_boundary_periods, churn_changing_customers,
     churn_customer_periods, churn_classified, churn_change_counts and
     churn_period_counts (one row per spine row, counts zero-filled), each
     followed by a comma; select churn_measures() from churn_period_counts.
@@ -163,36 +164,70 @@ churn_running_totals as (
     from churn_day_totals
 ),
 
-{# the days a spell can change its customer's state #}
-churn_spell_boundaries as (
-    select
-        {{ spell_list }}customer_id,
-        first_purchase_date,
-        spell_start_date as boundary_date
-    from churn_spells
+{# the days a spell can change its customer's state: its first day (kind
+    0) and the day after its end (kind 1), from one read of the spells #}
+churn_boundary_kinds as (
+    select 0 as boundary_kind
     union all
-    select
-        {{ spell_list }}customer_id,
-        first_purchase_date,
-        {{ add_days('spell_end_date', 1) }} as boundary_date
-    from churn_spells
+    select 1 as boundary_kind
 ),
 
-churn_boundary_periods as (
-    {%- for grain in grains %}
+churn_spell_boundaries as (
     select
-        {%- if grain_key is not none %}
-        cast('{{ grain }}' as {{ dbt.type_string() }}) as {{ grain_key }},
-        {%- endif %}
-        {{ spell_list }}customer_id,
-        first_purchase_date,
-        boundary_date,
-        {{ period_start('boundary_date', grain) }} as period_start
-    from churn_spell_boundaries
+        {%- for key in spell_keys %}
+        churn_spells.{{ key }},
+        {%- endfor %}
+        churn_spells.customer_id,
+        churn_spells.first_purchase_date,
+        case
+            when churn_boundary_kinds.boundary_kind = 0
+                then churn_spells.spell_start_date
+            else {{ add_days('churn_spells.spell_end_date', 1) }}
+        end as boundary_date
+    from churn_spells
+    cross join churn_boundary_kinds
+),
+
+{%- if grains | length > 1 %}
+
+{# one row per grain, so the boundaries are read once for every grain #}
+churn_grains as (
+    {%- for grain in grains %}
+    select cast('{{ grain }}' as {{ dbt.type_string() }}) as {{ grain_key }}
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+),
+{%- endif %}
+
+churn_boundary_periods as (
+    select
+        {%- if grains | length > 1 %}
+        churn_grains.{{ grain_key }},
+        {%- elif grain_key is not none %}
+        cast('{{ grains[0] }}' as {{ dbt.type_string() }}) as {{ grain_key }},
+        {%- endif %}
+        {%- for key in spell_keys %}
+        churn_spell_boundaries.{{ key }},
+        {%- endfor %}
+        churn_spell_boundaries.customer_id,
+        churn_spell_boundaries.first_purchase_date,
+        churn_spell_boundaries.boundary_date,
+        {%- if grains | length > 1 %}
+        case churn_grains.{{ grain_key }}
+            {%- for grain in grains %}
+            when '{{ grain }}'
+                then {{ period_start('churn_spell_boundaries.boundary_date', grain) }}
+            {%- endfor %}
+        end as period_start
+    from churn_spell_boundaries
+    cross join churn_grains
+        {%- else %}
+        {{ period_start('churn_spell_boundaries.boundary_date', grains[0]) }}
+            as period_start
+    from churn_spell_boundaries
+        {%- endif %}
 ),
 
 {#
