@@ -76,9 +76,6 @@
     {%- set key_list -%}
         {%- for key in keys %}{{ key }}, {% endfor -%}
     {%- endset -%}
-    {%- set spell_list -%}
-        {%- for key in spell_keys %}{{ key }}, {% endfor -%}
-    {%- endset -%}
     {%- set class_key_list -%}
         {%- for key in class_keys %}{{ key }}, {% endfor -%}
     {%- endset -%}
