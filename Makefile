@@ -92,9 +92,13 @@ lint: venv ## sqlfluff (dbt templater) + ruff
 	RETENTION_DUCKDB_PATH=$(CURDIR)/target/sqlfluff.duckdb $(BIN)/sqlfluff lint models analyses data-tests
 
 # Every test of tests/ but the engine equality ones (make test-postgres,
-# make test-spark): unit, dbt and browser tests (docs/testing.md).
-pytest: venv ## every pytest test but the engine ones (unit, dbt, browser)
-	$(BIN)/python -m pytest tests/unit tests/dbt tests/browser
+# make test-spark): unit, dbt and browser tests (docs/testing.md), in
+# PYTEST_WORKERS processes (pytest-xdist, one test file at a time per
+# process; the files that share dbt builds go to one process together,
+# tests/conftest.py). PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+pytest: venv ## every pytest test but the engine ones (unit, dbt, browser), PYTEST_WORKERS processes
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile tests/unit tests/dbt tests/browser
 
 pytest-fast: venv ## the unit tests alone: no dbt, no database server, seconds
 	$(BIN)/python -m pytest -m unit tests/unit

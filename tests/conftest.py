@@ -5,9 +5,16 @@ engines, package).
 ``dbt_build(dataset, vars)`` loads a dataset's raw tables into a fresh DuckDB
 file, runs ``dbt build`` on it with the given ``--vars`` and returns a
 :class:`support.dbt.DbtBuild`. Builds cost 30-60 s each, so they are cached
-for the whole session, keyed by (dataset, vars): every test that asks for the
-same pair shares one build. Each build has its own database, target path and
-log path, so builds cannot collide.
+for the whole session (of each pytest-xdist worker, under ``make pytest``),
+keyed by (dataset, vars): every test of the process that asks for the same
+pair shares one build. Each build has its own database, target path and log
+path, so builds cannot collide.
+
+``make pytest`` runs the tests in worker processes (pytest-xdist, ``--dist
+loadfile``): each test file is one unit of work, so a module fixture (a dbt
+build) is set up once, and the files that compare marts with the reference
+on the shared cases of ``support.marts`` are one unit together
+(``pytest_xdist_make_scheduler`` below).
 
 Datasets: ``demo`` (the generator, 1,500 customers, generated once per
 session) and ``edge`` (tests/support/edge_cases.py).
@@ -32,6 +39,17 @@ from support.dbt import (
 
 KINDS = ("unit", "dbt", "browser", "engines", "package")
 
+# Test files that read the same dbt builds (the cases of support.marts):
+# one pytest-xdist work unit, so that one worker builds each case once.
+SHARED_BUILD_FILES = frozenset(
+    {
+        "test_marts_match_reference.py",
+        "test_segment_marts_match_reference.py",
+        "test_value_marts_match_reference.py",
+        "test_rfm_matches_lifetimes.py",
+    }
+)
+
 # The engine equality tests need Postgres or Spark: make test-postgres and
 # make test-spark run them (RETENTION_ENGINE set); plain pytest does not
 # collect them.
@@ -45,6 +63,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         kind = next((part for part in reversed(parts) if part in KINDS), None)
         if kind is not None:
             item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``--dist loadfile``: one unit per test file, SHARED_BUILD_FILES
+    one unit together. (pytest-xdist's own ``loadgroup`` marks have no
+    effect with pytest 9, which no longer lets a plugin rename a test.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedBuildsScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "shared reference builds" if Path(scope).name in SHARED_BUILD_FILES else scope
+
+    return SharedBuildsScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
