@@ -239,6 +239,23 @@
 
 
 {#
+    Drops from the existing table the columns this version of the model no
+    longer writes (a table built by an older version), before an
+    incremental run inserts its rows: one describe of the table when none
+    is left. The drop itself is engine-specific (drop_retired_column).
+#}
+{% macro retire_incremental_columns(relation, columns) -%}
+    {%- if execute and relation is not string -%}
+        {%- set present = adapter.get_columns_in_relation(relation)
+            | map(attribute='name') | map('lower') | list -%}
+        {%- for column in columns if column in present -%}
+            {%- do drop_retired_column(relation, column) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
     Two CTEs of the event models that keep customer-days or customer rows
     (int_customer_event_days, int_customer_early_events): `reranked_ids`,
     the event_ids whose copies a run may have re-ranked (an implausibly

@@ -341,3 +341,30 @@
 {% macro drop_incremental_stage() -%}
     drop table if exists {{ incremental_stage_relation(this) }}
 {%- endmacro %}
+
+
+{#
+    Drops a column an older version of a model wrote and this one does not
+    (retire_incremental_columns). DuckDB and Postgres alter the table in
+    place. Spark's Parquet tables cannot drop a column, so the run stops
+    with the remedy.
+#}
+{% macro drop_retired_column(relation, column) -%}
+    {{ return(adapter.dispatch('drop_retired_column', 'retention')(
+        relation, column)) }}
+{%- endmacro %}
+
+{% macro default__drop_retired_column(relation, column) -%}
+    {%- do log(relation ~ ": dropping column " ~ column
+        ~ ", which this version no longer writes", info=true) -%}
+    {%- do run_query('alter table ' ~ relation ~ ' drop column '
+        ~ adapter.quote(column)) -%}
+{%- endmacro %}
+
+{% macro spark__drop_retired_column(relation, column) -%}
+    {{ exceptions.raise_compiler_error(
+        relation ~ " has a column " ~ column ~ " that this version no longer"
+        ~ " writes, and a Parquet table cannot drop a column: it was built by"
+        ~ " an older version of this project. Run `dbt build --full-refresh`"
+        ~ " once (docs/incremental.md).") }}
+{%- endmacro %}

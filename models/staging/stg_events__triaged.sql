@@ -19,6 +19,12 @@
     (an integer: deleting by it reads one 8-byte column, not the text key;
     a key that shares the hash is read back and re-ranked with them, so
     nothing is lost).
+    The triage key itself is not stored: it is the event_id, or for a row
+    without one a function of its stored occurred_at (macro triage_key), so
+    a run re-derives it for the rows it reads back. Writing it would cost a
+    second copy of the event_id text, the most expensive column to write.
+    A table built by an older version that stored it loses the column in
+    its next run (retire_incremental_columns).
     A text-typed occurred_at is parsed (macros/staging/raw_values.sql); the
     window filter reads it through the same parsing. A copy whose
     occurred_at does not parse is quarantined and ranks after every other.
@@ -34,6 +40,7 @@
 {%- endset %}
 {%- if is_incremental() %}
     {%- do require_incremental_columns(this, ['key_hash', 'store']) %}
+    {%- do retire_incremental_columns(this, ['triage_key']) %}
     {%- set window = incremental_window(this, 'occurred_at', raw_table('events'),
         timestamp_from_raw('occurred_at', raw_types), 'events') %}
     {%- set window_start, late_days = window %}
@@ -153,7 +160,7 @@ with
             platform,
             properties,
             {{ stored_unparseable_reason() }} as parse_problem,
-            triage_key,
+            {{ triage_key('event_id', 'occurred_at') }} as triage_key,
             key_hash
         from {{ this }}
         where
@@ -250,7 +257,6 @@ final as (
         cast(version_rank as {{ dbt.type_bigint() }}) as version_rank,
         quarantine_reason,
         {{ row_disposition() }} as disposition,
-        triage_key,
         key_hash{{ incremental_partition_column('occurred_at') }} -- noqa: LT02
     from reasoned
 )

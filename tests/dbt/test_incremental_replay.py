@@ -310,6 +310,30 @@ def test_a_table_from_an_older_version_asks_for_a_full_refresh(
     _dbt("run", database, tmp_path, "--select", "stg_events__triaged", "--full-refresh")
 
 
+def test_a_table_that_stores_the_retired_triage_key_loses_it_in_the_next_run(
+    replay: Replay, tmp_path: Path
+) -> None:
+    """stg_events__triaged built by a version that stored triage_key: the
+    next incremental run drops the column and leaves every row as it was."""
+    database = tmp_path / "retired.duckdb"
+    shutil.copy(replay.incremental_db, database)
+    table = "staging.stg_events__triaged"
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"alter table {table} add column triage_key varchar")
+        con.execute(f"update {table} set triage_key = coalesce(event_id, 'older')")
+        before = con.execute(f"select * exclude (triage_key) from {table}").df()
+    output = _dbt("run", database, tmp_path, "--select", "stg_events__triaged")
+    assert "dropping column triage_key" in output
+    with duckdb.connect(str(database)) as con:
+        columns = [row[0] for row in con.execute(f"describe {table}").fetchall()]
+        after = con.execute(f"select * from {table}").df()
+    assert "triage_key" not in columns and "key_hash" in columns
+    order = ["key_hash", "version_rank", "occurred_at", "event_id"]
+    pd.testing.assert_frame_equal(
+        before.sort_values(order, ignore_index=True), after.sort_values(order, ignore_index=True)
+    )
+
+
 def _test_results(work_dir: Path) -> dict[str, dict[str, Any]]:
     """The data tests of the last dbt invocation in ``work_dir``, by name:
     status, failing rows and compiled SQL (run_results.json)."""
@@ -373,9 +397,9 @@ def test_daily_run_tests_check_the_rows_it_touched_and_a_full_run_every_row(
             return [
                 row[0]
                 for row in con.execute(
-                    f"select triage_key from {events} where disposition = ?"
+                    f"select event_id from {events} where disposition = ?"
                     " and event_id is not null and occurred_at >= '1990-01-01'"
-                    " and occurred_at < ? order by triage_key limit ?",
+                    " and occurred_at < ? order by event_id limit ?",
                     [disposition, event_watermark - dt.timedelta(days=20), count],
                 ).fetchall()
             ]
@@ -384,10 +408,12 @@ def test_daily_run_tests_check_the_rows_it_touched_and_a_full_run_every_row(
         assert len(old_orders) == 4 and len(staged_events) == 2 and quarantined_events
 
     def copy(key: str, replace: str, table: str = triaged, disposition: str = "staged") -> None:
+        # the events table stores no triage key: its rows here have an event_id
+        key_column = "event_id" if table == events else "triage_key"
         with duckdb.connect(str(database)) as con:
             con.execute(
                 f"insert into {table} select * replace ({replace}) from {table}"
-                " where triage_key = ? and disposition = ?",
+                f" where {key_column} = ? and disposition = ?",
                 [key, disposition],
             )
 
@@ -422,7 +448,7 @@ def test_daily_run_tests_check_the_rows_it_touched_and_a_full_run_every_row(
     alone_code, alone_output = run_dbt("test", database, VARS, tmp_path, ("--select", *tested))
     alone = _test_results(tmp_path)
     events_unique = (
-        "unique_columns_combination_stg_events__triaged_triage_key__version_rank"
+        "unique_columns_combination_stg_events__triaged_key_hash__event_id__version_rank"
         "__key_hash__version_rank"
     )
     orders_unique = "unique_columns_combination_stg_orders__triaged_triage_key__version_rank"

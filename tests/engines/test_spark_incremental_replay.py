@@ -328,29 +328,32 @@ def test_spark_daily_build_tests_find_a_collision_in_another_partition(
     from pyspark.sql import functions as F
 
     spark = _session(spark_replay.work_dir)
+    # (version time, the column moved into the window, the key: the events
+    # table stores no triage key, and its staged rows' key is the event_id)
     version_times = {
-        "staging.stg_events__triaged": ("occurred_at", "occurred_at"),
-        "staging.stg_orders__triaged": ("coalesce(updated_at, ordered_at)", "updated_at"),
+        "staging.stg_events__triaged": ("occurred_at", "occurred_at", "event_id"),
+        "staging.stg_orders__triaged": (
+            "coalesce(updated_at, ordered_at)", "updated_at", "triage_key"),
     }
     old_partitions = {}
-    for table, (version_time, moved_column) in version_times.items():
+    for table, (version_time, moved_column, key_column) in version_times.items():
         watermark, month = spark.sql(
             f"select max({version_time}), cast(date_trunc('MONTH', max({version_time})) as date)"
             f" from {table} where disposition = 'staged'"
             f" and {version_time} < timestamp'2100-01-01'"
         ).collect()[0]
         key, partition = spark.sql(
-            f"select triage_key, min(partition_month) from {table}"
+            f"select {key_column}, min(partition_month) from {table}"
             " where disposition = 'staged'"
-            " group by triage_key"
+            f" group by {key_column}"
             f" having count(*) = 1 and max({version_time}) < add_months(date'{month}', -1)"
             f" and min({version_time}) >= timestamp'1990-01-01'"
-            " order by triage_key limit 1"
+            f" order by {key_column} limit 1"
         ).collect()[0]
         old_partitions[table] = partition
         moved = (
             spark.table(table)
-            .where(F.col("triage_key") == key)
+            .where(F.col(key_column) == key)
             .withColumn(moved_column, F.lit(watermark).cast("timestamp"))
             .withColumn("partition_month", F.lit(month).cast("date"))
         )
@@ -372,7 +375,7 @@ def test_spark_daily_build_tests_find_a_collision_in_another_partition(
     }
     for table, name in (
         ("staging.stg_events__triaged", "unique_columns_combination_stg_events__triaged_"
-                                        "triage_key__version_rank__key_hash__version_rank"),
+                                        "key_hash__event_id__version_rank__key_hash__version_rank"),
         ("staging.stg_orders__triaged", "unique_columns_combination_stg_orders__triaged_"
                                         "triage_key__version_rank"),
     ):
