@@ -14,10 +14,10 @@
     The one home of the stage: the customers mart reads its as_of_date row,
     lifecycle_flows every row.
 
-    Set-based, no customer x snapshot x purchase join: running totals over
-    the purchase days, and each purchase day holds from its date until the
-    next one, so a snapshot joins exactly the last purchase day on or
-    before it.
+    Set-based, no customer x snapshot x purchase join: the running totals
+    of the purchase days (int_purchase_days carries them), and each purchase
+    day holds from its date until the next one, so a snapshot joins exactly
+    the last purchase day on or before it.
 
     Incremental (docs/incremental.md, "Incremental marts"): a snapshot's
     rows depend only on the purchase days on or before it, so a run
@@ -45,22 +45,17 @@ as_of as (
     select * from {{ ref('retention', 'int_as_of_date') }}
 ),
 
+{# The running measures of each purchase day come with it
+    (int_purchase_days keeps them up to date per customer). #}
 running_totals as (
     select
         customer_id,
         purchase_date,
         purchase_day_number,
         days_since_previous_purchase,
-        min(purchase_date) over (
-            partition by customer_id
-        ) as first_purchase_date,
-        lead(purchase_date) over (
-            partition by customer_id order by purchase_date
-        ) as next_purchase_date,
-        sum(net_revenue) over (
-            partition by customer_id order by purchase_date
-            rows between unbounded preceding and current row
-        ) as net_revenue_to_date
+        first_purchase_date,
+        next_purchase_date,
+        net_revenue_to_date
     from purchase_days
 ),
 

@@ -20,16 +20,27 @@
     purchases gets a tombstone (NULL purchase_date) that the post-hook
     deletes. On Spark it stays a table (partition_by=none: there is no
     partition a customer's rows could be rewritten by).
+    Each row also carries the customer's running measures (first purchase
+    date, next purchase day, net revenue to date), which
+    int_customer_stage_snapshots reads instead of computing them again
+    over every purchase day on every run: a rewrite of a customer's rows
+    rewrites them too.
 #}
 {%- if is_incremental() %}
-    {#- A table built before has_cost existed: its rows compare as NULL, so
-        every customer is rewritten once (on_schema_change adds the column).
-        In a unit test `this` is the name of the fixture, a string. #}
+    {#- A table built before has_cost or the running measures existed:
+        every customer is rewritten once (on_schema_change adds the columns;
+        a NULL has_cost compares as different). In a unit test `this` is
+        the name of the fixture, a string. #}
     {%- set previous_has_cost = 'previous.has_cost' %}
-    {%- if this is not string and 'has_cost' not in (
-        adapter.get_columns_in_relation(this)
-        | map(attribute='name') | map('lower') | list) %}
-        {%- set previous_has_cost = 'cast(null as boolean)' %}
+    {%- set rewrite_every_customer = false %}
+    {%- if this is not string %}
+        {%- set stored_columns = adapter.get_columns_in_relation(this)
+            | map(attribute='name') | map('lower') | list %}
+        {%- if 'has_cost' not in stored_columns %}
+            {%- set previous_has_cost = 'cast(null as boolean)' %}
+        {%- endif %}
+        {%- set rewrite_every_customer = 'net_revenue_to_date'
+            not in stored_columns %}
     {%- endif %}
 {%- endif %}
 
@@ -74,6 +85,9 @@ days as (
             or days.net_revenue is distinct from previous.net_revenue
             or days.gross_margin is distinct from previous.gross_margin
             or days.has_cost is distinct from {{ previous_has_cost }}
+            {%- if rewrite_every_customer %}
+            or true
+            {%- endif %}
         group by coalesce(days.customer_id, previous.customer_id)
     ),
 
@@ -100,7 +114,17 @@ sequenced as (
         ) as purchase_day_number,
         lag(purchase_date) over (
             partition by customer_id order by purchase_date
-        ) as previous_purchase_date
+        ) as previous_purchase_date,
+        first_value(purchase_date) over (
+            partition by customer_id order by purchase_date
+        ) as first_purchase_date,
+        lead(purchase_date) over (
+            partition by customer_id order by purchase_date
+        ) as next_purchase_date,
+        sum(net_revenue) over (
+            partition by customer_id order by purchase_date
+            rows between unbounded preceding and current row
+        ) as net_revenue_to_date
     from recomputed_days
 ),
 
@@ -115,7 +139,10 @@ day_rows as (
         purchases,
         net_revenue,
         gross_margin,
-        has_cost
+        has_cost,
+        first_purchase_date,
+        next_purchase_date,
+        cast(net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date
     from sequenced
 ),
 
@@ -133,7 +160,10 @@ day_rows as (
             cast(null as {{ dbt.type_bigint() }}) as purchases,
             cast(null as {{ type_money() }}) as net_revenue,
             cast(null as {{ type_money() }}) as gross_margin,
-            cast(null as boolean) as has_cost
+            cast(null as boolean) as has_cost,
+            cast(null as date) as first_purchase_date,
+            cast(null as date) as next_purchase_date,
+            cast(null as {{ type_money() }}) as net_revenue_to_date
         from changed_customers
         left join recomputed_days
             on changed_customers.customer_id = recomputed_days.customer_id

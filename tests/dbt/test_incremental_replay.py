@@ -334,6 +334,26 @@ def test_a_table_that_stores_the_retired_triage_key_loses_it_in_the_next_run(
     )
 
 
+
+def test_purchase_days_from_an_older_version_gain_their_running_measures(
+    replay: Replay, tmp_path: Path
+) -> None:
+    """int_purchase_days built before it carried the running measures: the
+    next incremental run adds the columns and rewrites every customer, so
+    the table and int_customer_stage_snapshots equal the replay's."""
+    database = tmp_path / "older_days.duckdb"
+    shutil.copy(replay.incremental_db, database)
+    table = "intermediate.int_purchase_days"
+    retired = ("first_purchase_date", "next_purchase_date", "net_revenue_to_date")
+    with duckdb.connect(str(database)) as con:
+        for column in retired:
+            con.execute(f"alter table {table} drop column {column}")
+    _dbt("run", database, tmp_path, "--select", "int_purchase_days", "int_customer_stage_snapshots")
+    assert _differences(
+        replay.incremental_db, database, [table, "intermediate.int_customer_stage_snapshots"]
+    ) == []
+
+
 def _test_results(work_dir: Path) -> dict[str, dict[str, Any]]:
     """The data tests of the last dbt invocation in ``work_dir``, by name:
     status, failing rows and compiled SQL (run_results.json)."""
