@@ -19,8 +19,8 @@ segments as (
     select * from {{ ref('retention', 'int_customer_segments') }}
 ),
 
-purchases as (
-    select * from {{ ref('retention', 'int_purchases') }}
+purchase_days as (
+    select * from {{ ref('retention', 'int_purchase_days') }}
 ),
 
 as_of as (
@@ -33,17 +33,17 @@ as_of as (
     ),
 {%- endif %}
 
+{# Purchase days carry the day's summed gross margin and the customer's
+    first purchase date, so no join with the orders is needed. #}
 purchase_months as (
     select
-        customers.customer_id,
+        customer_id,
         {{ periods_between(
-            period_start('customers.first_purchase_date', 'month'),
-            period_start('purchases.order_date', 'month'), 'month') }}
+            period_start('first_purchase_date', 'month'),
+            period_start('purchase_date', 'month'), 'month') }}
             as month_number,
-        purchases.gross_margin
-    from customers
-    inner join purchases
-        on customers.customer_id = purchases.customer_id
+        gross_margin
+    from purchase_days
 ),
 
 customer_margins as (
