@@ -105,8 +105,10 @@ pytest-fast: venv ## the unit tests alone: no dbt, no database server, seconds
 
 # integration_tests/, a user's dbt project that installs this one as a
 # package: its marts equal a standalone build (tests/package/, docs/package.md).
+# Each test file builds copies of it in its own temporary folder, so the
+# files run in PYTEST_WORKERS processes too.
 test-package: venv ## the project as a package in integration_tests/ equals a standalone build
-	$(BIN)/python -m pytest tests/package
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile tests/package
 
 test: lint build conventions pytest test-package ## lint + build + every test
 
